@@ -1,0 +1,40 @@
+/**
+ * What every command needs: the resolved configuration, and the services, reached over HTTP when
+ * a server runs for this state folder, or opened in-process when none does.
+ */
+import type { Command } from "commander";
+import { HttpClient, RemoteStore } from "../api/client.js";
+import { readServerInfo } from "../api/server-info.js";
+import { type HourglassConfig, resolveConfig } from "../config.js";
+import { TimestreamStore } from "../store/index.js";
+import type { StoreService } from "../store/service.js";
+
+export interface GlobalOptions {
+  stateDir?: string;
+  config?: string;
+  server?: string;
+}
+
+export function configFrom(command: Command): HourglassConfig {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  return resolveConfig({ flags: { stateDir: globals.stateDir, config: globals.config } });
+}
+
+/** The server to talk to: --server, else the one running for this state folder, else none. */
+export function serverUrl(command: Command, config: HourglassConfig): string | null {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  if (globals.server) return globals.server;
+  return readServerInfo(config.stateDir)?.url ?? null;
+}
+
+export async function withStore<T>(command: Command, work: (store: StoreService) => Promise<T>): Promise<T> {
+  const config = configFrom(command);
+  const url = serverUrl(command, config);
+  if (url) return work(new RemoteStore(new HttpClient(url)));
+  const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}

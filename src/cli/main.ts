@@ -1,0 +1,49 @@
+/**
+ * `hourglass`: the command line. Each command group lives in its own file and calls the same
+ * services the HTTP API calls.
+ */
+import { Command, CommanderError } from "commander";
+import { isHourglassError } from "../errors.js";
+import { registerDb } from "./db.js";
+import { registerQuery } from "./query.js";
+import { registerTable } from "./table.js";
+import { registerWrite } from "./write.js";
+
+export function buildProgram(): Command {
+  const program = new Command("hourglass")
+    .description(
+      "Hourglass: a self-hosted time-series pipeline (Timestream-compatible store, stream, workflows, lake)",
+    )
+    .option("--state-dir <dir>", "state folder (default .hourglass, or HOURGLASS_STATE_DIR)")
+    .option("--config <file>", "config file (default ./hourglass.yaml when present)")
+    .option("--server <url>", "talk to this Hourglass server instead of the state folder")
+    .showHelpAfterError()
+    .exitOverride();
+  registerDb(program);
+  registerTable(program);
+  registerWrite(program);
+  registerQuery(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode;
+    }
+    if (isHourglassError(error)) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error.code === "ValidationError" || error.code === "NotFound" || error.code === "Conflict"
+        ? 2
+        : 1;
+    }
+    process.stderr.write(
+      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The contract between the Timestream dialect (src/sql) and the store (src/store).
+ *
+ * The dialect never touches DuckDB: it turns Timestream SQL text into DuckDB SQL text, asking the
+ * store (through TableResolver) what a `"db"."table"` is. The store runs the result.
+ */
+
+/** Timestream's scalar types, as ColumnInfo reports them. */
+export type ScalarType =
+  | "VARCHAR"
+  | "BOOLEAN"
+  | "BIGINT"
+  | "DOUBLE"
+  | "TIMESTAMP"
+  | "DATE"
+  | "TIME"
+  | "INTERVAL_DAY_TO_SECOND"
+  | "INTERVAL_YEAR_TO_MONTH"
+  | "INTEGER"
+  | "UNKNOWN";
+
+/** How a Timestream column is exposed (DESCRIBE's "Timestream attribute type"). */
+export type ColumnRole = "DIMENSION" | "MEASURE_NAME" | "TIMESTAMP" | "MEASURE_VALUE" | "MULTI";
+
+export interface TableColumn {
+  /** The name users write, e.g. `region`, `time`, `measure_value::double`, `cpu_user`. */
+  name: string;
+  type: ScalarType;
+  role: ColumnRole;
+}
+
+export interface ResolvedTable {
+  database: string;
+  table: string;
+  /**
+   * A DuckDB relation (a parenthesised subquery) that exposes exactly `columns`, under their
+   * Timestream names (so `measure_value::double` is the DuckDB identifier "measure_value::double").
+   * It already hides rows past the table's retention.
+   */
+  relationSql: string;
+  columns: TableColumn[];
+}
+
+export interface MeasureInfo {
+  measureName: string;
+  /** DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP or MULTI. */
+  dataType: string;
+  /** Dimension names seen with this measure. */
+  dimensions: string[];
+}
+
+/** What the dialect may ask the store. Every method throws a NotFound HourglassError for an unknown name. */
+export interface TableResolver {
+  listDatabases(): string[];
+  listTables(database: string): string[];
+  resolveTable(database: string, table: string): ResolvedTable;
+  listMeasures(database: string, table: string): MeasureInfo[];
+}
+
+export interface TranslateOptions {
+  /** The query's `now()`: fixed once per query so that `ago()`/`now()` agree and tests are deterministic. */
+  nowNs: bigint;
+}
+
+export interface Translation {
+  /** DuckDB SQL: a single read-only statement (SELECT / WITH … SELECT / VALUES). */
+  duckdbSql: string;
+  /** Output column names, in order, when the translator knows them (else the store reads them from DuckDB). */
+  columnNames?: string[];
+  statementKind: "select" | "show" | "describe";
+}

@@ -1,0 +1,161 @@
+/**
+ * Array (and timeseries) functions, including the lambda ones: filter, transform, reduce,
+ * any_match / all_match / none_match. A timeseries is a list of (time, value) rows, so the same
+ * DuckDB list functions serve both, as Timestream's FILTER(ts, x -> x.value > 70) expects.
+ */
+import type { DurationLiteral } from "./ast.js";
+import { type FunctionSpec, scalar, scalarWith, translateArgs } from "./function-spec.js";
+import { syntaxError } from "./syntax-error.js";
+import { durationUnitNs, intervalSql } from "./timestamps.js";
+import { coerceTo, type Translated, translateExpr, translateLambda } from "./translate-expression.js";
+import { arrayOf, elementOf, type SqlType } from "./types.js";
+
+const sameList = (args: Translated[]): SqlType => args[0]?.type ?? "unknown";
+const elementType = (args: Translated[]): SqlType => elementOf(args[0]?.type ?? "unknown");
+
+const filter: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 2,
+  translate(call, ctx) {
+    const list = translateExpr(call.args[0]!, ctx);
+    const predicate = translateLambda(call.args[1]!, [elementOf(list.type)], ctx, "filter");
+    return { sql: `list_filter(${list.sql}, ${predicate.sql})`, type: list.type };
+  },
+};
+
+const transform: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 2,
+  translate(call, ctx) {
+    const list = translateExpr(call.args[0]!, ctx);
+    const fn = translateLambda(call.args[1]!, [elementOf(list.type)], ctx, "transform");
+    return { sql: `list_transform(${list.sql}, ${fn.sql})`, type: arrayOf(fn.type) };
+  },
+};
+
+/** reduce(list, initial, (state, x) -> state', state -> result) */
+const reduce: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 4,
+  maxArgs: 4,
+  translate(call, ctx) {
+    const list = translateExpr(call.args[0]!, ctx);
+    const initial = translateExpr(call.args[1]!, ctx);
+    const step = translateLambda(call.args[2]!, [initial.type, elementOf(list.type)], ctx, "reduce");
+    const reduced = `list_reduce(${list.sql}, ${step.sql}, ${initial.sql})`;
+    const output = call.args[3]!;
+    const identity =
+      output.kind === "lambda" &&
+      output.params.length === 1 &&
+      output.body.kind === "column" &&
+      output.body.parts.length === 1 &&
+      output.body.parts[0]!.toLowerCase() === output.params[0]!.toLowerCase();
+    if (identity) return { sql: reduced, type: initial.type };
+    const finish = translateLambda(output, [initial.type], ctx, "reduce");
+    // Applies the output function to the single reduced value.
+    return { sql: `list_transform([${reduced}], ${finish.sql})[1]`, type: finish.type };
+  },
+};
+
+function match(kind: "any" | "all" | "none"): FunctionSpec {
+  return {
+    kind: "scalar",
+    minArgs: 2,
+    maxArgs: 2,
+    translate(call, ctx) {
+      const list = translateExpr(call.args[0]!, ctx);
+      const predicate = translateLambda(call.args[1]!, [elementOf(list.type)], ctx, `${kind}_match`);
+      const results = `list_transform(${list.sql}, ${predicate.sql})`;
+      const sql =
+        kind === "any"
+          ? `list_bool_or(${results})`
+          : kind === "all"
+            ? `list_bool_and(${results})`
+            : `(NOT list_bool_or(${results}))`;
+      return { sql, type: "boolean" };
+    },
+  };
+}
+
+/** sequence(start, stop[, step]) over integers or timestamps (step: a duration such as 15s). */
+const sequence: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 3,
+  translate(call, ctx) {
+    const stepArg = call.args[2];
+    let start = translateExpr(call.args[0]!, ctx);
+    let stop = translateExpr(call.args[1]!, ctx);
+    const temporal = ["timestamp", "date"].includes(start.type as string) || stepArg?.kind === "duration";
+    if (temporal) {
+      start = coerceTo(call.args[0]!, start, "timestamp");
+      stop = coerceTo(call.args[1]!, stop, "timestamp");
+      if (stepArg === undefined)
+        throw syntaxError(call.pos, "sequence over timestamps needs a step such as 15s");
+      const step = stepArg.kind === "duration" ? durationStep(stepArg) : translateExpr(stepArg, ctx).sql;
+      return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf("timestamp") };
+    }
+    const step =
+      stepArg === undefined
+        ? `CASE WHEN ${start.sql} <= ${stop.sql} THEN 1 ELSE -1 END`
+        : translateExpr(stepArg, ctx).sql;
+    return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf(start.type) };
+  },
+};
+
+function durationStep(arg: DurationLiteral): string {
+  const ns = arg.amount * durationUnitNs[arg.unit];
+  const sql = intervalSql(ns);
+  if (sql === undefined || ns <= 0n)
+    throw syntaxError(arg.pos, `sequence step ${arg.text} must be a positive whole number of microseconds`);
+  return sql;
+}
+
+/** slice(array, start, length): Presto counts a negative start from the end. */
+const slice = scalarWith(3, 3, ([list, start, length]) => {
+  const from = `CASE WHEN ${start!.sql} < 0 THEN len(${list!.sql}) + ${start!.sql} + 1 ELSE ${start!.sql} END`;
+  return { sql: `list_slice(${list!.sql}, ${from}, ${from} + ${length!.sql} - 1)`, type: list!.type };
+});
+
+const arrayRemove: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 2,
+  translate(call, ctx) {
+    const [list, value] = translateArgs(call, ctx);
+    return {
+      sql: `list_filter(${list!.sql}, lambda hg_x: hg_x IS DISTINCT FROM ${value!.sql})`,
+      type: list!.type,
+    };
+  },
+};
+
+export const arrayFunctions: Record<string, FunctionSpec> = {
+  cardinality: scalar("len", 1, 1, "bigint"),
+  element_at: scalar("list_extract", 2, 2, elementType),
+  contains: scalar("list_contains", 2, 2, "boolean"),
+  array_join: scalar("array_to_string", 2, 2, "varchar"),
+  array_distinct: scalar("list_distinct", 1, 1, sameList),
+  array_max: scalar("list_max", 1, 1, elementType),
+  array_min: scalar("list_min", 1, 1, elementType),
+  array_sort: scalar("list_sort", 1, 1, sameList),
+  array_position: scalar("list_position", 2, 2, "bigint"),
+  array_intersect: scalar("list_intersect", 2, 2, sameList),
+  array_union: scalarWith(2, 2, ([a, b]) => ({
+    sql: `list_distinct(list_concat(${a!.sql}, ${b!.sql}))`,
+    type: a!.type,
+  })),
+  arrays_overlap: scalar("list_has_any", 2, 2, "boolean"),
+  array_remove: arrayRemove,
+  flatten: scalar("flatten", 1, 1, elementType),
+  slice,
+  sequence,
+  filter,
+  transform,
+  reduce,
+  any_match: match("any"),
+  all_match: match("all"),
+  none_match: match("none"),
+};

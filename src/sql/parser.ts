@@ -1,0 +1,123 @@
+/**
+ * Parses one Timestream statement: a query (SELECT / WITH / VALUES), SHOW DATABASES, SHOW TABLES,
+ * SHOW MEASURES or DESCRIBE. Statements that would write or change anything are refused by name,
+ * and so is a second statement after ';'.
+ */
+import type { Statement } from "./ast.js";
+import { tokenize } from "./lexer.js";
+import { parseQuery } from "./parse-query.js";
+import { positionOf, syntaxError } from "./syntax-error.js";
+import { describeToken, TokenStream } from "./token-stream.js";
+
+/** Statement keywords that write, change state or reach outside the query (DuckDB's and SQL's). */
+const refusedStatements: ReadonlySet<string> = new Set([
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "MERGE",
+  "UPSERT",
+  "REPLACE",
+  "CREATE",
+  "DROP",
+  "ALTER",
+  "TRUNCATE",
+  "COPY",
+  "ATTACH",
+  "DETACH",
+  "PRAGMA",
+  "SET",
+  "RESET",
+  "INSTALL",
+  "LOAD",
+  "EXPORT",
+  "IMPORT",
+  "CALL",
+  "CHECKPOINT",
+  "FORCE",
+  "VACUUM",
+  "ANALYZE",
+  "USE",
+  "BEGIN",
+  "START",
+  "COMMIT",
+  "END",
+  "ROLLBACK",
+  "ABORT",
+  "GRANT",
+  "REVOKE",
+  "PREPARE",
+  "EXECUTE",
+  "DEALLOCATE",
+  "SUMMARIZE",
+  "COMMENT",
+]);
+
+export function parse(sql: string): Statement {
+  const ts = new TokenStream(tokenize(sql));
+  const first = ts.peek();
+  if (first.kind === "eof") throw syntaxError(first, "the query is empty");
+  const statement = parseStatement(ts);
+  if (ts.acceptOperator(";") && ts.peek().kind !== "eof") {
+    throw syntaxError(
+      ts.peek(),
+      `only one statement is allowed per query, but found ${describeToken(ts.peek())} after ';'`,
+    );
+  }
+  if (ts.peek().kind !== "eof") throw ts.unexpected("the end of the query");
+  return statement;
+}
+
+function parseStatement(ts: TokenStream): Statement {
+  const first = ts.peek();
+  const pos = positionOf(first);
+  if (first.kind === "word") {
+    if (refusedStatements.has(first.upper)) {
+      throw syntaxError(first, `${first.upper} is not allowed: the query API is read-only`);
+    }
+    if (first.upper === "SHOW") return parseShow(ts);
+    if (first.upper === "DESCRIBE" || first.upper === "DESC") {
+      ts.next();
+      const { database, table } = parseQualifiedTable(ts);
+      return { kind: "describe", database, table, pos };
+    }
+    if (first.upper === "EXPLAIN" || first.upper === "UNLOAD") {
+      throw syntaxError(first, `${first.upper} is not supported by this query API`);
+    }
+  }
+  if (ts.isWord("SELECT") || ts.isWord("WITH") || ts.isWord("VALUES") || ts.isOperator("(")) {
+    return { kind: "query", query: parseQuery(ts), pos };
+  }
+  throw ts.unexpected("SELECT, WITH, SHOW or DESCRIBE");
+}
+
+function parseShow(ts: TokenStream): Statement {
+  const pos = positionOf(ts.next());
+  if (ts.acceptWord("DATABASES")) return { kind: "showDatabases", like: parseLike(ts), pos };
+  if (ts.acceptWord("TABLES")) {
+    const database =
+      ts.acceptWord("FROM") || ts.acceptWord("IN") ? ts.identifier("a database name") : undefined;
+    return { kind: "showTables", database, like: parseLike(ts), pos };
+  }
+  if (ts.acceptWord("MEASURES")) {
+    if (!ts.acceptWord("FROM") && !ts.acceptWord("IN")) throw ts.unexpected("FROM");
+    const { database, table } = parseQualifiedTable(ts);
+    return { kind: "showMeasures", database, table, like: parseLike(ts), pos };
+  }
+  throw ts.unexpected("DATABASES, TABLES or MEASURES");
+}
+
+function parseQualifiedTable(ts: TokenStream): { database: string; table: string } {
+  const database = ts.identifier('a table name such as "database"."table"');
+  if (!ts.isOperator(".")) throw ts.unexpected("'.' and a table name");
+  ts.next();
+  const table = ts.identifier("a table name");
+  return { database, table };
+}
+
+function parseLike(ts: TokenStream): string | undefined {
+  if (!ts.acceptWord("LIKE")) return undefined;
+  const pattern = ts.peek();
+  if (pattern.kind !== "string") throw ts.unexpected("a quoted pattern");
+  ts.next();
+  return pattern.value;
+}

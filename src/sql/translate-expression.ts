@@ -1,0 +1,452 @@
+/**
+ * Prints a Timestream expression as DuckDB SQL, tracking enough about its type to get Timestream's
+ * meaning: timestamp strings become UTC TIMESTAMP_NS literals, integer division stays integer,
+ * `now()`-based arithmetic folds into literals so that DuckDB can prune by time.
+ */
+import type { BinaryExpr, CastExpr, Expr, LambdaExpr, Query, TypeName } from "./ast.js";
+import type { TranslateOptions } from "./contract.js";
+import { translateCall } from "./functions.js";
+import type { PercentilePlan } from "./percentiles.js";
+import { quoteIdentifier, quoteString } from "./quote.js";
+import type { Scope } from "./scope.js";
+import { syntaxError } from "./syntax-error.js";
+import {
+  dateLiteralSql,
+  durationUnitNs,
+  formatTimestampNs,
+  intervalSql,
+  parseDateNs,
+  parseTimestampNs,
+  timestampLiteralSql,
+} from "./timestamps.js";
+import {
+  arithmeticResult,
+  arrayOf,
+  type ColumnInfo,
+  elementOf,
+  isInteger,
+  isTimestamp,
+  type SqlType,
+} from "./types.js";
+
+export interface Translated {
+  sql: string;
+  type: SqlType;
+  /** Set when the value is a known instant (a literal, now(), ago()): lets arithmetic fold. */
+  timestampNs?: bigint;
+  /** Set when the value is a known fixed length of time (15m, INTERVAL '2' DAY). */
+  durationNs?: bigint;
+}
+
+export interface TranslatedQuery {
+  sql: string;
+  /** Output columns, when known. */
+  columns: ColumnInfo[] | undefined;
+}
+
+export interface ExpressionContext {
+  scope: Scope;
+  options: TranslateOptions;
+  /** APPROX_PERCENTILE calls of the current SELECT that share one quantile computation. */
+  percentiles: PercentilePlan;
+  translateQuery(query: Query, outer: Scope): TranslatedQuery;
+}
+
+const intervalUnitNs: Record<string, bigint | undefined> = {
+  DAY: durationUnitNs.d,
+  HOUR: durationUnitNs.h,
+  MINUTE: durationUnitNs.m,
+  SECOND: durationUnitNs.s,
+};
+
+export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
+  switch (e.kind) {
+    case "number":
+      return { sql: e.text, type: numberType(e.text) };
+    case "string":
+      return { sql: quoteString(e.value), type: "varchar" };
+    case "boolean":
+      return { sql: e.value ? "TRUE" : "FALSE", type: "boolean" };
+    case "null":
+      return { sql: "NULL", type: "unknown" };
+    case "duration":
+      return durationValue(e.amount * durationUnitNs[e.unit], e.pos, e.text);
+    case "interval":
+      return translateInterval(e);
+    case "typed":
+      return translateTypedLiteral(e.type, e.value, e.pos);
+    case "column": {
+      const resolved = ctx.scope.resolve(e.parts, e.pos);
+      return { sql: resolved.sql, type: resolved.type };
+    }
+    case "measureValue": {
+      const name = `measure_value::${e.type}`;
+      const resolved = ctx.scope.resolve(e.qualifier === undefined ? [name] : [e.qualifier, name], e.pos);
+      return { sql: resolved.sql, type: resolved.type };
+    }
+    case "star":
+      throw syntaxError(e.pos, "'*' is only allowed in a select list or in count(*)");
+    case "unary":
+      return translateUnary(e.op, translateExpr(e.operand, ctx));
+    case "binary":
+      return translateBinary(e, ctx);
+    case "between": {
+      const value = translateExpr(e.value, ctx);
+      const low = coerceTo(e.low, translateExpr(e.low, ctx), value.type);
+      const high = coerceTo(e.high, translateExpr(e.high, ctx), value.type);
+      const not = e.not ? "NOT " : "";
+      return { sql: `(${value.sql} ${not}BETWEEN ${low.sql} AND ${high.sql})`, type: "boolean" };
+    }
+    case "in": {
+      const value = translateExpr(e.value, ctx);
+      const not = e.not ? "NOT " : "";
+      if (e.query !== undefined) {
+        const sub = ctx.translateQuery(e.query, ctx.scope);
+        return { sql: `(${value.sql} ${not}IN (${sub.sql}))`, type: "boolean" };
+      }
+      const items = e.list!.map((item) => coerceTo(item, translateExpr(item, ctx), value.type).sql);
+      return { sql: `(${value.sql} ${not}IN (${items.join(", ")}))`, type: "boolean" };
+    }
+    case "like": {
+      const value = translateExpr(e.value, ctx).sql;
+      const pattern = translateExpr(e.pattern, ctx).sql;
+      const escapeClause = e.escape === undefined ? "" : ` ESCAPE ${translateExpr(e.escape, ctx).sql}`;
+      return { sql: `(${value} ${e.not ? "NOT " : ""}LIKE ${pattern}${escapeClause})`, type: "boolean" };
+    }
+    case "isNull":
+      return { sql: `(${translateExpr(e.value, ctx).sql} IS ${e.not ? "NOT " : ""}NULL)`, type: "boolean" };
+    case "isDistinct": {
+      const left = translateExpr(e.left, ctx);
+      const right = coerceTo(e.right, translateExpr(e.right, ctx), left.type);
+      return { sql: `(${left.sql} IS ${e.not ? "NOT " : ""}DISTINCT FROM ${right.sql})`, type: "boolean" };
+    }
+    case "case":
+      return translateCase(e, ctx);
+    case "cast":
+      return translateCast(e, ctx);
+    case "call":
+      return translateCall(e, ctx);
+    case "extract":
+      return translateExtract(e.field, translateExpr(e.value, ctx), e.pos);
+    case "subquery": {
+      const sub = ctx.translateQuery(e.query, ctx.scope);
+      return { sql: `(${sub.sql})`, type: sub.columns?.[0]?.type ?? "unknown" };
+    }
+    case "exists":
+      return { sql: `(EXISTS (${ctx.translateQuery(e.query, ctx.scope).sql}))`, type: "boolean" };
+    case "lambda":
+      throw syntaxError(
+        e.pos,
+        "a lambda (x -> …) is only allowed as an argument of filter, transform, reduce and similar functions",
+      );
+    case "array": {
+      const items = e.items.map((item) => translateExpr(item, ctx));
+      const element = items.find((item) => item.type !== "unknown")?.type ?? "unknown";
+      return { sql: `[${items.map((item) => item.sql).join(", ")}]`, type: arrayOf(element) };
+    }
+    case "subscript": {
+      const value = translateExpr(e.value, ctx);
+      const index = translateExpr(e.index, ctx);
+      return { sql: `(${value.sql})[${index.sql}]`, type: elementOf(value.type) };
+    }
+    case "field": {
+      const value = translateExpr(e.value, ctx);
+      const resolved = {
+        sql: `struct_extract(${value.sql}, ${quoteString(e.field)})`,
+        type: "unknown" as SqlType,
+      };
+      if (typeof value.type === "object" && value.type.kind === "row") {
+        const field = value.type.fields.find((f) => f.name.toLowerCase() === e.field.toLowerCase());
+        resolved.type = field?.type ?? "unknown";
+      }
+      return resolved;
+    }
+    case "current":
+      return translateCurrent(e.which, ctx.options.nowNs);
+  }
+}
+
+/** The SQL for a lambda argument whose parameters have the given types. */
+export function translateLambda(
+  e: Expr,
+  paramTypes: SqlType[],
+  ctx: ExpressionContext,
+  what: string,
+): Translated {
+  if (e.kind !== "lambda" || e.params.length !== paramTypes.length) {
+    const shape =
+      paramTypes.length === 1 ? "x -> …" : `(${["a", "b", "c"].slice(0, paramTypes.length).join(", ")}) -> …`;
+    throw syntaxError(
+      e.pos,
+      `${what} expects a lambda with ${paramTypes.length} parameter(s), such as ${shape}`,
+    );
+  }
+  const lambda = e as LambdaExpr;
+  const params = new Map(lambda.params.map((name, k) => [name, paramTypes[k]!]));
+  const body = translateExpr(lambda.body, { ...ctx, scope: ctx.scope.withLambda(params) });
+  return { sql: `(lambda ${lambda.params.map(quoteIdentifier).join(", ")}: ${body.sql})`, type: body.type };
+}
+
+function numberType(text: string): SqlType {
+  if ([...text].some((c) => c === "." || c === "e" || c === "E")) return "double";
+  return BigInt(text) > 2147483647n ? "bigint" : "integer";
+}
+
+function durationValue(ns: bigint, pos: Expr["pos"], text: string): Translated {
+  const sql = intervalSql(ns < 0n ? -ns : ns);
+  if (sql === undefined) {
+    throw syntaxError(
+      pos,
+      `duration ${text} is finer than a microsecond: it can be used with bin(), ago() and timestamp arithmetic only`,
+    );
+  }
+  return { sql: ns < 0n ? `(- ${sql})` : sql, type: "interval", durationNs: ns };
+}
+
+function translateInterval(e: Extract<Expr, { kind: "interval" }>): Translated {
+  const text = e.value.trim();
+  const valid = text.length > 0 && [...text].every((c) => (c >= "0" && c <= "9") || c === ".");
+  const fixedNs = intervalUnitNs[e.unit];
+  if (!valid || text.split(".").length > 2 || (text.includes(".") && e.unit !== "SECOND")) {
+    throw syntaxError(e.pos, `'${e.value}' is not a valid INTERVAL … ${e.unit} value`);
+  }
+  if (fixedNs === undefined) {
+    const fn = e.unit === "YEAR" ? "to_years" : "to_months";
+    return { sql: `${e.negative ? "-" : ""}${fn}(${text})`, type: "interval" };
+  }
+  const [whole, fraction = ""] = text.split(".") as [string, string?];
+  if (fraction.length > 9) throw syntaxError(e.pos, `'${e.value}' has more than 9 fractional digits`);
+  const ns =
+    (BigInt(whole || "0") * fixedNs * 10n ** BigInt(fraction.length) + BigInt(fraction || "0") * fixedNs) /
+    10n ** BigInt(fraction.length);
+  return durationValue(e.negative ? -ns : ns, e.pos, `INTERVAL '${e.value}' ${e.unit}`);
+}
+
+function translateTypedLiteral(type: TypeName, value: string, pos: Expr["pos"]): Translated {
+  switch (type.name) {
+    case "TIMESTAMP": {
+      const ns = parseTimestampNs(value);
+      if (ns === undefined) throw syntaxError(pos, `'${value}' is not a valid timestamp`);
+      return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
+    }
+    case "DATE": {
+      const ns = parseDateNs(value);
+      if (ns === undefined) throw syntaxError(pos, `'${value}' is not a valid date (YYYY-MM-DD)`);
+      return { sql: dateLiteralSql(ns), type: "date" };
+    }
+    case "VARCHAR":
+      return { sql: quoteString(value), type: "varchar" };
+    default: {
+      const duck = duckdbType(type);
+      return { sql: `CAST(${quoteString(value)} AS ${duck.sql})`, type: duck.type };
+    }
+  }
+}
+
+/** Timestream (Presto) type names to DuckDB's. */
+export function duckdbType(type: TypeName): { sql: string; type: SqlType } {
+  switch (type.name) {
+    case "VARCHAR":
+    case "CHAR":
+      return { sql: "VARCHAR", type: "varchar" };
+    case "BIGINT":
+      return { sql: "BIGINT", type: "bigint" };
+    case "INTEGER":
+    case "INT":
+      return { sql: "INTEGER", type: "integer" };
+    case "SMALLINT":
+      return { sql: "SMALLINT", type: "integer" };
+    case "TINYINT":
+      return { sql: "TINYINT", type: "integer" };
+    case "DOUBLE":
+      return { sql: "DOUBLE", type: "double" };
+    case "REAL":
+      return { sql: "FLOAT", type: "double" };
+    case "DECIMAL":
+      if (type.params.length > 2 || type.params.some((p) => !Number.isInteger(p) || p > 38)) break;
+      return {
+        sql: type.params.length === 0 ? "DECIMAL(38, 9)" : `DECIMAL(${type.params.join(", ")})`,
+        type: "double",
+      };
+    case "BOOLEAN":
+      return { sql: "BOOLEAN", type: "boolean" };
+    case "TIMESTAMP":
+      return { sql: "TIMESTAMP_NS", type: "timestamp" };
+    case "DATE":
+      return { sql: "DATE", type: "date" };
+    case "TIME":
+      return { sql: "TIME", type: "time" };
+    case "ARRAY": {
+      const element = duckdbType(type.element!);
+      return { sql: `${element.sql}[]`, type: arrayOf(element.type) };
+    }
+  }
+  throw syntaxError(type.pos, `unknown or unsupported type '${type.name}'`);
+}
+
+/** A string literal next to a timestamp (or date) becomes a literal of that type, computed in UTC. */
+export function coerceTo(node: Expr, value: Translated, target: SqlType): Translated {
+  if (node.kind !== "string") return value;
+  if (isTimestamp(target)) {
+    const ns = parseTimestampNs(node.value);
+    if (ns === undefined) throw syntaxError(node.pos, `'${node.value}' is not a valid timestamp`);
+    return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
+  }
+  if (target === "date") {
+    const ns = parseDateNs(node.value);
+    if (ns === undefined) throw syntaxError(node.pos, `'${node.value}' is not a valid date (YYYY-MM-DD)`);
+    return { sql: dateLiteralSql(ns), type: "date" };
+  }
+  return value;
+}
+
+function translateUnary(op: "-" | "+" | "NOT", operand: Translated): Translated {
+  if (op === "NOT") return { sql: `(NOT ${operand.sql})`, type: "boolean" };
+  if (op === "+") return operand;
+  const negated: Translated = { sql: `(- ${operand.sql})`, type: operand.type };
+  if (operand.durationNs !== undefined) negated.durationNs = -operand.durationNs;
+  return negated;
+}
+
+const comparisonOps = new Set(["=", "<>", "<", "<=", ">", ">="]);
+
+function translateBinary(e: BinaryExpr, ctx: ExpressionContext): Translated {
+  // A fine-grained duration is only valid next to a timestamp, so translate it here, not alone.
+  let left = e.left.kind === "duration" ? rawDuration(e.left) : translateExpr(e.left, ctx);
+  let right = e.right.kind === "duration" ? rawDuration(e.right) : translateExpr(e.right, ctx);
+  if (e.op === "+" || e.op === "-") {
+    const shifted = timestampShift(e, left, right);
+    if (shifted !== undefined) return shifted;
+  }
+  left = checkDuration(e.left, left);
+  right = checkDuration(e.right, right);
+  if (e.op === "AND" || e.op === "OR") return { sql: `(${left.sql} ${e.op} ${right.sql})`, type: "boolean" };
+  if (comparisonOps.has(e.op)) {
+    left = coerceTo(e.left, left, right.type);
+    right = coerceTo(e.right, right, left.type);
+    return { sql: `(${left.sql} ${e.op} ${right.sql})`, type: "boolean" };
+  }
+  if (e.op === "||") return { sql: `(${left.sql} || ${right.sql})`, type: left.type };
+  if (e.op === "-" && isTimestamp(left.type) && isTimestamp(right.type)) {
+    return { sql: `(${left.sql} - ${right.sql})`, type: "interval" };
+  }
+  if (e.op === "/" && isInteger(left.type) && isInteger(right.type)) {
+    // Presto divides integers as integers (truncating); DuckDB's `/` would give a double.
+    return { sql: `(${left.sql} // ${right.sql})`, type: arithmeticResult(left.type, right.type) };
+  }
+  const type =
+    left.type === "interval" && right.type === "interval"
+      ? "interval"
+      : arithmeticResult(left.type, right.type);
+  return { sql: `(${left.sql} ${e.op} ${right.sql})`, type };
+}
+
+/** A duration literal, kept exact (to the nanosecond) until we know what it is added to. */
+function rawDuration(e: Extract<Expr, { kind: "duration" }>): Translated {
+  const ns = e.amount * durationUnitNs[e.unit];
+  return { sql: intervalSql(ns) ?? "", type: "interval", durationNs: ns };
+}
+
+function checkDuration(node: Expr, value: Translated): Translated {
+  if (value.sql !== "") return value;
+  return durationValue(value.durationNs!, node.pos, node.kind === "duration" ? node.text : "duration");
+}
+
+/** timestamp ± fixed duration: folded to a literal when both are known, exact to the nanosecond otherwise. */
+function timestampShift(e: BinaryExpr, left: Translated, right: Translated): Translated | undefined {
+  const sign = e.op === "-" ? -1n : 1n;
+  let timestamp: Translated;
+  let duration: Translated;
+  if (isTimestamp(left.type) && right.durationNs !== undefined) {
+    timestamp = left;
+    duration = right;
+  } else if (e.op === "+" && left.durationNs !== undefined && isTimestamp(right.type)) {
+    timestamp = right;
+    duration = left;
+  } else {
+    return undefined;
+  }
+  const deltaNs = sign * duration.durationNs!;
+  if (timestamp.timestampNs !== undefined) {
+    const ns = timestamp.timestampNs + deltaNs;
+    return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
+  }
+  return { sql: `make_timestamp_ns(epoch_ns(${timestamp.sql}) + ${deltaNs})`, type: "timestamp" };
+}
+
+function translateCase(e: Extract<Expr, { kind: "case" }>, ctx: ExpressionContext): Translated {
+  const operand = e.operand === undefined ? undefined : translateExpr(e.operand, ctx);
+  let type: SqlType = "unknown";
+  const parts = ["CASE"];
+  if (operand !== undefined) parts.push(operand.sql);
+  for (const { when, then } of e.whens) {
+    const whenSql =
+      operand === undefined
+        ? translateExpr(when, ctx)
+        : coerceTo(when, translateExpr(when, ctx), operand.type);
+    const thenValue = translateExpr(then, ctx);
+    if (type === "unknown") type = thenValue.type;
+    parts.push(`WHEN ${whenSql.sql} THEN ${thenValue.sql}`);
+  }
+  if (e.otherwise !== undefined) {
+    const otherwise = translateExpr(e.otherwise, ctx);
+    if (type === "unknown") type = otherwise.type;
+    parts.push(`ELSE ${otherwise.sql}`);
+  }
+  parts.push("END");
+  return { sql: `(${parts.join(" ")})`, type };
+}
+
+function translateCast(e: CastExpr, ctx: ExpressionContext): Translated {
+  const target = duckdbType(e.type);
+  const value = translateExpr(e.value, ctx);
+  if (e.value.kind === "string" && (target.type === "timestamp" || target.type === "date")) {
+    if (!e.safe) return coerceTo(e.value, value, target.type);
+    const ns = target.type === "timestamp" ? parseTimestampNs(e.value.value) : parseDateNs(e.value.value);
+    if (ns === undefined) return { sql: `CAST(NULL AS ${target.sql})`, type: target.type };
+    return coerceTo(e.value, value, target.type);
+  }
+  if (target.type === "varchar" && isTimestamp(value.type)) {
+    // Timestream prints timestamps with nine fractional digits; DuckDB's cast would trim them.
+    return { sql: `strftime(${value.sql}, '%Y-%m-%d %H:%M:%S.%n')`, type: "varchar" };
+  }
+  return { sql: `${e.safe ? "TRY_CAST" : "CAST"}(${value.sql} AS ${target.sql})`, type: target.type };
+}
+
+/** EXTRACT fields (Presto names) to DuckDB date parts. */
+const extractFields: Record<string, string> = {
+  YEAR: "year",
+  QUARTER: "quarter",
+  MONTH: "month",
+  WEEK: "week",
+  DAY: "day",
+  DAY_OF_MONTH: "day",
+  DAY_OF_WEEK: "isodow",
+  DOW: "isodow",
+  DAY_OF_YEAR: "doy",
+  DOY: "doy",
+  YEAR_OF_WEEK: "isoyear",
+  YOW: "isoyear",
+  HOUR: "hour",
+  MINUTE: "minute",
+  SECOND: "second",
+};
+
+export function translateExtract(field: string, value: Translated, pos: Expr["pos"]): Translated {
+  if (field === "MILLISECOND")
+    return { sql: `(date_part('millisecond', ${value.sql}) % 1000)`, type: "bigint" };
+  const part = extractFields[field];
+  if (part === undefined) throw syntaxError(pos, `EXTRACT does not support the field ${field}`);
+  return { sql: `date_part('${part}', ${value.sql})`, type: "bigint" };
+}
+
+function translateCurrent(which: string, nowNs: bigint): Translated {
+  switch (which) {
+    case "CURRENT_DATE":
+      return { sql: dateLiteralSql(nowNs), type: "date" };
+    case "CURRENT_TIME":
+      return { sql: `TIME '${formatTimestampNs(nowNs).slice(11, 26)}'`, type: "time" };
+    default:
+      return { sql: timestampLiteralSql(nowNs), type: "timestamp", timestampNs: nowNs };
+  }
+}

@@ -1,0 +1,663 @@
+/**
+ * The Timestream-compatible store on DuckDB: catalog operations, WriteRecords, Query with paging,
+ * export of a query to a file, and the retention sweep.
+ *
+ * Writes and DDL go through one serial queue on one DuckDB connection (DuckDB has one writer per
+ * process anyway); each query gets its own connection so reads never wait for writes.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { conflict, HourglassError, notFound, validationError } from "../errors.js";
+import type { MeasureInfo, ResolvedTable, TableResolver } from "../sql/contract.js";
+import { dialectSetupSql, translate } from "../sql/index.js";
+import {
+  Catalog,
+  createTableDdl,
+  type DatabaseState,
+  dropTableDdl,
+  emptyTableState,
+  measuresTable,
+  pointsTable,
+  seriesTable,
+  type TableState,
+  tableColumns,
+  VALUE_COLUMN,
+  visibleCutoffNs,
+} from "./catalog.js";
+import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
+import {
+  type DimensionCache,
+  isRejection,
+  mergeCommon,
+  type NormalizedRecord,
+  normalizeRecord,
+} from "./records.js";
+import { chunkRows, columnInfoOf, datumConverter, formatTimestampNs } from "./results.js";
+import type {
+  ColumnInfo,
+  CreateTableInput,
+  DatabaseDescription,
+  Datum,
+  ExportInput,
+  ExportResult,
+  QueryInput,
+  QueryResponse,
+  RejectedRecord,
+  Row,
+  TableDescription,
+  UpdateTableInput,
+  WriteRecordsRequest,
+  WriteResult,
+} from "./types.js";
+import { TableWriter } from "./writer.js";
+
+export interface StoreOptions {
+  /** Folder for the DuckDB file (`store.duckdb`), or `path` for an explicit file (":memory:" for tests). */
+  dir?: string;
+  path?: string;
+  /** The store's clock in epoch milliseconds: injectable so retention and ingestion windows can be tested. */
+  clockMs?: () => number;
+  /** How often the retention sweep removes expired points; 0 turns the timer off. */
+  sweepIntervalMs?: number;
+  threads?: number;
+  memoryLimit?: string;
+  /** Account id used in ARNs. */
+  accountId?: string;
+  region?: string;
+}
+
+/** Timestream's API limit for WriteRecords; the native batch path may pass a larger limit. */
+export const API_MAX_RECORDS_PER_WRITE = 100;
+const NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,256}$/;
+const DEFAULT_MEMORY_HOURS = 6;
+const DEFAULT_MAGNETIC_DAYS = 73000;
+const CURSOR_IDLE_MS = 10 * 60_000;
+const DEFAULT_PAGE_BYTES = 1_000_000;
+
+interface Cursor {
+  id: string;
+  queryId: string;
+  connection: Awaited<ReturnType<Engine["connect"]>>;
+  result: DuckDBResult;
+  columnInfo: ColumnInfo[];
+  converters: ((value: never) => Datum)[];
+  buffered: Row[];
+  done: boolean;
+  lastUsedMs: number;
+}
+
+function checkName(kind: string, name: unknown): string {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    throw validationError(
+      `${kind} name '${String(name)}' is invalid: use 3 to 256 characters from letters, digits, '_', '.', '-'`,
+      { name },
+    );
+  }
+  return name;
+}
+
+function checkRetention(input: CreateTableInput | UpdateTableInput, current?: TableState) {
+  const hours =
+    input.RetentionProperties?.MemoryStoreRetentionPeriodInHours ??
+    current?.memoryHours ??
+    DEFAULT_MEMORY_HOURS;
+  const days =
+    input.RetentionProperties?.MagneticStoreRetentionPeriodInDays ??
+    current?.magneticDays ??
+    DEFAULT_MAGNETIC_DAYS;
+  const magneticWrites =
+    input.MagneticStoreWriteProperties?.EnableMagneticStoreWrites ?? current?.magneticWrites ?? false;
+  const h = Number(hours);
+  const d = Number(days);
+  if (!Number.isInteger(h) || h < 1 || h > 8766) {
+    throw validationError(
+      `MemoryStoreRetentionPeriodInHours must be an integer from 1 to 8766, got ${String(hours)}`,
+    );
+  }
+  if (!Number.isInteger(d) || d < 1 || d > 73000) {
+    throw validationError(
+      `MagneticStoreRetentionPeriodInDays must be an integer from 1 to 73000, got ${String(days)}`,
+    );
+  }
+  if (typeof magneticWrites !== "boolean")
+    throw validationError("EnableMagneticStoreWrites must be true or false");
+  return { memoryHours: h, magneticDays: d, magneticWrites };
+}
+
+export class TimestreamStore implements TableResolver {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly cursors = new Map<string, Cursor>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly writer: TableWriter;
+  private closed = false;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly catalog: Catalog,
+    private readonly clockMs: () => number,
+    private readonly arnPrefix: string,
+  ) {
+    this.writer = new TableWriter(engine);
+  }
+
+  static async open(options: StoreOptions = {}): Promise<TimestreamStore> {
+    let file = options.path;
+    if (!file) {
+      if (!options.dir) throw validationError("the store needs a state folder (dir) or a file path");
+      fs.mkdirSync(options.dir, { recursive: true });
+      file = path.join(options.dir, "store.duckdb");
+    }
+    const engine = await Engine.open({
+      path: file,
+      threads: options.threads,
+      memoryLimit: options.memoryLimit,
+    });
+    const catalog = await Catalog.load(engine);
+    const region = options.region ?? "local";
+    const store = new TimestreamStore(
+      engine,
+      catalog,
+      options.clockMs ?? Date.now,
+      `arn:aws:timestream:${region}:${options.accountId ?? "000000000000"}:database/`,
+    );
+    const sweepMs = options.sweepIntervalMs ?? 60_000;
+    if (sweepMs > 0) {
+      store.sweepTimer = setInterval(() => {
+        store.sweepRetention().catch(() => undefined);
+      }, sweepMs);
+      store.sweepTimer.unref();
+    }
+    return store;
+  }
+
+  private nowNs(): bigint {
+    return BigInt(Math.floor(this.clockMs())) * 1_000_000n;
+  }
+
+  /** Runs `work` after every earlier write/DDL has finished: the store's single writer. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new HourglassError("Conflict", "the store is closed"));
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- databases -------------------------------------------------------------------------------
+
+  createDatabase(name: string): Promise<DatabaseDescription> {
+    return this.serial(async () => {
+      checkName("Database", name);
+      if (this.catalog.databases.has(name))
+        throw conflict(`Database '${name}' already exists`, { database: name });
+      const now = this.clockMs();
+      await this.engine.run(`INSERT INTO _hg.databases VALUES (${quoteString(name)}, ${now}, ${now})`);
+      const db: DatabaseState = { name, createdMs: now, updatedMs: now };
+      this.catalog.databases.set(name, db);
+      return this.describeDb(db);
+    });
+  }
+
+  private describeDb(db: DatabaseState): DatabaseDescription {
+    return {
+      Arn: `${this.arnPrefix}${db.name}`,
+      DatabaseName: db.name,
+      TableCount: this.catalog.tablesOf(db.name).length,
+      CreationTime: new Date(db.createdMs),
+      LastUpdatedTime: new Date(db.updatedMs),
+    };
+  }
+
+  private requireDatabase(name: string): DatabaseState {
+    const db = this.catalog.databases.get(name);
+    if (!db) throw notFound(`Database '${name}' does not exist`, { database: name });
+    return db;
+  }
+
+  async describeDatabase(name: string): Promise<DatabaseDescription> {
+    return this.describeDb(this.requireDatabase(name));
+  }
+
+  async listDatabaseDescriptions(): Promise<DatabaseDescription[]> {
+    return [...this.catalog.databases.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((d) => this.describeDb(d));
+  }
+
+  updateDatabase(name: string): Promise<DatabaseDescription> {
+    // Timestream's UpdateDatabase only changes the KMS key, which a local store does not have.
+    return this.serial(async () => {
+      const db = this.requireDatabase(name);
+      db.updatedMs = this.clockMs();
+      await this.engine.run(
+        `UPDATE _hg.databases SET updated_ms = ${db.updatedMs} WHERE name = ${quoteString(name)}`,
+      );
+      return this.describeDb(db);
+    });
+  }
+
+  deleteDatabase(name: string): Promise<void> {
+    return this.serial(async () => {
+      this.requireDatabase(name);
+      const tables = this.catalog.tablesOf(name);
+      if (tables.length > 0) {
+        throw conflict(
+          `Database '${name}' still has ${tables.length} table(s) (${tables.map((t) => t.name).join(", ")}): delete them first`,
+          { database: name },
+        );
+      }
+      await this.engine.run(`DELETE FROM _hg.databases WHERE name = ${quoteString(name)}`);
+      this.catalog.databases.delete(name);
+    });
+  }
+
+  // ---- tables ----------------------------------------------------------------------------------
+
+  createTable(input: CreateTableInput): Promise<TableDescription> {
+    return this.serial(async () => {
+      this.requireDatabase(input.DatabaseName);
+      checkName("Table", input.TableName);
+      if (this.catalog.getTable(input.DatabaseName, input.TableName)) {
+        throw conflict(`Table '${input.DatabaseName}.${input.TableName}' already exists`, {
+          database: input.DatabaseName,
+          table: input.TableName,
+        });
+      }
+      const retention = checkRetention(input);
+      const now = this.clockMs();
+      const table = emptyTableState({
+        id: this.catalog.nextTableId,
+        database: input.DatabaseName,
+        name: input.TableName,
+        ...retention,
+        createdMs: now,
+        updatedMs: now,
+      });
+      await this.engine.run("BEGIN TRANSACTION");
+      try {
+        for (const ddl of createTableDdl(table)) await this.engine.run(ddl);
+        await this.engine.run("COMMIT");
+      } catch (error) {
+        await this.engine.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+      this.catalog.nextTableId++;
+      this.catalog.tables.set(Catalog.key(table.database, table.name), table);
+      return this.describeTableState(table);
+    });
+  }
+
+  private requireTable(database: string, name: string): TableState {
+    this.requireDatabase(database);
+    const table = this.catalog.getTable(database, name);
+    if (!table) throw notFound(`Table '${database}.${name}' does not exist`, { database, table: name });
+    return table;
+  }
+
+  private describeTableState(t: TableState): TableDescription {
+    return {
+      Arn: `${this.arnPrefix}${t.database}/table/${t.name}`,
+      DatabaseName: t.database,
+      TableName: t.name,
+      TableStatus: "ACTIVE",
+      RetentionProperties: {
+        MemoryStoreRetentionPeriodInHours: t.memoryHours,
+        MagneticStoreRetentionPeriodInDays: t.magneticDays,
+      },
+      MagneticStoreWriteProperties: { EnableMagneticStoreWrites: t.magneticWrites },
+      CreationTime: new Date(t.createdMs),
+      LastUpdatedTime: new Date(t.updatedMs),
+      Schema: tableColumns(t).map((c) => ({ Name: c.name, Type: c.type, Role: c.role })),
+    };
+  }
+
+  async describeTable(database: string, name: string): Promise<TableDescription> {
+    return this.describeTableState(this.requireTable(database, name));
+  }
+
+  async listTableDescriptions(database?: string): Promise<TableDescription[]> {
+    if (database !== undefined) this.requireDatabase(database);
+    return [...this.catalog.tables.values()]
+      .filter((t) => database === undefined || t.database === database)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((t) => this.describeTableState(t));
+  }
+
+  updateTable(input: UpdateTableInput): Promise<TableDescription> {
+    return this.serial(async () => {
+      const table = this.requireTable(input.DatabaseName, input.TableName);
+      const retention = checkRetention(input, table);
+      const now = this.clockMs();
+      await this.engine.run(
+        `UPDATE _hg.tables SET memory_hours = ${retention.memoryHours}, magnetic_days = ${retention.magneticDays},
+           magnetic_writes = ${retention.magneticWrites}, updated_ms = ${now} WHERE table_id = ${table.id}`,
+      );
+      Object.assign(table, retention, { updatedMs: now });
+      return this.describeTableState(table);
+    });
+  }
+
+  deleteTable(database: string, name: string): Promise<void> {
+    return this.serial(async () => {
+      const table = this.requireTable(database, name);
+      await this.engine.run("BEGIN TRANSACTION");
+      try {
+        for (const ddl of dropTableDdl(table)) await this.engine.run(ddl);
+        await this.engine.run("COMMIT");
+      } catch (error) {
+        await this.engine.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+      this.catalog.tables.delete(Catalog.key(database, name));
+      this.writer.forgetTable(table.id);
+    });
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /**
+   * WriteRecords. `maxRecords` is Timestream's 100 on the API surface; the native batch path (the
+   * connector, the load generator) passes a larger limit. Returns per-record rejections; the
+   * others are written in one transaction.
+   */
+  writeRecords(request: WriteRecordsRequest, options: { maxRecords?: number } = {}): Promise<WriteResult> {
+    const maxRecords = options.maxRecords ?? API_MAX_RECORDS_PER_WRITE;
+    const records = request?.Records;
+    if (!Array.isArray(records) || records.length === 0) {
+      return Promise.reject(validationError("Records must be a non-empty list"));
+    }
+    if (records.length > maxRecords) {
+      return Promise.reject(
+        validationError(
+          `Records has ${records.length} records; at most ${maxRecords} are allowed per request`,
+        ),
+      );
+    }
+    return this.serial(async () => {
+      const table = this.requireTable(request.DatabaseName, request.TableName);
+      const rejected: RejectedRecord[] = [];
+      const valid: NormalizedRecord[] = [];
+      const dimensionCache: DimensionCache = new Map();
+      for (let i = 0; i < records.length; i++) {
+        const merged = mergeCommon(request.CommonAttributes, records[i]!, i);
+        const normalized = normalizeRecord(merged, i, dimensionCache);
+        if (isRejection(normalized)) rejected.push(normalized);
+        else valid.push(normalized);
+      }
+      const result = await this.writer.write(table, valid, rejected, this.nowNs());
+      result.rejected.sort((a, b) => a.RecordIndex - b.RecordIndex);
+      return result;
+    });
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  listDatabases(): string[] {
+    return [...this.catalog.databases.keys()].sort();
+  }
+
+  listTables(database: string): string[] {
+    this.requireDatabase(database);
+    return this.catalog
+      .tablesOf(database)
+      .map((t) => t.name)
+      .sort();
+  }
+
+  resolveTable(database: string, name: string): ResolvedTable {
+    const table = this.requireTable(database, name);
+    const columns = tableColumns(table);
+    const select: string[] = table.dimensions.map((d) => `s.${d.column} AS ${quoteIdent(d.name)}`);
+    select.push(`m.measure_name AS "measure_name"`, `p.time AS "time"`);
+    for (const [type, column] of Object.entries(VALUE_COLUMN)) {
+      select.push(`p.${column} AS ${quoteIdent(`measure_value::${type.toLowerCase()}`)}`);
+    }
+    for (const a of table.attributes) select.push(`p.${a.column} AS ${quoteIdent(a.name)}`);
+    const cutoff = formatTimestampNs(visibleCutoffNs(table, this.nowNs()));
+    const relationSql = `(SELECT ${select.join(", ")} FROM ${pointsTable(table)} p JOIN ${seriesTable(table)} s ON s.series_id = p._series_id JOIN ${measuresTable(table)} m ON m.measure_id = p._measure_id WHERE p.time >= TIMESTAMP_NS '${cutoff}')`;
+    return { database, table: name, relationSql, columns };
+  }
+
+  listMeasures(database: string, name: string): MeasureInfo[] {
+    const table = this.requireTable(database, name);
+    const out: MeasureInfo[] = [];
+    for (const m of [...table.measures.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      for (const type of [...m.types].sort()) {
+        out.push({ measureName: m.name, dataType: type.toLowerCase(), dimensions: [...m.dimensions].sort() });
+      }
+    }
+    return out;
+  }
+
+  /** Translates Timestream SQL to DuckDB SQL (exposed for EXPLAIN-style tooling and tests). */
+  translate(sql: string): string {
+    if (typeof sql !== "string" || sql.trim() === "") throw validationError("QueryString must not be empty");
+    if (sql.length > 262_144) throw validationError("QueryString is longer than 262,144 characters");
+    return translate(sql, this, { nowNs: this.nowNs() }).duckdbSql;
+  }
+
+  /** Timestream's Query: the first page, or the next page of an earlier query by NextToken. */
+  async query(input: QueryInput): Promise<QueryResponse> {
+    const maxRows = input.MaxRows;
+    if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1000)) {
+      throw validationError(`MaxRows must be an integer from 1 to 1000, got ${String(maxRows)}`);
+    }
+    this.expireCursors();
+    let cursor: Cursor;
+    if (input.NextToken) {
+      const found = this.cursors.get(input.NextToken);
+      if (!found) throw validationError("NextToken is invalid or has expired: run the query again");
+      cursor = found;
+    } else {
+      const duckdbSql = this.translate(input.QueryString);
+      const connection = await this.engine.connect(dialectSetupSql);
+      let result: DuckDBResult;
+      try {
+        result = await connection.stream(duckdbSql);
+      } catch (error) {
+        connection.closeSync();
+        throw queryError(error);
+      }
+      const names = result.deduplicatedColumnNames();
+      const types = result.columnTypes();
+      cursor = {
+        id: randomUUID(),
+        queryId: `AEB${randomUUID().replaceAll("-", "").toUpperCase()}`,
+        connection,
+        result,
+        columnInfo: columnInfoOf(names, types),
+        converters: types.map((t) => datumConverter(t)) as Cursor["converters"],
+        buffered: [],
+        done: false,
+        lastUsedMs: Date.now(),
+      };
+    }
+    cursor.lastUsedMs = Date.now();
+    const rows: Row[] = [];
+    let bytes = 0;
+    const limit = maxRows ?? Number.POSITIVE_INFINITY;
+    try {
+      while (rows.length < limit && (maxRows !== undefined || bytes < DEFAULT_PAGE_BYTES)) {
+        if (cursor.buffered.length === 0) {
+          if (cursor.done) break;
+          const chunk = await cursor.result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) {
+            cursor.done = true;
+            break;
+          }
+          cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
+        }
+        const take = Math.min(cursor.buffered.length, limit - rows.length);
+        const page = cursor.buffered.splice(0, take);
+        if (maxRows === undefined) for (const r of page) bytes += approximateBytes(r);
+        rows.push(...page);
+      }
+    } catch (error) {
+      this.closeCursor(cursor);
+      throw queryError(error);
+    }
+    // Peek so that the last page carries no NextToken.
+    if (cursor.buffered.length === 0 && !cursor.done) {
+      const chunk = await cursor.result.fetchChunk().catch(() => null);
+      if (!chunk || chunk.rowCount === 0) cursor.done = true;
+      else cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
+    }
+    const more = cursor.buffered.length > 0 || !cursor.done;
+    if (more) this.cursors.set(cursor.id, cursor);
+    else this.closeCursor(cursor);
+    return {
+      QueryId: cursor.queryId,
+      ColumnInfo: cursor.columnInfo,
+      Rows: rows,
+      ...(more ? { NextToken: cursor.id } : {}),
+      QueryStatus: {
+        ProgressPercentage: more ? 50 : 100,
+        CumulativeBytesScanned: 0,
+        CumulativeBytesMetered: 0,
+      },
+    };
+  }
+
+  /** Cancels a paged query (Timestream's CancelQuery). */
+  cancelQuery(queryIdOrToken: string): void {
+    for (const cursor of this.cursors.values()) {
+      if (cursor.queryId === queryIdOrToken || cursor.id === queryIdOrToken) this.closeCursor(cursor);
+    }
+  }
+
+  private closeCursor(cursor: Cursor): void {
+    this.cursors.delete(cursor.id);
+    try {
+      cursor.connection.closeSync();
+    } catch {
+      // already closed
+    }
+  }
+
+  private expireCursors(): void {
+    const now = Date.now();
+    for (const cursor of this.cursors.values()) {
+      if (now - cursor.lastUsedMs > CURSOR_IDLE_MS) this.closeCursor(cursor);
+    }
+  }
+
+  /**
+   * Runs a query and writes its result to a file inside DuckDB (rows never become JS objects).
+   * The caller writes to a temporary path and renames it into place.
+   */
+  async exportQuery(input: ExportInput): Promise<ExportResult> {
+    const duckdbSql = this.translate(input.query);
+    const connection = await this.engine.connect(dialectSetupSql);
+    try {
+      let names: string[];
+      try {
+        const described = await connection.runAndReadUntil(`SELECT * FROM (${duckdbSql}) LIMIT 0`, 0);
+        names = described.columnNames();
+      } catch (error) {
+        throw queryError(error);
+      }
+      const selectList = names.map((n, i) => `q.${quoteIdent(n)} AS c${i}`).join(", ");
+      if (input.format === "parquet") {
+        const renamed = names.map((n, i) => `c${i} AS ${quoteIdent(n)}`).join(", ");
+        const rows = await connection.run(
+          `COPY (SELECT ${renamed} FROM (SELECT ${selectList} FROM (${duckdbSql}) q)) TO ${quoteString(input.path)} (FORMAT parquet${input.gzip ? ", COMPRESSION gzip" : ""})`,
+        );
+        return { rows: Number(rows.rowsChanged), columns: names };
+      }
+      // CSV: DuckDB writes the rows; we write the header ourselves so the leading index column can
+      // have pandas' empty name (DuckDB refuses an empty identifier).
+      const dataPath = `${input.path}.rows`;
+      const index = input.indexColumn ? "(row_number() OVER ()) - 1 AS idx, " : "";
+      const result = await connection.run(
+        `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(dataPath)} (FORMAT csv, HEADER false${input.gzip ? ", COMPRESSION gzip" : ""})`,
+      );
+      const headerNames = (input.indexColumn ? [""] : []).concat(names.map(csvField));
+      await writeWithHeader(
+        input.path,
+        dataPath,
+        input.header === false ? null : `${headerNames.join(",")}\n`,
+        !!input.gzip,
+      );
+      return { rows: Number(result.rowsChanged), columns: names };
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  // ---- retention ---------------------------------------------------------------------------------
+
+  /** Removes points past each table's memory + magnetic retention. Queries already hide them. */
+  sweepRetention(): Promise<{ table: string; removed: number }[]> {
+    return this.serial(async () => {
+      const out: { table: string; removed: number }[] = [];
+      for (const table of this.catalog.tables.values()) {
+        const cutoff = formatTimestampNs(visibleCutoffNs(table, this.nowNs()));
+        const removed = await this.engine.run(
+          `DELETE FROM ${pointsTable(table)} WHERE time < TIMESTAMP_NS '${cutoff}'`,
+        );
+        if (removed > 0) out.push({ table: `${table.database}.${table.name}`, removed });
+      }
+      if (out.length > 0) await this.engine.run("CHECKPOINT");
+      return out;
+    });
+  }
+
+  /** Forces DuckDB to fold its WAL into the database file. */
+  checkpoint(): Promise<void> {
+    return this.serial(async () => {
+      await this.engine.run("CHECKPOINT");
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const cursor of [...this.cursors.values()]) this.closeCursor(cursor);
+    this.engine.close();
+  }
+}
+
+function approximateBytes(row: Row): number {
+  let n = 8;
+  for (const d of row.Data) n += d.ScalarValue ? d.ScalarValue.length + 16 : 32;
+  return n;
+}
+
+function csvField(name: string): string {
+  return /[",\n\r]/.test(name) ? `"${name.replaceAll('"', '""')}"` : name;
+}
+
+async function writeWithHeader(target: string, dataPath: string, header: string | null, gzip: boolean) {
+  const { createGzip } = await import("node:zlib");
+  const { pipeline } = await import("node:stream/promises");
+  const out = fs.createWriteStream(target);
+  try {
+    if (header !== null) {
+      // A gzip file may hold several members; readers see their concatenation, so the header is
+      // its own member in front of DuckDB's.
+      if (gzip) {
+        const zipped = await new Promise<Buffer>((resolve, reject) => {
+          const z = createGzip();
+          const parts: Buffer[] = [];
+          z.on("data", (p: Buffer) => parts.push(p));
+          z.on("end", () => resolve(Buffer.concat(parts)));
+          z.on("error", reject);
+          z.end(header);
+        });
+        out.write(zipped);
+      } else out.write(header);
+    }
+    await pipeline(fs.createReadStream(dataPath), out);
+  } finally {
+    fs.rmSync(dataPath, { force: true });
+  }
+}
+
+/** DuckDB errors at execution time become validation errors with DuckDB's reason. */
+function queryError(error: unknown): HourglassError {
+  if (error instanceof HourglassError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HourglassError("ValidationError", `query failed: ${message}`, { cause: error });
+}

@@ -1,0 +1,488 @@
+/**
+ * The write path: validated records of one table become one DuckDB transaction.
+ *
+ * Records go to a narrow staging table through DuckDB's appender (numbers only, except VARCHAR
+ * values), are checked against existing points for Timestream's Version rules with one join, then
+ * copied into the points table. New series, measures and columns are added in the same
+ * transaction, so a crash leaves either all of a batch or none of it.
+ */
+import { HourglassError } from "../errors.js";
+import {
+  type AttributeColumn,
+  type DimensionColumn,
+  DUCK_TYPE,
+  measuresTable,
+  pointsTable,
+  seriesTable,
+  type TableState,
+  VALUE_COLUMN,
+  visibleCutoffNs,
+} from "./catalog.js";
+import { type ColumnKind, type DuckDBValue, type Engine, quoteString } from "./engine.js";
+import { MAX_DIMENSIONS_PER_TABLE, type NormalizedRecord } from "./records.js";
+import type { RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
+
+const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
+const NS_PER_HOUR = 3_600_000_000_000n;
+/** Series and measure ids combine into one safe integer: measure ids stay below 2^20. */
+const MEASURE_ID_SPAN = 1_048_576;
+
+/** Staging column kind for each scalar type (timestamps travel as epoch-nanosecond BIGINTs). */
+const STAGE_KIND: Record<ScalarMeasureValueType, ColumnKind> = {
+  DOUBLE: "DOUBLE",
+  BIGINT: "BIGINT",
+  VARCHAR: "VARCHAR",
+  BOOLEAN: "BOOLEAN",
+  TIMESTAMP: "BIGINT",
+};
+
+interface StagedColumn {
+  /** Physical column in the points table. */
+  column: string;
+  type: ScalarMeasureValueType;
+  values: DuckDBValue[];
+}
+
+/** Schema additions a batch makes; applied to the in-memory catalog only after commit. */
+interface PendingChanges {
+  dimensions: DimensionColumn[];
+  attributes: AttributeColumn[];
+  series: Map<string, { id: number; record: NormalizedRecord }>;
+  measures: Map<string, number>;
+  measureInfo: { measureId: number; kind: "type" | "dimension"; value: string }[];
+  valueTypes: Set<ScalarMeasureValueType>;
+}
+
+function formatWindowTime(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+export class TableWriter {
+  private readonly stageTables = new Set<string>();
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Writes one batch to one table. Call only from the store's serial write queue. */
+  async write(
+    table: TableState,
+    records: NormalizedRecord[],
+    rejected: RejectedRecord[],
+    nowNs: bigint,
+  ): Promise<WriteResult> {
+    const memoryCutoff = nowNs - BigInt(table.memoryHours) * NS_PER_HOUR;
+    const visibleCutoff = visibleCutoffNs(table, nowNs);
+    const futureLimit = nowNs + FUTURE_LIMIT_NS;
+    const pending: PendingChanges = {
+      dimensions: [],
+      attributes: [],
+      series: new Map(),
+      measures: new Map(),
+      measureInfo: [],
+      valueTypes: new Set(),
+    };
+    let nextDimension = table.dimensions.length;
+    let nextAttribute = table.attributes.length;
+    let nextSeriesId = table.nextSeriesId;
+    let nextMeasureId = table.measures.size + 1;
+    const pendingMeasureTypes = new Set<string>();
+    const pendingMeasureDims = new Set<string>();
+    const pendingCombos = new Set<number>();
+
+    const accepted: { record: NormalizedRecord; seriesId: number; measureId: number; magnetic: boolean }[] =
+      [];
+
+    for (const record of records) {
+      // The ingestion window: Timestream refuses the future beyond 15 minutes, and the past beyond
+      // the memory store unless magnetic writes are on (then back to the magnetic retention).
+      if (
+        record.timeNs >= futureLimit ||
+        record.timeNs < (table.magneticWrites ? visibleCutoff : memoryCutoff)
+      ) {
+        const lower = table.magneticWrites ? visibleCutoff : memoryCutoff;
+        rejected.push({
+          RecordIndex: record.index,
+          Reason: `The record timestamp ${formatWindowTime(record.timeNs)} is outside the time range [${formatWindowTime(lower)}, ${formatWindowTime(futureLimit)}) of the data ingestion window.`,
+        });
+        continue;
+      }
+      // A known series brings no new dimension; only a new one is checked against the table's limits.
+      let seriesId = table.series.get(record.seriesKey) ?? pending.series.get(record.seriesKey)?.id;
+      let problem: string | null = null;
+      const newDimensions: string[] = [];
+      if (seriesId === undefined) {
+        for (const d of record.dimensions) {
+          if (table.dimensionByName.has(d.Name) || pending.dimensions.some((p) => p.name === d.Name))
+            continue;
+          if (table.attributeByName.has(d.Name) || pending.attributes.some((p) => p.name === d.Name)) {
+            problem = `Dimension '${d.Name}' clashes with a multi-measure attribute of the same name`;
+            break;
+          }
+          newDimensions.push(d.Name);
+        }
+        if (!problem && nextDimension + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+          problem = `The table would have more than ${MAX_DIMENSIONS_PER_TABLE} dimensions`;
+        }
+      }
+      const newAttributes: { name: string; type: ScalarMeasureValueType }[] = [];
+      if (!problem && record.attributes) {
+        for (const a of record.attributes) {
+          const existing =
+            table.attributeByName.get(a.name) ?? pending.attributes.find((p) => p.name === a.name);
+          if (existing) {
+            if (existing.type !== a.type) {
+              problem = `Measure '${a.name}' has type ${existing.type} in this table; got ${a.type}`;
+              break;
+            }
+            continue;
+          }
+          if (table.dimensionByName.has(a.name) || pending.dimensions.some((p) => p.name === a.name)) {
+            problem = `Measure '${a.name}' clashes with a dimension of the same name`;
+            break;
+          }
+          newAttributes.push({ name: a.name, type: a.type });
+        }
+      }
+      if (problem) {
+        rejected.push({ RecordIndex: record.index, Reason: problem });
+        continue;
+      }
+      for (const name of newDimensions) pending.dimensions.push({ name, column: `d${nextDimension++}` });
+      for (const a of newAttributes) pending.attributes.push({ ...a, column: `a${nextAttribute++}` });
+      if (seriesId === undefined) {
+        seriesId = nextSeriesId++;
+        pending.series.set(record.seriesKey, { id: seriesId, record });
+      }
+
+      const measure = table.measures.get(record.measureName);
+      let measureId = measure?.id ?? pending.measures.get(record.measureName);
+      if (measureId === undefined) {
+        measureId = nextMeasureId++;
+        pending.measures.set(record.measureName, measureId);
+      }
+      // Which types and dimensions each measure has (for SHOW MEASURES), checked once per series.
+      const combo = seriesId * MEASURE_ID_SPAN + measureId;
+      if (!table.seenSeriesMeasures.has(combo) && !pendingCombos.has(combo)) {
+        pendingCombos.add(combo);
+        const typeKey = `${measureId}\u0000${record.type}`;
+        if (!measure?.types.has(record.type) && !pendingMeasureTypes.has(typeKey)) {
+          pendingMeasureTypes.add(typeKey);
+          pending.measureInfo.push({ measureId, kind: "type", value: record.type });
+        }
+        for (const d of record.dimensions) {
+          if (measure?.dimensions.has(d.Name)) continue;
+          const dimKey = `${measureId}\u0000${d.Name}`;
+          if (pendingMeasureDims.has(dimKey)) continue;
+          pendingMeasureDims.add(dimKey);
+          pending.measureInfo.push({ measureId, kind: "dimension", value: d.Name });
+        }
+      }
+      if (record.type !== "MULTI" && !table.valueTypes.has(record.type)) pending.valueTypes.add(record.type);
+      accepted.push({ record, seriesId, measureId, magnetic: record.timeNs < memoryCutoff });
+    }
+
+    // Duplicates inside the batch follow the same Version rules as against stored data: the first
+    // occurrence stands as "existing" for later ones.
+    const byKey = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> position
+    const dropped = new Set<number>(); // positions in `accepted`
+    for (let i = 0; i < accepted.length; i++) {
+      const a = accepted[i]!;
+      let atTime = byKey.get(a.record.timeNs);
+      if (!atTime) {
+        atTime = new Map();
+        byKey.set(a.record.timeNs, atTime);
+      }
+      const key = a.seriesId * MEASURE_ID_SPAN + a.measureId;
+      const earlier = atTime.get(key);
+      if (earlier === undefined) {
+        atTime.set(key, i);
+        continue;
+      }
+      const first = accepted[earlier]!;
+      if (sameValue(first.record, a.record)) {
+        if (a.record.version > first.record.version) {
+          dropped.add(earlier);
+          atTime.set(key, i);
+        } else dropped.add(i); // an identical record again: a no-op that still counts as ingested
+      } else if (a.record.version > first.record.version) {
+        dropped.add(earlier);
+        atTime.set(key, i);
+      } else {
+        rejected.push({
+          RecordIndex: a.record.index,
+          Reason:
+            "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
+          ExistingVersion: Number(first.record.version),
+        });
+        dropped.add(i);
+        accepted[i] = { ...a, record: { ...a.record, index: -1 } }; // mark as not ingested
+      }
+    }
+    const ingestedNoOp = [...dropped].filter((i) => accepted[i]!.record.index >= 0).length;
+    const toStage = accepted.filter((_, i) => !dropped.has(i));
+
+    const result: WriteResult = {
+      RecordsIngested: { Total: 0, MemoryStore: 0, MagneticStore: 0 },
+      rejected,
+    };
+    if (toStage.length === 0) {
+      result.RecordsIngested.Total = ingestedNoOp;
+      result.RecordsIngested.MemoryStore = ingestedNoOp;
+      return result;
+    }
+
+    // Columns to stage: fixed key columns, then the value columns this batch uses.
+    const staged = new Map<string, StagedColumn>();
+    const attributeColumn = (name: string): AttributeColumn =>
+      (table.attributeByName.get(name) ?? pending.attributes.find((p) => p.name === name))!;
+    for (const { record } of toStage) {
+      if (record.attributes) {
+        for (const a of record.attributes) {
+          const col = attributeColumn(a.name);
+          if (!staged.has(col.column))
+            staged.set(col.column, { column: col.column, type: col.type, values: [] });
+        }
+      } else {
+        const type = record.type as ScalarMeasureValueType;
+        const column = VALUE_COLUMN[type];
+        if (!staged.has(column)) staged.set(column, { column, type, values: [] });
+      }
+    }
+    const stagedColumns = [...staged.values()];
+    const rowIdx: number[] = [];
+    const seriesIds: number[] = [];
+    const measureIds: number[] = [];
+    const times: bigint[] = [];
+    const versions: bigint[] = [];
+    let minTime = toStage[0]!.record.timeNs;
+    let maxTime = minTime;
+    for (let i = 0; i < toStage.length; i++) {
+      const { record, seriesId, measureId } = toStage[i]!;
+      rowIdx.push(i);
+      seriesIds.push(seriesId);
+      measureIds.push(measureId);
+      times.push(record.timeNs);
+      versions.push(record.version);
+      if (record.timeNs < minTime) minTime = record.timeNs;
+      if (record.timeNs > maxTime) maxTime = record.timeNs;
+      if (record.attributes) {
+        for (const c of stagedColumns) c.values.push(null);
+        for (const a of record.attributes) {
+          staged.get(attributeColumn(a.name).column)!.values[i] = a.value as DuckDBValue;
+        }
+      } else {
+        const column = VALUE_COLUMN[record.type as ScalarMeasureValueType];
+        for (const c of stagedColumns)
+          c.values.push(c.column === column ? (record.value as DuckDBValue) : null);
+      }
+    }
+
+    const stageName = await this.ensureStage(table, stagedColumns);
+    const engine = this.engine;
+    await engine.run("BEGIN TRANSACTION");
+    try {
+      await this.applySchemaChanges(table, pending);
+      await engine.appendColumns(
+        stageName,
+        [
+          "INTEGER",
+          "INTEGER",
+          "INTEGER",
+          "BIGINT",
+          "BIGINT",
+          ...stagedColumns.map((c) => STAGE_KIND[c.type]),
+        ],
+        [rowIdx, seriesIds, measureIds, times, versions, ...stagedColumns.map((c) => c.values)],
+      );
+      const stageRef = `temp.${stageName}`;
+      const points = pointsTable(table);
+      const timeRange = `p.time BETWEEN make_timestamp_ns(${minTime}) AND make_timestamp_ns(${maxTime})`;
+      const allValueColumns = [
+        ...Object.entries(VALUE_COLUMN).map(([type, column]) => ({
+          column,
+          type: type as ScalarMeasureValueType,
+        })),
+        ...table.attributes,
+      ];
+      const sameExpr = allValueColumns
+        .map(({ column, type }) => {
+          const s = staged.get(column);
+          if (!s) return `p.${column} IS NULL`;
+          const stagedValue = type === "TIMESTAMP" ? `make_timestamp_ns(s.${column})` : `s.${column}`;
+          return `${stagedValue} IS NOT DISTINCT FROM p.${column}`;
+        })
+        .join(" AND ");
+      const conflicts =
+        table.series.size === 0 && table.measures.size === 0
+          ? []
+          : await engine.rows(
+              `SELECT s.row_idx, p._version AS existing_version, s.version AS version, (${sameExpr}) AS same
+         FROM ${stageRef} s JOIN ${points} p
+           ON p._series_id = s.series_id AND p._measure_id = s.measure_id AND p.time = make_timestamp_ns(s.time_ns)
+         WHERE ${timeRange}`,
+            );
+      const removeFromStage: number[] = [];
+      const replace: number[] = [];
+      const rejectedPositions = new Set<number>();
+      for (const c of conflicts) {
+        const position = Number(c["row_idx"]);
+        const existing = BigInt(String(c["existing_version"]));
+        const version = BigInt(String(c["version"]));
+        if (version > existing) replace.push(position);
+        else if (c["same"] === true) removeFromStage.push(position);
+        else {
+          removeFromStage.push(position);
+          rejectedPositions.add(position);
+          rejected.push({
+            RecordIndex: toStage[position]!.record.index,
+            Reason:
+              "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
+            ExistingVersion: Number(existing),
+          });
+        }
+      }
+      if (removeFromStage.length > 0) {
+        await engine.run(`DELETE FROM ${stageRef} WHERE row_idx IN (${removeFromStage.join(",")})`);
+      }
+      if (replace.length > 0) {
+        await engine.run(
+          `DELETE FROM ${points} p USING ${stageRef} s
+           WHERE s.row_idx IN (${replace.join(",")}) AND p._series_id = s.series_id AND p._measure_id = s.measure_id
+             AND p.time = make_timestamp_ns(s.time_ns) AND ${timeRange}`,
+        );
+      }
+      const targetColumns = stagedColumns.map((c) => c.column);
+      const sourceColumns = stagedColumns.map((c) =>
+        c.type === "TIMESTAMP" ? `make_timestamp_ns(${c.column})` : c.column,
+      );
+      await engine.run(
+        `INSERT INTO ${points} (time, _series_id, _measure_id, _version${targetColumns.map((c) => `, ${c}`).join("")})
+         SELECT make_timestamp_ns(time_ns), series_id, measure_id, version${sourceColumns.map((c) => `, ${c}`).join("")}
+         FROM ${stageRef}`,
+      );
+      await engine.run(`DELETE FROM ${stageRef}`);
+      await engine.run("COMMIT");
+
+      let memory = ingestedNoOp;
+      let magnetic = 0;
+      for (let i = 0; i < toStage.length; i++) {
+        if (rejectedPositions.has(i)) continue;
+        if (toStage[i]!.magnetic) magnetic++;
+        else memory++;
+      }
+      result.RecordsIngested = { Total: memory + magnetic, MemoryStore: memory, MagneticStore: magnetic };
+    } catch (error) {
+      await engine.run("ROLLBACK").catch(() => undefined);
+      throw new HourglassError(
+        "Internal",
+        `writing to ${table.database}.${table.name} failed: ${String(error)}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
+    }
+    commitPending(table, pending, nextSeriesId);
+    for (const combo of pendingCombos) table.seenSeriesMeasures.add(combo);
+    return result;
+  }
+
+  /** A temp staging table per (table, set of value columns), created once per process. */
+  private async ensureStage(table: TableState, columns: StagedColumn[]): Promise<string> {
+    const name = `stage_t${table.id}_${columns.map((c) => c.column).join("_")}`;
+    if (this.stageTables.has(name)) return name;
+    const valueDefs = columns.map((c) => `, ${c.column} ${STAGE_KIND[c.type]}`).join("");
+    await this.engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${name}(row_idx INTEGER, series_id INTEGER, measure_id INTEGER, time_ns BIGINT, version BIGINT${valueDefs})`,
+    );
+    this.stageTables.add(name);
+    return name;
+  }
+
+  /** Forgets staging tables of a dropped table. */
+  forgetTable(tableId: number): void {
+    for (const name of [...this.stageTables])
+      if (name.startsWith(`stage_t${tableId}_`)) this.stageTables.delete(name);
+  }
+
+  private async applySchemaChanges(table: TableState, pending: PendingChanges): Promise<void> {
+    const engine = this.engine;
+    for (const d of pending.dimensions) {
+      await engine.run(`ALTER TABLE ${seriesTable(table)} ADD COLUMN ${d.column} VARCHAR`);
+      await engine.run(
+        `INSERT INTO _hg.columns VALUES (${table.id}, 'dimension', ${quoteString(d.name)}, '${d.column}', 'VARCHAR')`,
+      );
+    }
+    for (const a of pending.attributes) {
+      await engine.run(`ALTER TABLE ${pointsTable(table)} ADD COLUMN ${a.column} ${DUCK_TYPE[a.type]}`);
+      await engine.run(
+        `INSERT INTO _hg.columns VALUES (${table.id}, 'attribute', ${quoteString(a.name)}, '${a.column}', '${a.type}')`,
+      );
+    }
+    for (const type of pending.valueTypes) {
+      await engine.run(`INSERT INTO _hg.columns VALUES (${table.id}, 'value', '', '', '${type}')`);
+    }
+    if (pending.series.size > 0) {
+      const allDimensions = [...table.dimensions, ...pending.dimensions];
+      const columnOf = new Map(allDimensions.map((d) => [d.name, d.column]));
+      const rows = [...pending.series.values()];
+      for (let i = 0; i < rows.length; i += 500) {
+        // Grouped by column set so each INSERT names exactly the dimensions its series have.
+        const groups = new Map<string, string[]>();
+        for (const { id, record } of rows.slice(i, i + 500)) {
+          const cols = record.dimensions.map((d) => columnOf.get(d.Name)!);
+          const key = cols.join(",");
+          const values = `(${id}${record.dimensions.map((d) => `, ${quoteString(d.Value)}`).join("")})`;
+          const list = groups.get(key);
+          if (list) list.push(values);
+          else groups.set(key, [values]);
+        }
+        for (const [cols, values] of groups) {
+          await engine.run(
+            `INSERT INTO ${seriesTable(table)} (series_id${cols ? `, ${cols}` : ""}) VALUES ${values.join(", ")}`,
+          );
+        }
+      }
+    }
+    if (pending.measures.size > 0) {
+      const values = [...pending.measures].map(([name, id]) => `(${id}, ${quoteString(name)})`).join(", ");
+      await engine.run(`INSERT INTO ${measuresTable(table)} VALUES ${values}`);
+    }
+    if (pending.measureInfo.length > 0) {
+      const values = pending.measureInfo
+        .map((m) => `(${table.id}, ${m.measureId}, '${m.kind}', ${quoteString(m.value)})`)
+        .join(", ");
+      await engine.run(`INSERT INTO _hg.measure_info VALUES ${values}`);
+    }
+  }
+}
+
+function sameValue(a: NormalizedRecord, b: NormalizedRecord): boolean {
+  if (a.type !== b.type) return false;
+  if (!a.attributes || !b.attributes) return a.value === b.value;
+  if (a.attributes.length !== b.attributes.length) return false;
+  const other = new Map(b.attributes.map((x) => [x.name, x.value]));
+  return a.attributes.every((x) => other.get(x.name) === x.value);
+}
+
+function commitPending(table: TableState, pending: PendingChanges, nextSeriesId: number): void {
+  for (const d of pending.dimensions) {
+    table.dimensions.push(d);
+    table.dimensionByName.set(d.name, d);
+  }
+  for (const a of pending.attributes) {
+    table.attributes.push(a);
+    table.attributeByName.set(a.name, a);
+  }
+  for (const [key, { id }] of pending.series) table.series.set(key, id);
+  table.nextSeriesId = nextSeriesId;
+  for (const [name, id] of pending.measures) {
+    table.measures.set(name, { id, name, types: new Set(), dimensions: new Set() });
+  }
+  const byId = new Map([...table.measures.values()].map((m) => [m.id, m]));
+  for (const info of pending.measureInfo) {
+    const m = byId.get(info.measureId)!;
+    if (info.kind === "type") m.types.add(info.value);
+    else m.dimensions.add(info.value);
+  }
+  for (const t of pending.valueTypes) table.valueTypes.add(t);
+}

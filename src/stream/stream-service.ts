@@ -1,0 +1,571 @@
+import { EventEmitter } from "node:events";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { conflict, HourglassError, notFound, toHourglassError, validationError } from "../errors.js";
+import { fsyncDirectory } from "./fs-durability.js";
+import { hashKeyRanges } from "./hash-key.js";
+import { defaultRetentionHours, maxGetRecordsBytes, maxGetRecordsLimit } from "./limits.js";
+import { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId } from "./sequence-number.js";
+import { SerialQueue } from "./serial-queue.js";
+import { decodeShardIterator, encodeShardIterator } from "./shard-iterator.js";
+import { type RecoveryNote, ShardLog } from "./shard-log.js";
+import { acquireStateLock } from "./state-lock.js";
+import { readStreamMeta, type StreamMeta, writeStreamMeta } from "./stream-meta.js";
+import type {
+  GetRecordsOutput,
+  PutRecordFailure,
+  PutRecordInput,
+  PutRecordOutput,
+  PutRecordsOutput,
+  ShardIteratorOptions,
+  ShardIteratorType,
+  ShardStats,
+  StreamDescription,
+  StreamEventMap,
+  StreamService,
+  StreamServiceOptions,
+} from "./types.js";
+import {
+  prepareRecord,
+  validateGetRecordsLimit,
+  validateRecordList,
+  validateRequestBytes,
+  validateRetentionHours,
+  validateShardCount,
+  validateStreamName,
+} from "./validate.js";
+
+const defaultSegmentBytes = 64 * 1024 * 1024;
+const defaultSweepIntervalMs = 60_000;
+const hourMs = 3_600_000;
+/** Folders in streams/ that are not streams start with "~", which stream names cannot contain. */
+const scratchPrefix = "~";
+
+interface StreamState {
+  meta: StreamMeta;
+  dir: string;
+  shards: ShardLog[];
+  deleted: boolean;
+}
+
+/** A PutRecords call waiting for the next group commit. */
+interface PendingPut {
+  stream: StreamState;
+  entries: { slot: number; shardIndex: number; frame: Buffer }[];
+  results: (PutRecordOutput | PutRecordFailure)[];
+  resolve: () => void;
+  reject: (error: HourglassError) => void;
+}
+
+/** Opens the streams of a state folder, repairing what a crash left, and starts the retention sweep. */
+export async function openStreamService(options: StreamServiceOptions): Promise<StreamService> {
+  validateOptions(options);
+  const streamsDir = path.join(options.dir, "streams");
+  await mkdir(streamsDir, { recursive: true });
+  const release = await acquireStateLock(path.join(options.dir, "streams.lock"));
+  try {
+    const service = new LocalStreamService(options, streamsDir, release);
+    await service.load();
+    return service;
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+class LocalStreamService implements StreamService {
+  readonly recovery: RecoveryNote[] = [];
+  private readonly streams = new Map<string, StreamState>();
+  private readonly queue = new SerialQueue();
+  private readonly events = new EventEmitter();
+  private readonly clock: () => number;
+  private readonly sync: boolean;
+  private readonly segmentBytes: number;
+  private readonly arnPrefix: string;
+  private pending: PendingPut[] = [];
+  private flushQueued = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: StreamServiceOptions,
+    private readonly streamsDir: string,
+    private readonly releaseLock: () => Promise<void>,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.sync = (options.syncPolicy ?? "fsync") === "fsync";
+    this.segmentBytes = options.segmentBytes ?? defaultSegmentBytes;
+    this.arnPrefix = `arn:aws:kinesis:${options.region ?? "us-east-1"}:${options.accountId ?? "000000000000"}:stream/`;
+  }
+
+  async load(): Promise<void> {
+    for (const entry of await readdir(this.streamsDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = path.join(this.streamsDir, entry.name);
+      if (entry.name.startsWith(scratchPrefix)) {
+        // A create or delete that a crash interrupted: neither was acknowledged.
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      const meta = await readStreamMeta(dir).catch((error: unknown) => {
+        throw new HourglassError("Internal", `cannot read stream ${entry.name}: ${String(error)}`, {
+          cause: error,
+        });
+      });
+      this.streams.set(meta.name, await this.openStream(meta, dir));
+    }
+    await this.sweepRetention();
+    const sweepIntervalMs = this.options.sweepIntervalMs ?? defaultSweepIntervalMs;
+    if (sweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweepRetention().catch((error: unknown) =>
+          this.emit("sweepFailed", { error: toHourglassError(error) }),
+        );
+      }, sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  private async openStream(meta: StreamMeta, dir: string): Promise<StreamState> {
+    const shards: ShardLog[] = [];
+    const shardOptions = { segmentBytes: this.segmentBytes, sync: this.sync };
+    for (let i = 0; i < meta.shardCount; i++) {
+      shards.push(await ShardLog.open(path.join(dir, formatShardId(i)), i, shardOptions, this.recovery));
+    }
+    return { meta, dir, shards, deleted: false };
+  }
+
+  // ---- streams ----
+
+  async createStream(
+    name: string,
+    shardCount: number,
+    opts: { retentionHours?: number } = {},
+  ): Promise<StreamDescription> {
+    validateStreamName(name);
+    validateShardCount(shardCount);
+    const retentionHours = validateRetentionHours(opts.retentionHours ?? defaultRetentionHours);
+    return this.queue.run(async () => {
+      this.assertOpen();
+      if (this.streams.has(name)) {
+        throw conflict(`stream ${name} already exists`, { awsCode: "ResourceInUseException" });
+      }
+      const meta: StreamMeta = {
+        version: 1,
+        name,
+        shardCount,
+        retentionHours,
+        createdMs: Math.trunc(this.clock()),
+      };
+      // Built aside and renamed into place, so a crash leaves either no stream or a whole one.
+      const scratch = path.join(this.streamsDir, `${scratchPrefix}creating-${name}`);
+      const dir = path.join(this.streamsDir, name);
+      await rm(scratch, { recursive: true, force: true });
+      await mkdir(scratch);
+      await writeStreamMeta(scratch, meta, this.sync);
+      await rename(scratch, dir);
+      if (this.sync) await fsyncDirectory(this.streamsDir);
+      const stream = await this.openStream(meta, dir);
+      this.streams.set(name, stream);
+      return this.describe(stream);
+    });
+  }
+
+  async listStreams(): Promise<string[]> {
+    this.assertOpen();
+    return [...this.streams.keys()].sort();
+  }
+
+  async describeStream(name: string): Promise<StreamDescription> {
+    return this.describe(this.stream(name));
+  }
+
+  async deleteStream(name: string): Promise<void> {
+    validateStreamName(name);
+    await this.queue.run(async () => {
+      const stream = this.stream(name);
+      stream.deleted = true;
+      this.streams.delete(name);
+      for (const shard of stream.shards) await shard.close();
+      const scratch = path.join(this.streamsDir, `${scratchPrefix}deleting-${name}-${Date.now()}`);
+      await rename(stream.dir, scratch);
+      if (this.sync) await fsyncDirectory(this.streamsDir);
+      await rm(scratch, { recursive: true, force: true });
+    });
+  }
+
+  async updateRetention(name: string, hours: number): Promise<void> {
+    validateRetentionHours(hours);
+    await this.queue.run(async () => {
+      const stream = this.stream(name);
+      const meta = { ...stream.meta, retentionHours: hours };
+      await writeStreamMeta(stream.dir, meta, this.sync);
+      stream.meta = meta;
+    });
+  }
+
+  private describe(stream: StreamState): StreamDescription {
+    const ranges = hashKeyRanges(stream.meta.shardCount);
+    return {
+      StreamName: stream.meta.name,
+      StreamARN: this.arnPrefix + stream.meta.name,
+      StreamStatus: "ACTIVE",
+      StreamModeDetails: { StreamMode: "PROVISIONED" },
+      RetentionPeriodHours: stream.meta.retentionHours,
+      StreamCreationTimestamp: new Date(stream.meta.createdMs),
+      Shards: ranges.map((range, i) => ({
+        ShardId: formatShardId(i),
+        HashKeyRange: range,
+        SequenceNumberRange: { StartingSequenceNumber: formatSequenceNumber(i, 0) },
+      })),
+      HasMoreShards: false,
+      EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
+      EncryptionType: "NONE",
+    };
+  }
+
+  private stream(name: string): StreamState {
+    this.assertOpen();
+    validateStreamName(name);
+    const stream = this.streams.get(name);
+    if (!stream) throw notFound(`stream ${name} not found`, { awsCode: "ResourceNotFoundException" });
+    return stream;
+  }
+
+  private shard(stream: StreamState, shardId: string): ShardLog {
+    const index = parseShardId(shardId);
+    const shard = stream.shards[index];
+    if (!shard) {
+      throw notFound(`shard ${shardId} not found in stream ${stream.meta.name}`, {
+        awsCode: "ResourceNotFoundException",
+      });
+    }
+    return shard;
+  }
+
+  // ---- writes: group commit ----
+
+  async putRecord(name: string, record: PutRecordInput): Promise<PutRecordOutput> {
+    const stream = this.stream(name);
+    const prepared = prepareRecord(record, stream.meta.shardCount);
+    if ("error" in prepared) throw validationError(prepared.error, { awsCode: "InvalidArgumentException" });
+    const results: PutRecordsOutput["Records"] = [];
+    await this.enqueue(
+      stream,
+      [{ slot: 0, shardIndex: prepared.shardIndex, frame: prepared.frame }],
+      results,
+    );
+    return results[0] as PutRecordOutput;
+  }
+
+  async putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput> {
+    const stream = this.stream(name);
+    const list = validateRecordList(records);
+    const results: PutRecordsOutput["Records"] = [];
+    const entries: PendingPut["entries"] = [];
+    let totalBytes = 0;
+    list.forEach((record, slot) => {
+      const prepared = prepareRecord(record, stream.meta.shardCount);
+      if ("error" in prepared) {
+        results[slot] = { ErrorCode: "InvalidArgumentException", ErrorMessage: prepared.error };
+        return;
+      }
+      totalBytes += prepared.sizeBytes;
+      entries.push({ slot, shardIndex: prepared.shardIndex, frame: prepared.frame });
+    });
+    validateRequestBytes(totalBytes);
+    if (entries.length > 0) await this.enqueue(stream, entries, results);
+    return { FailedRecordCount: list.length - entries.length, Records: results };
+  }
+
+  /** Queues records for the next batch write; resolves once they are durable and readable. */
+  private enqueue(
+    stream: StreamState,
+    entries: PendingPut["entries"],
+    results: PendingPut["results"],
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, entries, results, resolve, reject });
+      if (this.flushQueued) return;
+      // Calls that arrive while a batch is being written and synced wait here together and share
+      // the next write and fsync: the cost of a sync is paid once per batch, not once per call.
+      this.flushQueued = true;
+      void this.queue.run(async () => {
+        this.flushQueued = false;
+        const batch = this.pending;
+        this.pending = [];
+        await this.writeBatch(batch);
+      });
+    });
+  }
+
+  private async writeBatch(batch: PendingPut[]): Promise<void> {
+    const groups = new Map<
+      ShardLog,
+      { stream: StreamState; frames: Buffer[]; slots: [PendingPut, number][] }
+    >();
+    const live: PendingPut[] = [];
+    for (const put of batch) {
+      if (put.stream.deleted) {
+        put.reject(
+          notFound(`stream ${put.stream.meta.name} was deleted`, { awsCode: "ResourceNotFoundException" }),
+        );
+        continue;
+      }
+      live.push(put);
+      for (const entry of put.entries) {
+        const shard = put.stream.shards[entry.shardIndex]!;
+        let group = groups.get(shard);
+        if (!group) {
+          group = { stream: put.stream, frames: [], slots: [] };
+          groups.set(shard, group);
+        }
+        group.frames.push(entry.frame);
+        group.slots.push([put, entry.slot]);
+      }
+    }
+    if (live.length === 0) return;
+    const nowMs = this.clock();
+    const shards = [...groups.keys()];
+    const committed: StreamEventMap["records"][] = [];
+    try {
+      const appended = await Promise.allSettled(
+        shards.map((shard) => shard.append(groups.get(shard)!.frames, nowMs)),
+      );
+      throwFirstRejection(appended);
+      throwFirstRejection(await Promise.allSettled(shards.map((shard) => shard.sync())));
+      shards.forEach((shard, i) => {
+        const firstOffset = (appended[i] as PromiseFulfilledResult<number>).value;
+        const group = groups.get(shard)!;
+        shard.commit();
+        const shardId = formatShardId(shard.index);
+        group.slots.forEach(([put, slot], j) => {
+          put.results[slot] = {
+            ShardId: shardId,
+            SequenceNumber: formatSequenceNumber(shard.index, firstOffset + j),
+          };
+        });
+        committed.push({
+          streamName: group.stream.meta.name,
+          shardId,
+          firstSequenceNumber: formatSequenceNumber(shard.index, firstOffset),
+          lastSequenceNumber: formatSequenceNumber(shard.index, firstOffset + group.frames.length - 1),
+          count: group.frames.length,
+        });
+      });
+    } catch (error) {
+      await Promise.allSettled(shards.map((shard) => shard.rollback()));
+      const failure = new HourglassError(
+        "Internal",
+        `writing records failed: ${toHourglassError(error).message}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
+      for (const put of live) put.reject(failure);
+      return;
+    }
+    for (const put of live) put.resolve();
+    for (const event of committed) this.emit("records", event);
+  }
+
+  // ---- reads ----
+
+  async getShardIterator(
+    name: string,
+    shardId: string,
+    type: ShardIteratorType,
+    opts: ShardIteratorOptions = {},
+  ): Promise<string> {
+    const stream = this.stream(name);
+    const shard = this.shard(stream, shardId);
+    const { firstOffset, nextOffset } = shard.position();
+    let offset: number;
+    switch (type) {
+      case "TRIM_HORIZON":
+        // Records past retention but not yet swept are skipped when read.
+        offset = firstOffset;
+        break;
+      case "LATEST":
+        offset = nextOffset;
+        break;
+      case "AT_SEQUENCE_NUMBER":
+      case "AFTER_SEQUENCE_NUMBER": {
+        const position = parseSequenceNumber(opts.StartingSequenceNumber);
+        if (position.shardIndex !== shard.index || position.offset >= nextOffset) {
+          throw validationError(
+            `StartingSequenceNumber ${opts.StartingSequenceNumber} is not a sequence number of ${shardId} in stream ${name}`,
+            { awsCode: "InvalidArgumentException" },
+          );
+        }
+        offset = type === "AT_SEQUENCE_NUMBER" ? position.offset : position.offset + 1;
+        break;
+      }
+      case "AT_TIMESTAMP": {
+        const timestamp = opts.Timestamp;
+        if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime())) {
+          throw validationError("AT_TIMESTAMP needs a valid Timestamp", {
+            awsCode: "InvalidArgumentException",
+          });
+        }
+        offset = await shard.offsetAtTime(timestamp.getTime());
+        break;
+      }
+      default:
+        throw validationError(`unknown shard iterator type ${JSON.stringify(type)}`, {
+          awsCode: "InvalidArgumentException",
+        });
+    }
+    return encodeShardIterator(
+      { streamName: name, streamCreatedMs: stream.meta.createdMs, shardIndex: shard.index, offset },
+      this.clock(),
+    );
+  }
+
+  async getRecords(iterator: string, limit: number = maxGetRecordsLimit): Promise<GetRecordsOutput> {
+    this.assertOpen();
+    validateGetRecordsLimit(limit);
+    const nowMs = this.clock();
+    const position = decodeShardIterator(iterator, nowMs);
+    const stream = this.streams.get(position.streamName);
+    const shard = stream?.shards[position.shardIndex];
+    if (!stream || !shard || stream.meta.createdMs !== position.streamCreatedMs) {
+      throw notFound(`the stream of this shard iterator (${position.streamName}) no longer exists`, {
+        awsCode: "ResourceNotFoundException",
+      });
+    }
+    const cutoffMs = nowMs - stream.meta.retentionHours * hourMs;
+    const { records, nextOffset } = await shard.read(position.offset, limit, maxGetRecordsBytes, cutoffMs);
+    const tip = shard.position();
+    const last = records.at(-1);
+    const millisBehindLatest = last && nextOffset < tip.nextOffset ? tip.lastArrivalMs - last.arrivalMs : 0;
+    return {
+      Records: records.map((record) => ({
+        SequenceNumber: formatSequenceNumber(shard.index, record.offset),
+        ApproximateArrivalTimestamp: new Date(record.arrivalMs),
+        Data: record.data,
+        PartitionKey: record.partitionKey,
+      })),
+      NextShardIterator: encodeShardIterator({ ...position, offset: nextOffset }, nowMs),
+      MillisBehindLatest: Math.max(0, millisBehindLatest),
+    };
+  }
+
+  async waitForRecords(
+    name: string,
+    shardId: string,
+    afterSequenceNumber: string | null,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const shard = this.shard(this.stream(name), shardId);
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
+      throw validationError(`timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+    }
+    let afterOffset = -1;
+    if (afterSequenceNumber !== null) {
+      const position = parseSequenceNumber(afterSequenceNumber);
+      if (position.shardIndex !== shard.index) {
+        throw validationError(`sequence number ${afterSequenceNumber} does not belong to ${shardId}`);
+      }
+      afterOffset = position.offset;
+    }
+    return shard.waitForRecords(afterOffset, timeoutMs);
+  }
+
+  async getShardStats(name: string): Promise<ShardStats[]> {
+    const stream = this.stream(name);
+    const cutoffMs = this.clock() - stream.meta.retentionHours * hourMs;
+    const stats: ShardStats[] = [];
+    for (const shard of stream.shards) {
+      const { nextOffset, lastArrivalMs } = shard.position();
+      const firstRetained = await shard.offsetAtTime(cutoffMs);
+      const hasRecords = firstRetained < nextOffset;
+      stats.push({
+        ShardId: formatShardId(shard.index),
+        FirstSequenceNumber: hasRecords ? formatSequenceNumber(shard.index, firstRetained) : null,
+        LastSequenceNumber: nextOffset > 0 ? formatSequenceNumber(shard.index, nextOffset - 1) : null,
+        RecordCount: nextOffset - firstRetained,
+        LastArrivalTimestamp: nextOffset > 0 ? new Date(lastArrivalMs) : null,
+      });
+    }
+    return stats;
+  }
+
+  // ---- retention ----
+
+  async sweepRetention(): Promise<number> {
+    return this.queue.run(async () => {
+      this.assertOpen();
+      const nowMs = this.clock();
+      let total = 0;
+      for (const stream of this.streams.values()) {
+        const cutoffMs = nowMs - stream.meta.retentionHours * hourMs;
+        for (const shard of stream.shards) {
+          const segmentsDeleted = await shard.dropExpired(cutoffMs);
+          if (segmentsDeleted === 0) continue;
+          total += segmentsDeleted;
+          this.emit("trimmed", {
+            streamName: stream.meta.name,
+            shardId: formatShardId(shard.index),
+            segmentsDeleted,
+          });
+        }
+      }
+      return total;
+    });
+  }
+
+  // ---- events and lifecycle ----
+
+  on<E extends keyof StreamEventMap>(event: E, listener: (payload: StreamEventMap[E]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  /** A listener that throws must not break the write or sweep that emitted: it becomes a warning. */
+  private emit<E extends keyof StreamEventMap>(event: E, payload: StreamEventMap[E]): void {
+    try {
+      this.events.emit(event, payload);
+    } catch (error) {
+      process.emitWarning(`a stream "${event}" listener threw: ${String(error)}`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw conflict("the stream service is closed");
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweepTimer);
+      // Queued after every batch already waiting, so acknowledged-or-failed is decided for all.
+      await this.queue.run(async () => {
+        for (const stream of this.streams.values()) for (const shard of stream.shards) await shard.close();
+        this.streams.clear();
+      });
+      await this.releaseLock();
+    })();
+    return this.closing;
+  }
+}
+
+function throwFirstRejection(results: PromiseSettledResult<unknown>[]): void {
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+}
+
+function validateOptions(options: StreamServiceOptions): void {
+  if (typeof options.dir !== "string" || options.dir === "") {
+    throw validationError("the stream service needs a state folder (dir)");
+  }
+  if (options.syncPolicy !== undefined && options.syncPolicy !== "fsync" && options.syncPolicy !== "none") {
+    throw validationError(`syncPolicy must be "fsync" or "none", got ${JSON.stringify(options.syncPolicy)}`);
+  }
+  const { segmentBytes, sweepIntervalMs } = options;
+  if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
+    throw validationError(`segmentBytes must be a positive integer, got ${String(segmentBytes)}`);
+  }
+  if (sweepIntervalMs !== undefined && !(Number.isFinite(sweepIntervalMs) && sweepIntervalMs >= 0)) {
+    throw validationError(`sweepIntervalMs must be a number >= 0, got ${String(sweepIntervalMs)}`);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The metadata database on PostgreSQL (pg's Pool under Kysely's PostgresDialect).
+ */
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { MetadataDatabase, Queries } from "./database.js";
+import type { MetadataTables } from "./tables.js";
+
+const int8Oid = 20;
+
+/**
+ * pg returns BIGINT (and COUNT) as strings because they may exceed 2^53; our BIGINTs are epoch
+ * milliseconds and counts, far below it, so they are parsed as numbers (refusing any that is not safe).
+ */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === int8Oid && format !== "binary") {
+      return (value: string) => {
+        const parsed = Number(value);
+        if (!Number.isSafeInteger(parsed)) throw new RangeError(`BIGINT ${value} is beyond 2^53`);
+        return parsed;
+      };
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function openPostgresDatabase(url: string, schema: string): MetadataDatabase {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Every connection of the pool works in the store's schema; `schema` is a validated identifier.
+    options: `-c search_path=${schema}`,
+    types,
+    max: 10,
+  });
+  // An idle connection that breaks emits 'error' on the pool; unhandled it would crash the
+  // process. The next query gets a fresh connection or reports the failure itself.
+  pool.on("error", () => {});
+  const db = new Kysely<MetadataTables>({ dialect: new PostgresDialect({ pool }) });
+
+  return {
+    dialect: "postgres",
+    db,
+    write<T>(work: (trx: Queries) => Promise<T>): Promise<T> {
+      return db.transaction().execute((trx) => work(trx));
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

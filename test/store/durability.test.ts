@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { TimestreamStore } from "../../src/store/index.js";
+import { queryAll, SEED_NOW_MS, tempDir } from "../support/store.js";
+
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "writer-child.ts");
+
+/** Starts the writer, waits until it has acknowledged `minAcks` batches plus a random few, then SIGKILLs it. */
+function runAndKill(dir: string, create: boolean, minAcks: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const args = ["--import", "tsx", child, dir, String(SEED_NOW_MS), ...(create ? ["--create"] : [])];
+    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let lastAck = -1;
+    let buffer = "";
+    let stderr = "";
+    const killAt = minAcks + Math.floor(Math.random() * 5);
+    proc.stdout.on("data", (data: Buffer) => {
+      buffer += data.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        const match = /^acked (\d+)$/.exec(line);
+        if (match) lastAck = Number(match[1]);
+        if (lastAck >= killAt) proc.kill("SIGKILL");
+      }
+    });
+    proc.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    proc.on("exit", (_code, signal) => {
+      if (signal !== "SIGKILL") reject(new Error(`writer exited without being killed: ${stderr}`));
+      else resolve(lastAck);
+    });
+  });
+}
+
+describe("store durability", () => {
+  it("keeps every acknowledged record after kill -9 of the writing process", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = tempDir("hg-crash-");
+    try {
+      const firstAck = await runAndKill(dir, true, 3);
+      const secondAck = await runAndKill(dir, false, 2);
+      const store = await TimestreamStore.open({ dir, clockMs: () => SEED_NOW_MS, sweepIntervalMs: 0 });
+      try {
+        const { rows } = await queryAll(
+          store,
+          `SELECT count(*), count(DISTINCT time), min(measure_value::double), max(measure_value::double) FROM "crash-db"."crash-table"`,
+        );
+        const [total, times] = rows[0]!.map(Number);
+        // The second run restarts its batch numbers at 0: the same times, the same values, so its
+        // writes are idempotent re-writes of the first run's and add rows only beyond its batches.
+        const batches = Math.max(firstAck, secondAck) + 1;
+        assert.ok(
+          times! >= batches,
+          `every acknowledged batch is there: ${times} distinct times, ${batches} acked`,
+        );
+        assert.ok(total! >= batches * 500, `at least ${batches * 500} rows, found ${total}`);
+        assert.equal(total! % 500, 0, "no batch is there in part: a batch is one transaction");
+      } finally {
+        await store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
