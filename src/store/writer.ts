@@ -20,12 +20,14 @@ import {
 } from "./catalog.js";
 import { type ColumnKind, type DuckDBValue, type Engine, quoteString } from "./engine.js";
 import { MAX_DIMENSIONS_PER_TABLE, type NormalizedRecord } from "./records.js";
-import type { RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
+import type { MeasureValueType, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
 
 const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
 const NS_PER_HOUR = 3_600_000_000_000n;
 /** Series and measure ids combine into one safe integer: measure ids stay below 2^20. */
 const MEASURE_ID_SPAN = 1_048_576;
+/** Time offsets inside a batch travel as doubles: exact up to 2^53 ns. */
+const MAX_EXACT_OFFSET_NS = 2n ** 53n;
 
 /** Staging column kind for each scalar type (timestamps travel as epoch-nanosecond BIGINTs). */
 const STAGE_KIND: Record<ScalarMeasureValueType, ColumnKind> = {
@@ -58,8 +60,6 @@ function formatWindowTime(ns: bigint): string {
 }
 
 export class TableWriter {
-  private readonly stageTables = new Set<string>();
-
   constructor(private readonly engine: Engine) {}
 
   /** Writes one batch to one table. Call only from the store's serial write queue. */
@@ -88,16 +88,23 @@ export class TableWriter {
     const pendingMeasureDims = new Set<string>();
     const pendingCombos = new Set<number>();
 
-    const accepted: { record: NormalizedRecord; seriesId: number; measureId: number; magnetic: boolean }[] =
-      [];
+    // Accepted records as parallel arrays: no object per record on the hot path.
+    const acceptedRecords: NormalizedRecord[] = [];
+    const acceptedSeries: number[] = [];
+    const acceptedMeasures: number[] = [];
+    const lowerLimit = table.magneticWrites ? visibleCutoff : memoryCutoff;
+    let lastTime = -1n;
+    let lastTimeInWindow = false;
 
     for (const record of records) {
       // The ingestion window: Timestream refuses the future beyond 15 minutes, and the past beyond
       // the memory store unless magnetic writes are on (then back to the magnetic retention).
-      if (
-        record.timeNs >= futureLimit ||
-        record.timeNs < (table.magneticWrites ? visibleCutoff : memoryCutoff)
-      ) {
+      // Records of a batch mostly share one time, so the verdict is reused.
+      if (record.timeNs !== lastTime) {
+        lastTime = record.timeNs;
+        lastTimeInWindow = record.timeNs < futureLimit && record.timeNs >= lowerLimit;
+      }
+      if (!lastTimeInWindow) {
         const lower = table.magneticWrites ? visibleCutoff : memoryCutoff;
         rejected.push({
           RecordIndex: record.index,
@@ -177,94 +184,118 @@ export class TableWriter {
         }
       }
       if (record.type !== "MULTI" && !table.valueTypes.has(record.type)) pending.valueTypes.add(record.type);
-      accepted.push({ record, seriesId, measureId, magnetic: record.timeNs < memoryCutoff });
+      acceptedRecords.push(record);
+      acceptedSeries.push(seriesId);
+      acceptedMeasures.push(measureId);
     }
 
     // Duplicates inside the batch follow the same Version rules as against stored data: the first
     // occurrence stands as "existing" for later ones.
-    const byKey = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> position
-    const dropped = new Set<number>(); // positions in `accepted`
-    for (let i = 0; i < accepted.length; i++) {
-      const a = accepted[i]!;
-      let atTime = byKey.get(a.record.timeNs);
-      if (!atTime) {
-        atTime = new Map();
-        byKey.set(a.record.timeNs, atTime);
+    const byTime = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> position
+    const dropped = new Uint8Array(acceptedRecords.length); // 1: a no-op, 2: rejected
+    let atTime: Map<number, number> | undefined;
+    let atTimeKey = -1n;
+    for (let i = 0; i < acceptedRecords.length; i++) {
+      const record = acceptedRecords[i]!;
+      if (record.timeNs !== atTimeKey) {
+        atTimeKey = record.timeNs;
+        atTime = byTime.get(atTimeKey);
+        if (!atTime) {
+          atTime = new Map();
+          byTime.set(atTimeKey, atTime);
+        }
       }
-      const key = a.seriesId * MEASURE_ID_SPAN + a.measureId;
-      const earlier = atTime.get(key);
+      const key = acceptedSeries[i]! * MEASURE_ID_SPAN + acceptedMeasures[i]!;
+      const earlier = atTime!.get(key);
       if (earlier === undefined) {
-        atTime.set(key, i);
+        atTime!.set(key, i);
         continue;
       }
-      const first = accepted[earlier]!;
-      if (sameValue(first.record, a.record)) {
-        if (a.record.version > first.record.version) {
-          dropped.add(earlier);
-          atTime.set(key, i);
-        } else dropped.add(i); // an identical record again: a no-op that still counts as ingested
-      } else if (a.record.version > first.record.version) {
-        dropped.add(earlier);
-        atTime.set(key, i);
+      const first = acceptedRecords[earlier]!;
+      if (record.version > first.version) {
+        dropped[earlier] = 1;
+        atTime!.set(key, i);
+      } else if (sameValue(first, record)) {
+        dropped[i] = 1; // an identical record again: a no-op that still counts as ingested
       } else {
         rejected.push({
-          RecordIndex: a.record.index,
+          RecordIndex: record.index,
           Reason:
             "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
-          ExistingVersion: Number(first.record.version),
+          ExistingVersion: Number(first.version),
         });
-        dropped.add(i);
-        accepted[i] = { ...a, record: { ...a.record, index: -1 } }; // mark as not ingested
+        dropped[i] = 2;
       }
     }
-    const ingestedNoOp = [...dropped].filter((i) => accepted[i]!.record.index >= 0).length;
-    const toStage = accepted.filter((_, i) => !dropped.has(i));
+    let ingestedNoOp = 0;
+    const stageRecords: NormalizedRecord[] = [];
+    const stageSeries: number[] = [];
+    const stageMeasures: number[] = [];
+    for (let i = 0; i < acceptedRecords.length; i++) {
+      if (dropped[i] === 1) ingestedNoOp++;
+      if (dropped[i] !== 0) continue;
+      stageRecords.push(acceptedRecords[i]!);
+      stageSeries.push(acceptedSeries[i]!);
+      stageMeasures.push(acceptedMeasures[i]!);
+    }
 
     const result: WriteResult = {
       RecordsIngested: { Total: 0, MemoryStore: 0, MagneticStore: 0 },
       rejected,
     };
-    if (toStage.length === 0) {
+    if (stageRecords.length === 0) {
       result.RecordsIngested.Total = ingestedNoOp;
       result.RecordsIngested.MemoryStore = ingestedNoOp;
       return result;
     }
 
-    // Columns to stage: fixed key columns, then the value columns this batch uses.
+    // Columns to stage: the value columns this batch uses.
     const staged = new Map<string, StagedColumn>();
     const attributeColumn = (name: string): AttributeColumn =>
       (table.attributeByName.get(name) ?? pending.attributes.find((p) => p.name === name))!;
-    for (const { record } of toStage) {
+    let lastType: MeasureValueType | null = null;
+    for (const record of stageRecords) {
       if (record.attributes) {
         for (const a of record.attributes) {
           const col = attributeColumn(a.name);
           if (!staged.has(col.column))
             staged.set(col.column, { column: col.column, type: col.type, values: [] });
         }
-      } else {
+      } else if (record.type !== lastType) {
+        lastType = record.type;
         const type = record.type as ScalarMeasureValueType;
         const column = VALUE_COLUMN[type];
         if (!staged.has(column)) staged.set(column, { column, type, values: [] });
       }
     }
     const stagedColumns = [...staged.values()];
-    const rowIdx: number[] = [];
-    const seriesIds: number[] = [];
-    const measureIds: number[] = [];
-    const times: bigint[] = [];
-    const versions: bigint[] = [];
-    let minTime = toStage[0]!.record.timeNs;
-    let maxTime = minTime;
-    for (let i = 0; i < toStage.length; i++) {
-      const { record, seriesId, measureId } = toStage[i]!;
-      rowIdx.push(i);
-      seriesIds.push(seriesId);
-      measureIds.push(measureId);
-      times.push(record.timeNs);
-      versions.push(record.version);
-      if (record.timeNs < minTime) minTime = record.timeNs;
-      if (record.timeNs > maxTime) maxTime = record.timeNs;
-      if (record.attributes) {
+    const singleColumn = stagedColumns.length === 1 ? stagedColumns[0]! : null;
+    // Times travel as DOUBLE nanosecond offsets from the batch's first time (exact below 2^53 ns,
+    // 104 days); versions only when they differ. Numbers cross into DuckDB far faster than BigInts.
+    const baseTime = stageRecords[0]!.timeNs;
+    const baseVersion = stageRecords[0]!.version;
+    let minTime = baseTime;
+    let maxTime = baseTime;
+    let sameVersion = true;
+    let magnetic = 0;
+    const timeOffsets: number[] = new Array(stageRecords.length);
+    lastTime = -1n;
+    const seriesIds: number[] = stageSeries;
+    const measureIds: number[] = stageMeasures;
+    for (let i = 0; i < stageRecords.length; i++) {
+      const record = stageRecords[i]!;
+      const t = record.timeNs;
+      if (t !== lastTime) {
+        lastTime = t;
+        if (t < minTime) minTime = t;
+        if (t > maxTime) maxTime = t;
+      }
+      if (t < memoryCutoff) magnetic++;
+      timeOffsets[i] = Number(t - baseTime);
+      if (record.version !== baseVersion) sameVersion = false;
+      if (singleColumn) {
+        singleColumn.values.push(record.value as DuckDBValue);
+      } else if (record.attributes) {
         for (const c of stagedColumns) c.values.push(null);
         for (const a of record.attributes) {
           staged.get(attributeColumn(a.name).column)!.values[i] = a.value as DuckDBValue;
@@ -275,24 +306,47 @@ export class TableWriter {
           c.values.push(c.column === column ? (record.value as DuckDBValue) : null);
       }
     }
+    // A batch spanning more than 104 days (possible with magnetic writes) sends absolute times.
+    const absoluteTimes = maxTime - minTime >= MAX_EXACT_OFFSET_NS;
+    const timeColumn: DuckDBValue[] = absoluteTimes
+      ? stageRecords.map((r) => r.timeNs - baseTime)
+      : timeOffsets;
+    const versions = sameVersion ? null : stageRecords.map((r) => r.version);
 
-    const stageName = await this.ensureStage(table, stagedColumns);
+    const stageName = `stage_t${table.id}`;
     const engine = this.engine;
+    // A fresh staging table a batch: its rowid is then the position in the batch (0..n-1).
+    const stageKinds: ColumnKind[] = [
+      "INTEGER",
+      "INTEGER",
+      absoluteTimes ? "BIGINT" : "DOUBLE",
+      ...(versions ? (["BIGINT"] as const) : []),
+      ...stagedColumns.map((c) => STAGE_KIND[c.type]),
+    ];
+    const stageNames = [
+      "series_id",
+      "measure_id",
+      "time_offset",
+      ...(versions ? ["version"] : []),
+      ...stagedColumns.map((c) => c.column),
+    ];
+    await engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${stageName}(${stageNames.map((n, i) => `${n} ${stageKinds[i]}`).join(", ")})`,
+    );
+    const stageTime = `make_timestamp_ns(${baseTime} + s.time_offset::BIGINT)`;
+    const stageVersion = versions ? "s.version" : `${baseVersion}`;
+    // The staging rows are committed before the transaction so their rowids are their positions
+    // (rows appended inside a transaction get provisional rowids until it commits).
+    await engine.appendColumns(stageName, stageKinds, [
+      seriesIds,
+      measureIds,
+      timeColumn,
+      ...(versions ? [versions] : []),
+      ...stagedColumns.map((c) => c.values),
+    ]);
     await engine.run("BEGIN TRANSACTION");
     try {
       await this.applySchemaChanges(table, pending);
-      await engine.appendColumns(
-        stageName,
-        [
-          "INTEGER",
-          "INTEGER",
-          "INTEGER",
-          "BIGINT",
-          "BIGINT",
-          ...stagedColumns.map((c) => STAGE_KIND[c.type]),
-        ],
-        [rowIdx, seriesIds, measureIds, times, versions, ...stagedColumns.map((c) => c.values)],
-      );
       const stageRef = `temp.${stageName}`;
       const points = pointsTable(table);
       const timeRange = `p.time BETWEEN make_timestamp_ns(${minTime}) AND make_timestamp_ns(${maxTime})`;
@@ -315,9 +369,9 @@ export class TableWriter {
         table.series.size === 0 && table.measures.size === 0
           ? []
           : await engine.rows(
-              `SELECT s.row_idx, p._version AS existing_version, s.version AS version, (${sameExpr}) AS same
+              `SELECT s.rowid AS row_idx, p._version AS existing_version, ${stageVersion} AS version, (${sameExpr}) AS same
          FROM ${stageRef} s JOIN ${points} p
-           ON p._series_id = s.series_id AND p._measure_id = s.measure_id AND p.time = make_timestamp_ns(s.time_ns)
+           ON p._series_id = s.series_id AND p._measure_id = s.measure_id AND p.time = ${stageTime}
          WHERE ${timeRange}`,
             );
       const removeFromStage: number[] = [];
@@ -333,7 +387,7 @@ export class TableWriter {
           removeFromStage.push(position);
           rejectedPositions.add(position);
           rejected.push({
-            RecordIndex: toStage[position]!.record.index,
+            RecordIndex: stageRecords[position]!.index,
             Reason:
               "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
             ExistingVersion: Number(existing),
@@ -341,34 +395,28 @@ export class TableWriter {
         }
       }
       if (removeFromStage.length > 0) {
-        await engine.run(`DELETE FROM ${stageRef} WHERE row_idx IN (${removeFromStage.join(",")})`);
+        await engine.run(`DELETE FROM ${stageRef} WHERE rowid IN (${removeFromStage.join(",")})`);
       }
       if (replace.length > 0) {
         await engine.run(
           `DELETE FROM ${points} p USING ${stageRef} s
-           WHERE s.row_idx IN (${replace.join(",")}) AND p._series_id = s.series_id AND p._measure_id = s.measure_id
-             AND p.time = make_timestamp_ns(s.time_ns) AND ${timeRange}`,
+           WHERE s.rowid IN (${replace.join(",")}) AND p._series_id = s.series_id AND p._measure_id = s.measure_id
+             AND p.time = ${stageTime} AND ${timeRange}`,
         );
       }
       const targetColumns = stagedColumns.map((c) => c.column);
       const sourceColumns = stagedColumns.map((c) =>
-        c.type === "TIMESTAMP" ? `make_timestamp_ns(${c.column})` : c.column,
+        c.type === "TIMESTAMP" ? `make_timestamp_ns(s.${c.column})` : `s.${c.column}`,
       );
       await engine.run(
         `INSERT INTO ${points} (time, _series_id, _measure_id, _version${targetColumns.map((c) => `, ${c}`).join("")})
-         SELECT make_timestamp_ns(time_ns), series_id, measure_id, version${sourceColumns.map((c) => `, ${c}`).join("")}
-         FROM ${stageRef}`,
+         SELECT ${stageTime}, s.series_id, s.measure_id, ${stageVersion}${sourceColumns.map((c) => `, ${c}`).join("")}
+         FROM ${stageRef} s`,
       );
-      await engine.run(`DELETE FROM ${stageRef}`);
       await engine.run("COMMIT");
 
-      let memory = ingestedNoOp;
-      let magnetic = 0;
-      for (let i = 0; i < toStage.length; i++) {
-        if (rejectedPositions.has(i)) continue;
-        if (toStage[i]!.magnetic) magnetic++;
-        else memory++;
-      }
+      for (const position of rejectedPositions) if (stageRecords[position]!.timeNs < memoryCutoff) magnetic--;
+      const memory = ingestedNoOp + stageRecords.length - rejectedPositions.size - magnetic;
       result.RecordsIngested = { Total: memory + magnetic, MemoryStore: memory, MagneticStore: magnetic };
     } catch (error) {
       await engine.run("ROLLBACK").catch(() => undefined);
@@ -386,23 +434,8 @@ export class TableWriter {
     return result;
   }
 
-  /** A temp staging table per (table, set of value columns), created once per process. */
-  private async ensureStage(table: TableState, columns: StagedColumn[]): Promise<string> {
-    const name = `stage_t${table.id}_${columns.map((c) => c.column).join("_")}`;
-    if (this.stageTables.has(name)) return name;
-    const valueDefs = columns.map((c) => `, ${c.column} ${STAGE_KIND[c.type]}`).join("");
-    await this.engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${name}(row_idx INTEGER, series_id INTEGER, measure_id INTEGER, time_ns BIGINT, version BIGINT${valueDefs})`,
-    );
-    this.stageTables.add(name);
-    return name;
-  }
-
-  /** Forgets staging tables of a dropped table. */
-  forgetTable(tableId: number): void {
-    for (const name of [...this.stageTables])
-      if (name.startsWith(`stage_t${tableId}_`)) this.stageTables.delete(name);
-  }
+  /** Nothing is cached per table any more; kept so the store can tell the writer a table went away. */
+  forgetTable(_tableId: number): void {}
 
   private async applySchemaChanges(table: TableState, pending: PendingChanges): Promise<void> {
     const engine = this.engine;
