@@ -14,6 +14,14 @@ import type {
   WriteRecordsRequest,
   WriteResult,
 } from "../store/types.js";
+import type { StreamClient } from "../stream/connector/index.js";
+import type {
+  GetRecordsOutput,
+  PutRecordInput,
+  PutRecordsOutput,
+  ShardStats,
+  StreamDescription,
+} from "../stream/index.js";
 
 export class HttpClient {
   constructor(readonly baseUrl: string) {}
@@ -105,4 +113,85 @@ export class RemoteStore implements StoreService {
   query(input: QueryInput): Promise<QueryResponse> {
     return this.http.call("POST", "/api/v1/query", input);
   }
+}
+
+/** The stream over the REST API (src/api/rest/stream-routes.ts): record data travels as base64. */
+export class RemoteStream implements StreamClient {
+  constructor(private readonly http: HttpClient) {}
+
+  async createStream(
+    name: string,
+    shardCount: number,
+    opts: { retentionHours?: number } = {},
+  ): Promise<StreamDescription> {
+    const body = {
+      StreamName: name,
+      ShardCount: shardCount,
+      ...(opts.retentionHours === undefined ? {} : { RetentionPeriodHours: opts.retentionHours }),
+    };
+    return describedStream(await this.http.call("POST", "/api/v1/streams", body));
+  }
+  async listStreams(): Promise<string[]> {
+    return (await this.http.call<{ StreamNames: string[] }>("GET", "/api/v1/streams")).StreamNames;
+  }
+  async describeStream(name: string): Promise<StreamDescription> {
+    return describedStream(await this.http.call("GET", `/api/v1/streams/${enc(name)}`));
+  }
+  async getShardStats(name: string): Promise<ShardStats[]> {
+    const { Shards } = await this.http.call<{ Shards: ShardStats[] }>(
+      "GET",
+      `/api/v1/streams/${enc(name)}/stats`,
+    );
+    return Shards.map((s) => ({
+      ...s,
+      LastArrivalTimestamp: s.LastArrivalTimestamp === null ? null : new Date(s.LastArrivalTimestamp),
+    }));
+  }
+  async deleteStream(name: string): Promise<void> {
+    await this.http.call("DELETE", `/api/v1/streams/${enc(name)}`);
+  }
+  putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput> {
+    return this.http.call("POST", `/api/v1/streams/${enc(name)}/records`, {
+      Records: records.map((r) => ({
+        Data: Buffer.from(r.Data).toString("base64"),
+        PartitionKey: r.PartitionKey,
+        ...(r.ExplicitHashKey === undefined ? {} : { ExplicitHashKey: r.ExplicitHashKey }),
+      })),
+    });
+  }
+  async readRecords(
+    name: string,
+    shardId: string,
+    from: string,
+    options: { limit?: number; waitMs?: number } = {},
+  ): Promise<GetRecordsOutput> {
+    const query = new URLSearchParams({ from });
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.waitMs !== undefined) query.set("waitMs", String(options.waitMs));
+    const page = await this.http.call<{
+      Records: {
+        SequenceNumber: string;
+        ApproximateArrivalTimestamp: string;
+        Data: string;
+        PartitionKey: string;
+      }[];
+      NextShardIterator: string | null;
+      MillisBehindLatest: number;
+    }>("GET", `/api/v1/streams/${enc(name)}/shards/${enc(shardId)}/records?${query}`);
+    return {
+      Records: page.Records.map((r) => ({
+        SequenceNumber: r.SequenceNumber,
+        ApproximateArrivalTimestamp: new Date(r.ApproximateArrivalTimestamp),
+        Data: Buffer.from(r.Data, "base64"),
+        PartitionKey: r.PartitionKey,
+      })),
+      NextShardIterator: page.NextShardIterator,
+      MillisBehindLatest: page.MillisBehindLatest,
+    };
+  }
+}
+
+/** JSON carries the creation time as text: give callers the Date the local service gives. */
+function describedStream(description: StreamDescription): StreamDescription {
+  return { ...description, StreamCreationTimestamp: new Date(description.StreamCreationTimestamp) };
 }

@@ -163,7 +163,7 @@ export interface IsDistinctExpr extends Node {
 export interface CaseExpr extends Node {
   kind: "case";
   operand?: Expr;
-  whens: { when: Expr; then: Expr }[];
+  whens: { condition: Expr; result: Expr }[];
   otherwise?: Expr;
 }
 export interface CastExpr extends Node {

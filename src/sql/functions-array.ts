@@ -7,7 +7,13 @@ import type { DurationLiteral } from "./ast.js";
 import { type FunctionSpec, scalar, scalarWith, translateArgs } from "./function-spec.js";
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs, intervalSql } from "./timestamps.js";
-import { coerceTo, type Translated, translateExpr, translateLambda } from "./translate-expression.js";
+import {
+  coerceTo,
+  type Translated,
+  translateExpr,
+  translateLambda,
+  translateLambdaBody,
+} from "./translate-expression.js";
 import { arrayOf, elementOf, type SqlType } from "./types.js";
 
 const sameList = (args: Translated[]): SqlType => args[0]?.type ?? "unknown";
@@ -35,7 +41,13 @@ const transform: FunctionSpec = {
   },
 };
 
-/** reduce(list, initial, (state, x) -> state', state -> result) */
+/**
+ * reduce(list, initial, (state, x) -> state', state -> result).
+ * DuckDB's list_reduce needs the state to have the element's type, while Presto's state can be
+ * anything (a double summed over a timeseries of rows). So each element is carried in a struct
+ * {hg_s: state, hg_x: element}, the step is inlined with `state` and `x` bound to its fields, and
+ * the output function is inlined over the final state.
+ */
 const reduce: FunctionSpec = {
   kind: "scalar",
   minArgs: 4,
@@ -43,19 +55,28 @@ const reduce: FunctionSpec = {
   translate(call, ctx) {
     const list = translateExpr(call.args[0]!, ctx);
     const initial = translateExpr(call.args[1]!, ctx);
-    const step = translateLambda(call.args[2]!, [initial.type, elementOf(list.type)], ctx, "reduce");
-    const reduced = `list_reduce(${list.sql}, ${step.sql}, ${initial.sql})`;
-    const output = call.args[3]!;
-    const identity =
-      output.kind === "lambda" &&
-      output.params.length === 1 &&
-      output.body.kind === "column" &&
-      output.body.parts.length === 1 &&
-      output.body.parts[0]!.toLowerCase() === output.params[0]!.toLowerCase();
-    if (identity) return { sql: reduced, type: initial.type };
-    const finish = translateLambda(output, [initial.type], ctx, "reduce");
-    // Applies the output function to the single reduced value.
-    return { sql: `list_transform([${reduced}], ${finish.sql})[1]`, type: finish.type };
+    // Names unique to this call site, so that a reduce inside a reduce cannot capture them.
+    const [acc, element] = [
+      `hg_acc_${call.pos.line}_${call.pos.column}`,
+      `hg_e_${call.pos.line}_${call.pos.column}`,
+    ];
+    // A NULL of the state's (or element's) type, without having to name the type.
+    const nullState = `CASE WHEN false THEN ${initial.sql} END`;
+    const nullElement = `CASE WHEN false THEN (${list.sql})[1] END`;
+    const step = translateLambdaBody(
+      call.args[2]!,
+      [
+        { type: initial.type, sql: `struct_extract(${acc}, 'hg_s')` },
+        { type: elementOf(list.type), sql: `struct_extract(${element}, 'hg_x')` },
+      ],
+      ctx,
+      "reduce",
+    );
+    const wrapped = `list_transform(${list.sql}, lambda ${element}: {'hg_s': ${nullState}, 'hg_x': ${element}})`;
+    const stepSql = `lambda ${acc}, ${element}: {'hg_s': ${step.sql}, 'hg_x': struct_extract(${element}, 'hg_x')}`;
+    const state = `struct_extract(list_reduce(${wrapped}, ${stepSql}, {'hg_s': ${initial.sql}, 'hg_x': ${nullElement}}), 'hg_s')`;
+    const finish = translateLambdaBody(call.args[3]!, [{ type: initial.type, sql: state }], ctx, "reduce");
+    return { sql: finish.sql, type: finish.type };
   },
 };
 
@@ -101,7 +122,7 @@ const sequence: FunctionSpec = {
       stepArg === undefined
         ? `CASE WHEN ${start.sql} <= ${stop.sql} THEN 1 ELSE -1 END`
         : translateExpr(stepArg, ctx).sql;
-    return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf(start.type) };
+    return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf("bigint") };
   },
 };
 
@@ -141,7 +162,7 @@ export const arrayFunctions: Record<string, FunctionSpec> = {
   array_max: scalar("list_max", 1, 1, elementType),
   array_min: scalar("list_min", 1, 1, elementType),
   array_sort: scalar("list_sort", 1, 1, sameList),
-  array_position: scalar("list_position", 2, 2, "bigint"),
+  array_position: scalar("list_position", 2, 2, "integer"),
   array_intersect: scalar("list_intersect", 2, 2, sameList),
   array_union: scalarWith(2, 2, ([a, b]) => ({
     sql: `list_distinct(list_concat(${a!.sql}, ${b!.sql}))`,

@@ -192,19 +192,30 @@ function fromEpoch(unitNs: bigint): FunctionSpec {
   });
 }
 
+const bigintLiteral = (value: bigint) => ({ sql: `CAST(${value} AS BIGINT)`, type: "bigint" as const });
+
 /** to_milliseconds / to_nanoseconds: the length of an interval, or a timestamp's time since the epoch. */
 function toEpochUnits(unitNs: bigint, timestampFn: string): FunctionSpec {
-  return scalarWith(1, 1, (args) => {
-    const value = args[0]!;
-    const knownNs = value.durationNs ?? value.timestampNs;
-    if (knownNs !== undefined) return { sql: String(knownNs / unitNs), type: "bigint" };
-    if (value.type === "interval") {
-      const micros = `epoch_us(${value.sql})`;
-      const sql = unitNs >= 1_000n ? `(${micros} // ${unitNs / 1_000n})` : `(${micros} * ${1_000n / unitNs})`;
-      return { sql, type: "bigint" };
-    }
-    return { sql: `${timestampFn}(${value.sql})`, type: "bigint" };
-  });
+  return {
+    kind: "scalar",
+    minArgs: 1,
+    maxArgs: 1,
+    translate(call, ctx) {
+      const arg = call.args[0]!;
+      // A duration literal may be finer than DuckDB's intervals (5ns): use its exact length.
+      if (arg.kind === "duration") return bigintLiteral((arg.amount * durationUnitNs[arg.unit]) / unitNs);
+      const value = translateExpr(arg, ctx);
+      const knownNs = value.durationNs ?? value.timestampNs;
+      if (knownNs !== undefined) return bigintLiteral(knownNs / unitNs);
+      if (value.type === "interval") {
+        const micros = `epoch_us(${value.sql})`;
+        const sql =
+          unitNs >= 1_000n ? `(${micros} // ${unitNs / 1_000n})` : `(${micros} * ${1_000n / unitNs})`;
+        return { sql, type: "bigint" };
+      }
+      return { sql: `${timestampFn}(${value.sql})`, type: "bigint" };
+    },
+  };
 }
 
 const fromIso8601Timestamp = scalarWith(1, 1, (args, call) => {
@@ -234,7 +245,8 @@ const fromIso8601Date = scalarWith(1, 1, (args, call) => {
 const toIso8601 = scalarWith(1, 1, (args) => {
   const value = args[0]!;
   if (value.type === "date") return { sql: `strftime(${value.sql}, '%Y-%m-%d')`, type: "varchar" };
-  return { sql: `strftime(${value.sql}, '%Y-%m-%dT%H:%M:%S.%nZ')`, type: "varchar" };
+  // '%n' must end the format: DuckDB 1.5 garbles text printed after it ('%nZ' gives '…000Z00').
+  return { sql: `(strftime(${value.sql}, '%Y-%m-%dT%H:%M:%S.%n') || 'Z')`, type: "varchar" };
 });
 
 /** MySQL-style format specifiers (Presto's date_format/date_parse) to strftime's. */

@@ -31,8 +31,12 @@ const sumType = (args: Translated[]): SqlType =>
 const approxPercentile: FunctionSpec = {
   kind: "aggregate",
   minArgs: 2,
-  maxArgs: 2,
+  maxArgs: 4,
   translate(call, ctx, suffix) {
+    if (call.args.length > 2) {
+      // DuckDB has no weighted quantile; an exact emulation would sort every group twice.
+      throw syntaxError(call.pos, "the weighted form approx_percentile(x, weight, percentage) is not supported");
+    }
     const planned = ctx.percentiles.get(call);
     const [value, percentage] = translateArgs(call, ctx);
     if (call.args[1]!.kind === "number") {
@@ -224,16 +228,25 @@ const windowFunctions: Record<string, FunctionSpec> = {
   nth_value: windowOnly("nth_value", 2, 2, firstArgType),
 };
 
-const registry: ReadonlyMap<string, FunctionSpec> = new Map(
-  Object.entries({
-    ...scalarFunctions,
-    ...timeFunctions,
-    ...arrayFunctions,
-    ...timeSeriesFunctions,
-    ...aggregateFunctions,
-    ...windowFunctions,
-  }),
-);
+let registry: ReadonlyMap<string, FunctionSpec> | undefined;
+
+/**
+ * Built on first use, not at import: the function modules and the expression translator import
+ * each other, so their tables are only complete once every module has loaded.
+ */
+function functionRegistry(): ReadonlyMap<string, FunctionSpec> {
+  registry ??= new Map(
+    Object.entries({
+      ...scalarFunctions,
+      ...timeFunctions,
+      ...arrayFunctions,
+      ...timeSeriesFunctions,
+      ...aggregateFunctions,
+      ...windowFunctions,
+    }),
+  );
+  return registry;
+}
 
 /** DuckDB functions that reach files, the network, the catalog or settings: named in the refusal. */
 const refusedPrefixes = [
@@ -267,7 +280,7 @@ const refusedNames = new Set([
 
 export function translateCall(call: CallExpr, ctx: ExpressionContext): Translated {
   const name = call.name.toLowerCase();
-  const spec = registry.get(name);
+  const spec = functionRegistry().get(name);
   if (spec === undefined) {
     if (refusedNames.has(name) || refusedPrefixes.some((prefix) => name.startsWith(prefix))) {
       throw syntaxError(

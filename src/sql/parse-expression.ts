@@ -368,13 +368,14 @@ function parseInterval(ts: TokenStream): Expr {
 
 function parseCase(ts: TokenStream): Expr {
   const pos = at(ts.next());
-  const operandExpr = ts.isWord("WHEN") ? undefined : operand(ts, parseExpression);
-  const whens: { when: Expr; then: Expr }[] = [];
+  if (!ts.isWord("WHEN") && !startsExpression(ts)) throw ts.unexpected("WHEN");
+  const operandExpr = ts.isWord("WHEN") ? undefined : parseExpression(ts);
+  const whens: { condition: Expr; result: Expr }[] = [];
   while (ts.acceptWord("WHEN")) {
-    const when = operand(ts, parseExpression);
+    const condition = operand(ts, parseExpression);
     ts.expectWord("THEN");
-    const then = operand(ts, parseExpression);
-    whens.push({ when, then });
+    const result = operand(ts, parseExpression);
+    whens.push({ condition, result });
   }
   if (whens.length === 0) throw ts.unexpected("WHEN");
   const otherwise = ts.acceptWord("ELSE") ? operand(ts, parseExpression) : undefined;

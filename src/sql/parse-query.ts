@@ -40,19 +40,19 @@ export function parseQuery(ts: TokenStream): Query {
   // Presto writes OFFSET before LIMIT; accept either order, each at most once.
   for (let k = 0; k < 2; k++) {
     if (query.offset === undefined && ts.acceptWord("OFFSET")) {
-      query.offset = parseCount(ts, "OFFSET");
+      query.offset = parseCount(ts);
       if (!ts.acceptWord("ROWS")) ts.acceptWord("ROW");
     } else if (query.limit === undefined && ts.acceptWord("LIMIT")) {
-      query.limit = parseCount(ts, "LIMIT");
+      query.limit = parseCount(ts);
     }
   }
   return query;
 }
 
-function parseCount(ts: TokenStream, what: string): Query["limit"] {
+function parseCount(ts: TokenStream): Query["limit"] {
   const token = ts.peek();
   if (token.kind !== "number" || ![...token.value].every((c) => c >= "0" && c <= "9")) {
-    throw ts.unexpected(`a whole number after ${what}`);
+    throw ts.unexpected("a whole number");
   }
   ts.next();
   return { kind: "number", text: token.value, pos: at(token) };
@@ -105,9 +105,13 @@ function parseQueryPrimary(ts: TokenStream): QueryBody {
     ts.next();
     const rows = [];
     do {
-      ts.expectOperator("(");
-      rows.push(parseExpressionList(ts));
-      ts.expectOperator(")");
+      // `VALUES (1, 'a')` is a row of two values; `VALUES 1, 2` two rows of one.
+      if (ts.acceptOperator("(")) {
+        rows.push(parseExpressionList(ts));
+        ts.expectOperator(")");
+      } else {
+        rows.push([expression(ts)]);
+      }
     } while (ts.acceptOperator(","));
     return { kind: "values", rows, pos: at(token) };
   }

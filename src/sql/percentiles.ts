@@ -80,7 +80,7 @@ function children(e: Expr): Expr[] {
     case "case":
       return [
         ...(e.operand === undefined ? [] : [e.operand]),
-        ...e.whens.flatMap((w) => [w.when, w.then]),
+        ...e.whens.flatMap((w) => [w.condition, w.result]),
         ...(e.otherwise === undefined ? [] : [e.otherwise]),
       ];
     case "cast":

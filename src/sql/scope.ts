@@ -17,6 +17,12 @@ export interface Relation {
   columns: ColumnInfo[] | undefined;
 }
 
+/** A lambda parameter: its type, and the SQL to print for it (its quoted name unless bound to an expression). */
+export interface LambdaParam {
+  type: SqlType;
+  sql: string;
+}
+
 export interface CommonTable {
   name: string;
   columns: ColumnInfo[] | undefined;
@@ -39,13 +45,12 @@ export class Scope {
 
   constructor(
     readonly parent: Scope | undefined,
-    private readonly lambdaParams: ReadonlyMap<string, SqlType> = new Map(),
+    private readonly lambdaParams: ReadonlyMap<string, LambdaParam> = new Map(),
   ) {}
 
   /** A scope for a lambda body: same relations, plus parameters that shadow columns. */
-  withLambda(params: ReadonlyMap<string, SqlType>): Scope {
-    const scope = new Scope(this, params);
-    return scope;
+  withLambda(params: ReadonlyMap<string, LambdaParam>): Scope {
+    return new Scope(this, params);
   }
 
   addCommonTable(table: CommonTable): void {
@@ -72,8 +77,8 @@ export class Scope {
 
   private lookup(parts: string[], pos: SourcePosition): ResolvedName | undefined {
     const [first, ...rest] = parts as [string, ...string[]];
-    for (const [param, type] of this.lambdaParams) {
-      if (same(param, first)) return this.fields(quoteIdentifier(param), type, first, rest);
+    for (const [name, param] of this.lambdaParams) {
+      if (same(name, first)) return this.fields(param.sql, param.type, first, rest);
     }
     if (this.lambdaParams.size > 0) return this.parent?.lookup(parts, pos);
     if (this.outputColumns !== undefined && parts.length === 1) {

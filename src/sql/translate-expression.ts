@@ -173,18 +173,30 @@ export function translateLambda(
   ctx: ExpressionContext,
   what: string,
 ): Translated {
-  if (e.kind !== "lambda" || e.params.length !== paramTypes.length) {
-    const shape =
-      paramTypes.length === 1 ? "x -> …" : `(${["a", "b", "c"].slice(0, paramTypes.length).join(", ")}) -> …`;
-    throw syntaxError(
-      e.pos,
-      `${what} expects a lambda with ${paramTypes.length} parameter(s), such as ${shape}`,
-    );
-  }
-  const lambda = e as LambdaExpr;
-  const params = new Map(lambda.params.map((name, k) => [name, paramTypes[k]!]));
-  const body = translateExpr(lambda.body, { ...ctx, scope: ctx.scope.withLambda(params) });
+  const lambda = expectLambda(e, paramTypes.length, what);
+  const params = lambda.params.map((name, k) => ({ type: paramTypes[k]!, sql: quoteIdentifier(name) }));
+  const body = translateLambdaBody(lambda, params, ctx, what);
   return { sql: `(lambda ${lambda.params.map(quoteIdentifier).join(", ")}: ${body.sql})`, type: body.type };
+}
+
+/** A lambda's body with its parameters standing for the given SQL expressions (an inlined call). */
+export function translateLambdaBody(
+  e: Expr,
+  params: { type: SqlType; sql: string }[],
+  ctx: ExpressionContext,
+  what: string,
+): Translated {
+  const lambda = expectLambda(e, params.length, what);
+  const bound = new Map(lambda.params.map((name, k) => [name, params[k]!]));
+  return translateExpr(lambda.body, { ...ctx, scope: ctx.scope.withLambda(bound) });
+}
+
+function expectLambda(e: Expr, count: number, what: string): LambdaExpr {
+  if (e.kind !== "lambda" || e.params.length !== count) {
+    const shape = count === 1 ? "x -> …" : `(${["a", "b", "c"].slice(0, count).join(", ")}) -> …`;
+    throw syntaxError(e.pos, `${what} expects a lambda with ${count} parameter(s), such as ${shape}`);
+  }
+  return e;
 }
 
 function numberType(text: string): SqlType {
@@ -371,7 +383,8 @@ function timestampShift(e: BinaryExpr, left: Translated, right: Translated): Tra
     const ns = timestamp.timestampNs + deltaNs;
     return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
   }
-  return { sql: `make_timestamp_ns(epoch_ns(${timestamp.sql}) + ${deltaNs})`, type: "timestamp" };
+  const shift = deltaNs < 0n ? `- ${-deltaNs}` : `+ ${deltaNs}`;
+  return { sql: `make_timestamp_ns(epoch_ns(${timestamp.sql}) ${shift})`, type: "timestamp" };
 }
 
 function translateCase(e: Extract<Expr, { kind: "case" }>, ctx: ExpressionContext): Translated {
@@ -379,12 +392,12 @@ function translateCase(e: Extract<Expr, { kind: "case" }>, ctx: ExpressionContex
   let type: SqlType = "unknown";
   const parts = ["CASE"];
   if (operand !== undefined) parts.push(operand.sql);
-  for (const { when, then } of e.whens) {
+  for (const { condition, result } of e.whens) {
     const whenSql =
       operand === undefined
-        ? translateExpr(when, ctx)
-        : coerceTo(when, translateExpr(when, ctx), operand.type);
-    const thenValue = translateExpr(then, ctx);
+        ? translateExpr(condition, ctx)
+        : coerceTo(condition, translateExpr(condition, ctx), operand.type);
+    const thenValue = translateExpr(result, ctx);
     if (type === "unknown") type = thenValue.type;
     parts.push(`WHEN ${whenSql.sql} THEN ${thenValue.sql}`);
   }

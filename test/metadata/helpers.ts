@@ -123,6 +123,8 @@ export interface RunningFixture {
   /** Writes a line to the child's stdin. */
   send(line: string): void;
   kill(): void;
+  /** Resolves with the first line the child printed that `matches` (rejects if it exits first). */
+  line(matches: (line: string) => boolean): Promise<string>;
   /** Resolves once the child printed a line equal to `line`. */
   printed(line: string): Promise<void>;
   done: Promise<ChildResult>;
@@ -138,7 +140,7 @@ export function startFixture(script: string, args: unknown[]): RunningFixture {
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   const lines: string[] = [];
-  const waiters: { line: string; resolve: () => void }[] = [];
+  const waiters: { matches: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let pending = "";
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
@@ -151,7 +153,7 @@ export function startFixture(script: string, args: unknown[]): RunningFixture {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       lines.push(line);
-      for (const waiter of waiters.filter((candidate) => candidate.line === line)) waiter.resolve();
+      for (const waiter of waiters.filter((candidate) => candidate.matches(line))) waiter.resolve(line);
       newline = pending.indexOf("\n");
     }
   });
@@ -173,16 +175,20 @@ export function startFixture(script: string, args: unknown[]): RunningFixture {
     kill() {
       child.kill("SIGKILL");
     },
-    printed(line) {
-      if (lines.includes(line)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        waiters.push({ line, resolve });
+    line(matches) {
+      const seen = lines.find(matches);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve, reject) => {
+        waiters.push({ matches, resolve });
         done.then(
           (result) =>
-            reject(new Error(`fixture ${script} exited without printing ${line}: ${result.stderr}`)),
+            reject(new Error(`fixture ${script} exited before printing the awaited line: ${result.stderr}`)),
           reject,
         );
       });
+    },
+    async printed(expected) {
+      await this.line((line) => line === expected);
     },
     done,
   };

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { buildModel, generateLoop, type GeneratedLoop, toSingleMeasureRecords } from "../../src/loadgen/index.js";
+import {
+  buildModel,
+  type GeneratedLoop,
+  generateLoop,
+  toSingleMeasureRecords,
+} from "../../src/loadgen/index.js";
 import { nearestRank, SEED_QUERY } from "../support/seed.js";
 import { createSeedTable, openTestStore, queryAll, type TestStore } from "../support/store.js";
 
@@ -65,8 +70,7 @@ describe("the seed's query, verbatim, over the WORKLOAD model", () => {
       const key = `${g.instance}|${g.bin}`;
       byInstanceBin.set(key, [...(byInstanceBin.get(key) ?? []), g]);
     }
-    const close = (actual: string, expected: number) =>
-      Math.abs(Number(actual) - expected) <= 0.005 + 1e-9;
+    const close = (actual: string, expected: number) => Math.abs(Number(actual) - expected) <= 0.005 + 1e-9;
     for (const row of rows) {
       const [instance, binText, avg, p90, p95, p99] = row as string[];
       const bin = Date.parse(`${binText!.slice(0, 19).replace(" ", "T")}Z`) / 1000;

@@ -13,6 +13,7 @@ import {
 } from "./checks.js";
 import { reopenRuns, resetTaskInstances } from "./clear.js";
 import type { MetadataDatabase, Queries } from "./database.js";
+import { isUniqueViolation } from "./database-errors.js";
 import { toBackfill } from "./rows.js";
 import { insertRun, runValues } from "./runs.js";
 import { checkTaskSpecs, insertTaskInstances } from "./task-instances.js";
@@ -75,10 +76,11 @@ function decide(existing: DagRun, reprocess: ReprocessBehavior): { reprocess: bo
 }
 
 async function reprocessRun(trx: Queries, run: DagRun, backfillId: number, tasks: TaskSpec[], now: number) {
-  await resetTaskInstances(trx, run.id, null, now);
-  await insertTaskInstances(trx, run.id, run.dagId, tasks, now);
+  // Run first, then task instances, then tries: the lock order of clear.ts.
   await reopenRuns(trx, [run.id], now);
   await trx.updateTable("dag_runs").set({ backfill_id: backfillId }).where("id", "=", run.id).execute();
+  await resetTaskInstances(trx, run.id, null, now);
+  await insertTaskInstances(trx, run.id, run.dagId, tasks, now);
 }
 
 export async function createBackfill(
@@ -123,7 +125,14 @@ export async function createBackfill(
         completed_at: null,
       })
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        // A concurrent creator committed first (the check above could not see it yet).
+        if (isUniqueViolation(error)) {
+          throw conflict(`DAG ${input.dagId} already has an unfinished backfill`, { dagId: input.dagId });
+        }
+        throw error;
+      });
     const results: BackfillIntervalResult[] = [];
     for (const interval of intervals) {
       const values = runValues(

@@ -1,5 +1,8 @@
 /**
  * Clearing: make finished (or running) task instances run again, keeping their history.
+ *
+ * Every transaction that touches several tables locks rows in one order, dag_runs, then
+ * task_instances, then task_tries, so that two of them on PostgreSQL cannot deadlock.
  */
 import { sql } from "kysely";
 import { validationError } from "../../errors.js";
@@ -25,7 +28,6 @@ export async function resetTaskInstances(
   now: number,
 ): Promise<void> {
   if (taskIds !== null && taskIds.length === 0) return;
-  await closeRunningTries(trx, dagRunId, taskIds, clearedWhileRunning, now);
   let update = trx
     .updateTable("task_instances")
     .set((eb) => ({
@@ -47,6 +49,7 @@ export async function resetTaskInstances(
     .where("dag_run_id", "=", dagRunId);
   if (taskIds !== null) update = update.where("task_id", "in", taskIds);
   await update.execute();
+  await closeRunningTries(trx, dagRunId, taskIds, clearedWhileRunning, now);
 }
 
 /** A run with cleared task instances is unfinished again: finished runs go back to queued. */
@@ -127,13 +130,13 @@ export async function clearTaskInstances(
     }
 
     const dagRunIds = [...byRun.keys()].sort((a, b) => a - b);
+    await reopenRuns(trx, dagRunIds, now);
     const taskInstances: TaskInstanceKey[] = [];
     for (const dagRunId of dagRunIds) {
       const taskIds = [...byRun.get(dagRunId)!].sort();
       await resetTaskInstances(trx, dagRunId, taskIds, now);
       for (const taskId of taskIds) taskInstances.push({ dagRunId, taskId });
     }
-    await reopenRuns(trx, dagRunIds, now);
     return { dagRunIds, taskInstances };
   });
 }

@@ -22,6 +22,12 @@ function codeOf(thrown: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/** True for a unique-constraint violation on either database. */
+export function isUniqueViolation(thrown: unknown): boolean {
+  const code = codeOf(thrown);
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
+
 export function toMetadataError(thrown: unknown): HourglassError {
   if (isHourglassError(thrown)) return thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);

@@ -248,7 +248,6 @@ export async function markRun(
       .executeTakeFirst();
     if (row === undefined) throw notFound(`run ${dagRunId} does not exist`, { dagRunId });
     const interrupted = `run marked ${state} while this try was running`;
-    await closeRunningTries(trx, dagRunId, null, interrupted, now);
     const settle = (from: string[], to: string, error: string | null) =>
       trx
         .updateTable("task_instances")
@@ -279,6 +278,8 @@ export async function markRun(
       await settle(["queued", "running"], "failed", interrupted);
       await settle(["none", "scheduled", "up_for_retry"], "skipped", null);
     }
+    // After the task instances: the lock order of clear.ts.
+    await closeRunningTries(trx, dagRunId, null, interrupted, now);
     return toRun(row);
   });
 }

@@ -1,0 +1,1 @@
+export { openLocalLake } from "./local-lake.js";

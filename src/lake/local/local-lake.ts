@@ -1,0 +1,480 @@
+/**
+ * The lake on a local folder. Every put writes a temp file in <root>/.tmp, fsyncs it, and renames
+ * it over the object's path, then fsyncs the folder: readers and listers see the old version or
+ * the new one, never a part, and a committed put survives a crash.
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream, promises as fs } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { conflict, HourglassError, isHourglassError, notFound, validationError } from "../../errors.js";
+import { checkBucketName } from "../names.js";
+import type {
+  Lake,
+  ListOptions,
+  ListResult,
+  ObjectBody,
+  ObjectHead,
+  ObjectSummary,
+  PutOptions,
+  PutResult,
+} from "../types.js";
+import {
+  defaultContentType,
+  factsOfOpenFile,
+  hashAndSyncFile,
+  type WrittenFile,
+  writeNewFile,
+} from "./content.js";
+import { errnoOf, removeEmptyDirs, syncDir } from "./files.js";
+import { keySegments, type Layout, layoutOf, prefixFolderSegments } from "./layout.js";
+import { collectKeys, compareKeys, listEntries } from "./listing.js";
+import { removeSidecar, writeSidecar } from "./sidecar.js";
+
+const maxListKeys = 1000;
+/** Temp files older than this were left by a crash: removed when the lake first writes. */
+const staleTempMs = 24 * 60 * 60 * 1000;
+/** A concurrent delete may remove an empty folder a put has just created: the put then retries. */
+const commitAttempts = 5;
+
+const readChunkBytes = 256 * 1024;
+
+function objectUrl(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+function wrap(error: unknown, what: string): HourglassError {
+  if (isHourglassError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HourglassError("Internal", `lake: ${what}: ${message}`, { cause: error });
+}
+
+class LocalLake implements Lake {
+  readonly #layout: Layout;
+  #tempReady: Promise<void> | undefined;
+
+  constructor(rootDir: string) {
+    this.#layout = layoutOf(rootDir);
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    const dir = this.#layout.bucketDir(bucket);
+    try {
+      await fs.mkdir(this.#layout.root, { recursive: true });
+      await fs.mkdir(dir);
+      await syncDir(this.#layout.root);
+    } catch (error) {
+      if (errnoOf(error) === "EEXIST") throw conflict(`bucket ${bucket} already exists`, { bucket });
+      throw wrap(error, `create bucket ${bucket}`);
+    }
+  }
+
+  async listBuckets(): Promise<string[]> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fs.readdir(this.#layout.root, { withFileTypes: true });
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return [];
+      throw wrap(error, "list buckets");
+    }
+    return entries
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
+      .map((entry) => entry.name)
+      .sort(compareKeys);
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    const dir = this.#layout.bucketDir(bucket);
+    await this.#requireBucket(bucket);
+    const keys = await collectKeys(dir, dir);
+    if (keys.length > 0) throw conflict(`bucket ${bucket} is not empty (${keys.length} objects)`, { bucket });
+    try {
+      // Bottom-up rmdir, never a recursive rm: an object put meanwhile makes it fail, not vanish.
+      await removeFoldersBottomUp(dir);
+    } catch (error) {
+      if (errnoOf(error) === "ENOTEMPTY" || errnoOf(error) === "EEXIST") {
+        throw conflict(`bucket ${bucket} is not empty`, { bucket });
+      }
+      throw wrap(error, `delete bucket ${bucket}`);
+    }
+    await fs.rm(this.#layout.metaBucketDir(bucket), { recursive: true, force: true });
+  }
+
+  async putObject(
+    bucket: string,
+    key: string,
+    body: ObjectBody,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    const segments = keySegments(key);
+    const contentType = checkContentType(options.contentType);
+    await this.#requireBucket(bucket);
+    const temp = await this.#newTempPath(`put-${bucket}`);
+    try {
+      const written = await writeNewFile(temp, body);
+      return await this.#commit(bucket, key, segments, temp, written, contentType);
+    } catch (error) {
+      throw wrap(error, `put ${objectUrl(bucket, key)}`);
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
+  async putFile(
+    bucket: string,
+    key: string,
+    localPath: string,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    const segments = keySegments(key);
+    const contentType = checkContentType(options.contentType);
+    if (typeof localPath !== "string" || localPath.length === 0)
+      throw validationError("localPath must be a file path");
+    await this.#requireBucket(bucket);
+    const source = path.resolve(localPath);
+    const stat = await fs.stat(source).catch(() => null);
+    if (stat === null || !stat.isFile())
+      throw notFound(`local file ${source} does not exist`, { localPath: source });
+    const ownTemp = path.dirname(source) === this.#layout.tempDir;
+    // A file in our temp folder is ours to move; any other file is copied, so the caller keeps it.
+    const temp = ownTemp ? source : await this.#newTempPath(`copy-${bucket}`);
+    try {
+      const written = ownTemp
+        ? await hashAndSyncFile(temp)
+        : await writeNewFile(temp, createReadStream(source));
+      return await this.#commit(bucket, key, segments, temp, written, contentType);
+    } catch (error) {
+      throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
+    } finally {
+      if (!ownTemp) await fs.rm(temp, { force: true });
+    }
+  }
+
+  async tempPath(bucket: string): Promise<string> {
+    await this.#requireBucket(bucket);
+    return this.#newTempPath(`file-${bucket}`);
+  }
+
+  async getObject(bucket: string, key: string): Promise<Uint8Array> {
+    const target = this.#objectPath(bucket, key);
+    try {
+      return await fs.readFile(target);
+    } catch (error) {
+      throw await this.#missing(error, bucket, key);
+    }
+  }
+
+  getObjectStream(bucket: string, key: string): Readable {
+    const lake = this;
+    return Readable.from(
+      (async function* () {
+        const handle = await lake.#openObject(bucket, key);
+        try {
+          const buffer = Buffer.allocUnsafe(readChunkBytes);
+          for (;;) {
+            const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
+            if (bytesRead === 0) return;
+            yield Buffer.from(buffer.subarray(0, bytesRead));
+          }
+        } finally {
+          await handle.close();
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectHead | null> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await this.#openObject(bucket, key);
+    } catch (error) {
+      if (isHourglassError(error, "NotFound") && error.context["key"] !== undefined) return null;
+      throw error;
+    }
+    try {
+      const { facts } = await this.#facts(bucket, key, handle);
+      return {
+        size: facts.size,
+        etag: facts.etag,
+        lastModified: facts.lastModified,
+        contentType: facts.contentType,
+      };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async listObjects(bucket: string, options: ListOptions = {}): Promise<ListResult> {
+    const { prefix, delimiter, startAfter, maxKeys } = checkListOptions(options);
+    const bucketDir = this.#layout.bucketDir(bucket);
+    await this.#requireBucket(bucket);
+    const folder = prefixFolderSegments(prefix);
+    if (folder === null) return { objects: [], commonPrefixes: [], isTruncated: false };
+    const keys = (await collectKeys(bucketDir, path.join(bucketDir, ...folder))).sort(compareKeys);
+
+    const objects: ObjectSummary[] = [];
+    const commonPrefixes: string[] = [];
+    let returned = 0;
+    let last: string | undefined;
+    for (const entry of listEntries(keys, prefix, delimiter, startAfter)) {
+      if (returned === maxKeys) return { objects, commonPrefixes, isTruncated: true, nextStartAfter: last! };
+      if (entry.kind === "prefix") {
+        commonPrefixes.push(entry.prefix);
+        last = entry.prefix;
+        returned++;
+        continue;
+      }
+      const summary = await this.#summary(bucket, entry.key);
+      if (summary === null) continue; // deleted since the walk
+      objects.push(summary);
+      last = entry.key;
+      returned++;
+    }
+    return { objects, commonPrefixes, isTruncated: false };
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const segments = keySegments(key);
+    await this.#requireBucket(bucket);
+    const target = path.join(this.#layout.bucketDir(bucket), ...segments);
+    try {
+      await fs.unlink(target);
+      await syncDir(path.dirname(target));
+    } catch (error) {
+      const code = errnoOf(error);
+      // A missing key, or a key that is only a prefix of others (a folder): nothing to delete, as on S3.
+      if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EISDIR" && code !== "EPERM") {
+        throw wrap(error, `delete ${objectUrl(bucket, key)}`);
+      }
+    }
+    const sidecar = path.join(this.#layout.metaBucketDir(bucket), ...segments);
+    await removeSidecar(sidecar);
+    await removeEmptyDirs(path.dirname(target), this.#layout.bucketDir(bucket));
+    await removeEmptyDirs(path.dirname(sidecar), this.#layout.metaBucketDir(bucket));
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  #objectPath(bucket: string, key: string): string {
+    return path.join(this.#layout.bucketDir(bucket), ...keySegments(key));
+  }
+
+  async #requireBucket(bucket: string): Promise<void> {
+    checkBucketName(bucket);
+    const stat = await fs.stat(this.#layout.bucketDir(bucket)).catch(() => null);
+    if (stat === null || !stat.isDirectory()) throw notFound(`bucket ${bucket} does not exist`, { bucket });
+  }
+
+  /** NotFound naming the bucket or the key, for an fs error on an object path. */
+  async #missing(error: unknown, bucket: string, key: string): Promise<HourglassError> {
+    const code = errnoOf(error);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") {
+      await this.#requireBucket(bucket);
+      return notFound(`object ${objectUrl(bucket, key)} does not exist`, { bucket, key });
+    }
+    return wrap(error, `read ${objectUrl(bucket, key)}`);
+  }
+
+  async #openObject(bucket: string, key: string): Promise<fs.FileHandle> {
+    const target = this.#objectPath(bucket, key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(target, "r");
+    } catch (error) {
+      throw await this.#missing(error, bucket, key);
+    }
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      await handle.close();
+      throw await this.#missing(Object.assign(new Error("a folder"), { code: "EISDIR" }), bucket, key);
+    }
+    return handle;
+  }
+
+  async #facts(bucket: string, key: string, handle: fs.FileHandle) {
+    const sidecarPath = path.join(this.#layout.metaBucketDir(bucket), ...keySegments(key));
+    const result = await factsOfOpenFile(handle, sidecarPath);
+    if (result.sidecarWasStale && (await this.#isCurrent(bucket, key, result.facts.ino))) {
+      // Cache the recomputed etag for next time (after a crash, or a sidecar lost). Not for a
+      // version already replaced: its sidecar would overwrite the new version's.
+      await this.#ensureTempDir();
+      const { size, mtimeMs, ino, etag, contentType } = result.facts;
+      await writeSidecar(this.#layout.tempDir, sidecarPath, { ino, size, mtimeMs, etag, contentType });
+    }
+    return result;
+  }
+
+  async #isCurrent(bucket: string, key: string, ino: number): Promise<boolean> {
+    const stat = await fs.stat(this.#objectPath(bucket, key)).catch(() => null);
+    return stat !== null && stat.ino === ino;
+  }
+
+  async #summary(bucket: string, key: string): Promise<ObjectSummary | null> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path.join(this.#layout.bucketDir(bucket), ...key.split("/")), "r");
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return null;
+      throw wrap(error, `list ${objectUrl(bucket, key)}`);
+    }
+    try {
+      const { facts } = await this.#facts(bucket, key, handle);
+      return { key, size: facts.size, etag: facts.etag, lastModified: facts.lastModified };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #ensureTempDir(): Promise<void> {
+    this.#tempReady ??= (async () => {
+      await fs.mkdir(this.#layout.tempDir, { recursive: true });
+      await removeStaleTemps(this.#layout.tempDir, Date.now() - staleTempMs);
+    })().catch((error) => {
+      this.#tempReady = undefined;
+      throw wrap(error, "prepare the temp folder");
+    });
+    return this.#tempReady;
+  }
+
+  async #newTempPath(label: string): Promise<string> {
+    await this.#ensureTempDir();
+    return path.join(this.#layout.tempDir, `${label}-${randomBytes(12).toString("hex")}.part`);
+  }
+
+  /** Renames a complete, fsynced temp file into place as the object. */
+  async #commit(
+    bucket: string,
+    key: string,
+    segments: string[],
+    temp: string,
+    written: WrittenFile,
+    contentType: string,
+  ): Promise<PutResult> {
+    const bucketDir = this.#layout.bucketDir(bucket);
+    const target = path.join(bucketDir, ...segments);
+    // The sidecar goes first, tied to the temp file's inode (a rename keeps it): whoever sees the
+    // new object then also finds its etag; a reader of the old one sees a mismatch and recomputes.
+    const stat = await fs.stat(temp);
+    await writeSidecar(this.#layout.tempDir, path.join(this.#layout.metaBucketDir(bucket), ...segments), {
+      ino: stat.ino,
+      size: stat.size,
+      mtimeMs: stat.mtimeMs,
+      etag: written.etag,
+      contentType,
+    });
+    for (let attempt = 1; ; attempt++) {
+      const created = await ensureFolders(bucketDir, segments.slice(0, -1), bucket, key);
+      try {
+        await fs.rename(temp, target);
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code === "ENOENT" && attempt < commitAttempts) {
+          await this.#requireBucket(bucket);
+          continue; // a concurrent delete removed a folder we had just made
+        }
+        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
+          throw conflict(
+            `object ${objectUrl(bucket, key)} cannot be written: other objects have keys under ${key}/`,
+            {
+              bucket,
+              key,
+            },
+          );
+        }
+        throw error;
+      }
+      await syncDir(path.dirname(target));
+      for (const folder of created) await syncDir(path.dirname(folder));
+      return { etag: written.etag, size: written.size };
+    }
+  }
+}
+
+/** Creates the key's folders one level at a time (never the bucket itself); returns the ones it made. */
+async function ensureFolders(
+  bucketDir: string,
+  folders: string[],
+  bucket: string,
+  key: string,
+): Promise<string[]> {
+  const created: string[] = [];
+  let current = bucketDir;
+  for (const folder of folders) {
+    current = path.join(current, folder);
+    try {
+      await fs.mkdir(current);
+      created.push(current);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === "EEXIST") {
+        const stat = await fs.stat(current);
+        if (stat.isDirectory()) continue;
+        const blocking = path.relative(bucketDir, current).split(path.sep).join("/");
+        throw conflict(
+          `object ${objectUrl(bucket, key)} cannot be written: object ${blocking} is in the way`,
+          {
+            bucket,
+            key,
+            blocking,
+          },
+        );
+      }
+      if (code === "ENOTDIR")
+        throw conflict(`object ${objectUrl(bucket, key)} cannot be written: an object is in the way`, {
+          bucket,
+          key,
+        });
+      if (code === "ENOENT") throw notFound(`bucket ${bucket} does not exist`, { bucket });
+      throw error;
+    }
+  }
+  return created;
+}
+
+async function removeFoldersBottomUp(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isDirectory()) await removeFoldersBottomUp(path.join(dir, entry.name));
+  }
+  await fs.rmdir(dir);
+}
+
+async function removeStaleTemps(tempDir: string, olderThanMs: number): Promise<void> {
+  for (const name of await fs.readdir(tempDir)) {
+    const full = path.join(tempDir, name);
+    const stat = await fs.stat(full).catch(() => null);
+    if (stat !== null && stat.mtimeMs < olderThanMs) await fs.rm(full, { force: true, recursive: true });
+  }
+}
+
+function checkContentType(contentType: unknown): string {
+  if (contentType === undefined) return defaultContentType;
+  if (typeof contentType !== "string" || contentType.length === 0) {
+    throw validationError("contentType must be a non-empty string", { contentType });
+  }
+  return contentType;
+}
+
+function checkListOptions(options: ListOptions) {
+  const prefix = options.prefix ?? "";
+  if (typeof prefix !== "string") throw validationError("prefix must be a string", { prefix });
+  const delimiter = options.delimiter === "" ? undefined : options.delimiter;
+  if (delimiter !== undefined && typeof delimiter !== "string")
+    throw validationError("delimiter must be a string");
+  const startAfter = options.startAfter === "" ? undefined : options.startAfter;
+  if (startAfter !== undefined && typeof startAfter !== "string")
+    throw validationError("startAfter must be a string");
+  const maxKeys = options.maxKeys ?? maxListKeys;
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1 || maxKeys > maxListKeys) {
+    throw validationError(`maxKeys must be an integer from 1 to ${maxListKeys}, got ${maxKeys}`, { maxKeys });
+  }
+  return { prefix, delimiter, startAfter, maxKeys };
+}
+
+/** A lake in the folder `rootDir` (created on the first bucket). */
+export function openLocalLake(rootDir: string): Lake {
+  if (typeof rootDir !== "string" || rootDir.length === 0)
+    throw validationError("the lake's root folder must be a path");
+  return new LocalLake(rootDir);
+}

@@ -1,0 +1,530 @@
+/**
+ * The connector: reads every shard of a stream and writes the records to one store table.
+ *
+ * One reader per shard appends to the filling batch; a batch is sealed when it holds `batchSize`
+ * records, or taken when its first record has waited `maxDelayMs`. One writer takes batches in
+ * order: it writes the batch (retrying transient failures with backoff), puts the records that
+ * could not be mapped or that the store refused on the dead-letter stream, and only then saves each
+ * shard's last sequence number in the batch as the checkpoint. Batches are written one at a time
+ * and in order, so a checkpoint never passes a record that is not in the store: after a crash the
+ * connector resumes after the checkpoint and writes some records again, which the store takes as
+ * no-ops (the same record again), so the table ends up holding every record once.
+ *
+ * Readers stop reading while a sealed batch waits (back-pressure: at most about three batches in
+ * memory), and wait on the stream service's shard events when they reach the tip (no polling).
+ */
+import { conflict, HourglassError, isHourglassError, toHourglassError } from "../../errors.js";
+import type { StreamRecord } from "../types.js";
+import { backoffDelayMs } from "./backoff.js";
+import { Batch, type BatchEntry } from "./batch.js";
+import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { type DeadLetter, DeadLetterWriter } from "./dead-letter.js";
+import { mapPayload } from "./mapping.js";
+import { MovingRate } from "./moving-rate.js";
+import { type ResolvedOptions, resolveOptions } from "./options.js";
+import { ShardCursor } from "./shard-cursor.js";
+import { TypedEvents } from "./typed-events.js";
+import type {
+  ConnectorCounts,
+  ConnectorEventMap,
+  ConnectorOptions,
+  ConnectorState,
+  ConnectorStatus,
+  ConnectorStore,
+  ConnectorStreams,
+} from "./types.js";
+import { Latch, WakeSignal } from "./wake-signal.js";
+
+/** GetRecords' own maximum. */
+const readLimitRecords = 10_000;
+/** How long a reader at the tip waits for the shard before checking whether it should stop. */
+const tipWaitMs = 1_000;
+/** Connectors running in this process, by checkpoint file: two would overwrite each other's. */
+const running = new Set<string>();
+
+/** Thrown inside the writer when a stop was asked while a write kept failing: the batch is left for the next run. */
+class GaveUp extends Error {}
+
+export class StreamConnector {
+  private readonly events = new TypedEvents<ConnectorEventMap>();
+  private readonly counts: ConnectorCounts;
+  private readonly rate = new MovingRate();
+  private readonly deadLetters: DeadLetterWriter;
+  private readonly flushSignal = new WakeSignal();
+  private readonly roomSignal = new WakeSignal();
+  private readonly stopLatch = new Latch();
+  private readersFinished = false;
+  private filling = new Batch();
+  private readonly ready: Batch[] = [];
+  private state: ConnectorState = "running";
+  private stopRequested = false;
+  private lastError: ConnectorStatus["lastError"] = null;
+  private lastBatchAt: string | null = null;
+  private readonly startedAt: string;
+  private unsubscribe: () => void = () => {};
+  private fatal: HourglassError | undefined;
+  /** Resolves with the final status once stopped; rejects with the error when the connector failed. */
+  readonly done: Promise<ConnectorStatus>;
+
+  private constructor(
+    private readonly options: ResolvedOptions,
+    private readonly streams: ConnectorStreams,
+    private readonly store: ConnectorStore,
+    private readonly shards: ShardCursor[],
+    private readonly streamCreatedMs: number,
+    previous: Checkpoint | null,
+    private readonly runningKey: string,
+  ) {
+    this.counts = previous
+      ? { ...previous.counts }
+      : { read: 0, written: 0, rejected: 0, parseFailed: 0, deadLettered: 0, batches: 0, retries: 0 };
+    this.startedAt = new Date(options.clock()).toISOString();
+    this.deadLetters = new DeadLetterWriter(
+      streams,
+      options.deadLetterStream,
+      { connector: options.name, stream: options.stream },
+      options.clock,
+    );
+    this.done = this.run();
+    // `done` may be awaited late (or only through stop()): never an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
+
+  /** Checks the stream, the table and the checkpoint, positions every shard, and starts reading. */
+  static async start(options: ConnectorOptions): Promise<StreamConnector> {
+    const resolved = resolveOptions(options);
+    const runningKey = `${resolved.stateDir}\u0000${resolved.name}`;
+    if (running.has(runningKey)) {
+      throw conflict(`a connector named ${resolved.name} already runs in this process`);
+    }
+    running.add(runningKey);
+    try {
+      const { streams, store } = options;
+      const description = await streams.describeStream(resolved.stream);
+      await store.describeTable(resolved.database, resolved.table);
+      const streamCreatedMs = new Date(description.StreamCreationTimestamp).getTime();
+      let previous = await readCheckpoint(resolved.stateDir, resolved.name);
+      let note: string | undefined;
+      if (
+        previous &&
+        (previous.stream !== resolved.stream ||
+          previous.database !== resolved.database ||
+          previous.table !== resolved.table)
+      ) {
+        throw conflict(
+          `the checkpoint of connector ${resolved.name} belongs to ${previous.stream} → ${previous.database}.${previous.table}; give this connector another name`,
+        );
+      }
+      if (previous && previous.streamCreatedMs !== streamCreatedMs) {
+        note = `stream ${resolved.stream} was created again since checkpoint ${resolved.name} was saved: starting over from ${resolved.from}`;
+        previous = null;
+      }
+      const stats = await streams.getShardStats(resolved.stream);
+      const shards = await Promise.all(
+        stats.map((s) =>
+          ShardCursor.open(streams, resolved.stream, s, previous?.shards[s.ShardId] ?? null, resolved.from),
+        ),
+      );
+      const connector = new StreamConnector(
+        resolved,
+        streams,
+        store,
+        shards,
+        streamCreatedMs,
+        previous,
+        runningKey,
+      );
+      if (note)
+        connector.lastError = {
+          message: note,
+          code: "Conflict",
+          at: new Date(resolved.clock()).toISOString(),
+        };
+      return connector;
+    } catch (error) {
+      running.delete(runningKey);
+      throw error;
+    }
+  }
+
+  on<E extends keyof ConnectorEventMap>(
+    event: E,
+    listener: (payload: ConnectorEventMap[E]) => void,
+  ): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Stops reading, writes and checkpoints what was read, and resolves with the final status. */
+  stop(): Promise<ConnectorStatus> {
+    if (this.state === "running") this.state = "stopping";
+    this.requestStop();
+    return this.done;
+  }
+
+  status(): ConnectorStatus {
+    const shards = this.shards.map((s) => s.status());
+    return {
+      name: this.options.name,
+      stream: this.options.stream,
+      database: this.options.database,
+      table: this.options.table,
+      mapping: this.options.mapping,
+      deadLetterStream: this.options.deadLetterStream,
+      state: this.state,
+      startedAt: this.startedAt,
+      shards,
+      lag: {
+        records: shards.reduce((sum, s) => sum + s.behindRecords, 0),
+        millisBehindLatest: shards.reduce((max, s) => Math.max(max, s.millisBehindLatest), 0),
+      },
+      recordsPerSecond: this.rate.perSecond(),
+      counts: { ...this.counts },
+      lastBatchAt: this.lastBatchAt,
+      lastError: this.lastError,
+    };
+  }
+
+  // ---- lifecycle ----
+
+  private async run(): Promise<ConnectorStatus> {
+    this.unsubscribe = this.streams.on("records", (event) => {
+      if (event.streamName !== this.options.stream) return;
+      this.shards.find((s) => s.shardId === event.shardId)?.noteLatest(event.lastSequenceNumber);
+    });
+    try {
+      const readers = Promise.all(this.shards.map((shard) => this.readShard(shard)));
+      const readersDone = readers.then(() => {
+        this.readersFinished = true;
+        this.flushSignal.notify();
+      });
+      await this.writeBatches();
+      await readersDone;
+    } finally {
+      this.unsubscribe();
+      running.delete(this.runningKey);
+    }
+    if (this.fatal) {
+      this.state = "failed";
+      throw this.fatal;
+    }
+    this.state = "stopped";
+    return this.status();
+  }
+
+  private fail(error: HourglassError): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    this.state = "failed";
+    this.noteError(error, false);
+    this.requestStop();
+  }
+
+  private requestStop(): void {
+    this.stopRequested = true;
+    this.stopLatch.open();
+    this.flushSignal.notify();
+    this.roomSignal.notify();
+  }
+
+  private noteError(error: HourglassError, retrying: boolean, delayMs?: number): void {
+    this.lastError = {
+      message: error.message,
+      code: error.code,
+      at: new Date(this.options.clock()).toISOString(),
+    };
+    this.events.emit("error", { error, retrying, ...(delayMs === undefined ? {} : { delayMs }) });
+  }
+
+  // ---- reading ----
+
+  private async readShard(shard: ShardCursor): Promise<void> {
+    const { stream } = this.options;
+    const limit = Math.min(readLimitRecords, this.options.batchSize);
+    while (!this.stopRequested) {
+      if (this.ready.length > 0) {
+        await this.roomSignal.wait();
+        continue;
+      }
+      try {
+        const page = await this.streams.getRecords(shard.iterator, limit);
+        shard.failures = 0;
+        shard.iterator = page.NextShardIterator ?? shard.iterator;
+        shard.millisBehindLatest = page.MillisBehindLatest;
+        if (page.Records.length > 0) {
+          this.accept(shard, page.Records);
+          continue;
+        }
+        shard.waitAfterLatest();
+        await Promise.race([
+          this.streams.waitForRecords(stream, shard.shardId, shard.waitAfterSequence, tipWaitMs),
+          this.stopLatch.wait(tipWaitMs),
+        ]);
+      } catch (error) {
+        if (this.stopRequested || !(await this.recoverRead(shard, error))) break;
+      }
+    }
+  }
+
+  /** After a failed read: true to read on (iterator renewed, or waited after a transient failure). */
+  private async recoverRead(shard: ShardCursor, error: unknown): Promise<boolean> {
+    const { stream } = this.options;
+    let failure = toHourglassError(error);
+    if (failure.context["awsCode"] === "ExpiredIteratorException") {
+      try {
+        await shard.renewIterator(this.streams, stream);
+        return true;
+      } catch (renewError) {
+        failure = toHourglassError(renewError);
+      }
+    }
+    if (failure.retryable) {
+      const delayMs = backoffDelayMs(
+        shard.failures++,
+        this.options.retryInitialDelayMs,
+        this.options.retryMaxDelayMs,
+      );
+      this.counts.retries++;
+      this.noteError(failure, true, delayMs);
+      await this.stopLatch.wait(delayMs);
+      return true;
+    }
+    this.fail(
+      new HourglassError(failure.code, `reading ${shard.shardId} of ${stream} failed: ${failure.message}`, {
+        cause: error,
+        context: failure.context,
+      }),
+    );
+    return false;
+  }
+
+  private accept(shard: ShardCursor, records: StreamRecord[]): void {
+    const expired = shard.noteRead(records[0]!.SequenceNumber, records.at(-1)!.SequenceNumber);
+    if (expired > 0) {
+      this.noteError(
+        new HourglassError(
+          "Internal",
+          `${expired} record(s) of ${shard.shardId} expired (stream retention) before the connector read them`,
+        ),
+        true,
+      );
+    }
+    const receivedMs = performance.now();
+    for (const record of records) {
+      const entry: BatchEntry = {
+        shardId: shard.shardId,
+        shardIndex: shard.index,
+        sequenceNumber: record.SequenceNumber,
+        partitionKey: record.PartitionKey,
+        arrivalMs: record.ApproximateArrivalTimestamp.getTime(),
+        data: record.Data,
+      };
+      this.filling.add(entry, mapPayload(record.Data, this.options.mapping, this.filling.pool), receivedMs);
+      if (this.filling.size >= this.options.batchSize) {
+        this.ready.push(this.filling);
+        this.filling = new Batch();
+      }
+    }
+    this.counts.read += records.length;
+    this.flushSignal.notify();
+  }
+
+  // ---- writing ----
+
+  /** The next batch to write, in order; null once stopped and everything read was handed out. */
+  private async nextBatch(): Promise<Batch | null> {
+    for (;;) {
+      if (this.fatal) return null;
+      const sealed = this.ready.shift();
+      if (sealed) {
+        this.roomSignal.notify();
+        return sealed;
+      }
+      const waitedMs = performance.now() - this.filling.firstReceivedMs;
+      if (this.filling.size > 0 && (this.stopRequested || waitedMs >= this.options.maxDelayMs)) {
+        const batch = this.filling;
+        this.filling = new Batch();
+        return batch;
+      }
+      if (this.stopRequested && this.readersFinished) return null;
+      await this.flushSignal.wait(this.filling.size > 0 ? this.options.maxDelayMs - waitedMs : undefined);
+    }
+  }
+
+  private async writeBatches(): Promise<void> {
+    for (;;) {
+      const batch = await this.nextBatch();
+      if (batch === null) return;
+      try {
+        await this.writeBatch(batch);
+      } catch (error) {
+        if (error instanceof GaveUp) {
+          // Stopping while the store fails: the batch is not checkpointed and is read again next run.
+          this.ready.length = 0;
+          this.filling = new Batch();
+          return;
+        }
+        this.fail(toHourglassError(error));
+        return;
+      }
+    }
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    const startedMs = performance.now();
+    const { database, table } = this.options;
+    const letters: DeadLetter[] = batch.failures.map(({ entry, reason }) => letterOf(entry, "parse", reason));
+    let written = 0;
+    let rejected = 0;
+    if (batch.records.length > 0) {
+      const result = await this.retrying(`writing to ${database}.${table}`, () =>
+        this.store.writeRecords(
+          { DatabaseName: database, TableName: table, Records: batch.records },
+          { maxRecords: batch.records.length },
+        ),
+      );
+      written = result.RecordsIngested.Total;
+      rejected = result.rejected.length;
+      for (const r of result.rejected) {
+        const letter = letterOf(batch.entries[r.RecordIndex]!, "rejected", r.Reason);
+        letter.recordIndex = r.RecordIndex;
+        if (r.ExistingVersion !== undefined) letter.existingVersion = r.ExistingVersion;
+        letters.push(letter);
+      }
+    }
+    if (letters.length > 0) {
+      await this.retrying(`writing to dead-letter stream ${this.options.deadLetterStream}`, () =>
+        this.deadLetters.put(letters),
+      );
+    }
+    const checkpoint = this.checkpointAfter(batch, written, rejected, letters.length);
+    await this.retrying("saving the checkpoint", async () => {
+      try {
+        await writeCheckpoint(this.options.stateDir, checkpoint);
+      } catch (error) {
+        // Disk full, a permission fixed by hand: the file can be written later.
+        throw new HourglassError("Internal", `cannot save checkpoint: ${String(error)}`, {
+          cause: error,
+          retryable: true,
+        });
+      }
+    });
+    for (const { shardId, sequenceNumber } of batch.lastSequence.values()) {
+      const shard = this.shards.find((s) => s.shardId === shardId);
+      if (shard) shard.checkpoint = sequenceNumber;
+    }
+    // Field by field: readers count `read` and `retries` meanwhile.
+    this.counts.written += written;
+    this.counts.rejected += rejected;
+    this.counts.parseFailed += batch.failures.length;
+    this.counts.deadLettered += letters.length;
+    this.counts.batches++;
+    this.rate.add(batch.size);
+    const committedAtMs = this.options.clock();
+    this.lastBatchAt = new Date(committedAtMs).toISOString();
+    for (const letter of letters) {
+      this.events.emit("record:deadlettered", {
+        kind: letter.kind,
+        reason: letter.reason,
+        shardId: letter.shardId,
+        sequenceNumber: letter.sequenceNumber,
+        partitionKey: letter.partitionKey,
+        ...(letter.recordIndex === undefined ? {} : { recordIndex: letter.recordIndex }),
+      });
+    }
+    this.events.emit("batch:written", {
+      records: batch.size,
+      written,
+      rejected,
+      parseFailed: batch.failures.length,
+      deadLettered: letters.length,
+      durationMs: performance.now() - startedMs,
+      oldestArrivalMs: batch.oldestArrivalMs,
+      newestArrivalMs: batch.newestArrivalMs,
+      committedAtMs,
+      checkpoint: checkpoint.shards,
+    });
+  }
+
+  /** The checkpoint that holds once `batch` is in the store. */
+  private checkpointAfter(batch: Batch, written: number, rejected: number, deadLettered: number): Checkpoint {
+    const shards: Record<string, string> = {};
+    for (const shard of this.shards) if (shard.checkpoint !== null) shards[shard.shardId] = shard.checkpoint;
+    for (const { shardId, sequenceNumber } of batch.lastSequence.values()) shards[shardId] = sequenceNumber;
+    const status = this.status();
+    return {
+      version: 1,
+      name: this.options.name,
+      stream: this.options.stream,
+      streamCreatedMs: this.streamCreatedMs,
+      database: this.options.database,
+      table: this.options.table,
+      mapping: this.options.mapping,
+      shards,
+      counts: {
+        ...this.counts,
+        written: this.counts.written + written,
+        rejected: this.counts.rejected + rejected,
+        parseFailed: this.counts.parseFailed + batch.failures.length,
+        deadLettered: this.counts.deadLettered + deadLettered,
+        batches: this.counts.batches + 1,
+      },
+      lag: {
+        records: Math.max(0, status.lag.records - batch.size),
+        millisBehindLatest: status.lag.millisBehindLatest,
+        recordsPerSecond: status.recordsPerSecond,
+      },
+      updatedAt: new Date(this.options.clock()).toISOString(),
+    };
+  }
+
+  /**
+   * Runs `work` until it succeeds. Transient failures (retryable errors, and a table or stream
+   * that does not exist yet) are retried with backoff; other errors end the connector. Once a stop
+   * was asked, a failing call is not retried again (nothing is checkpointed, so nothing is lost).
+   */
+  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        const failure = toHourglassError(error);
+        const transient = failure.retryable || isHourglassError(failure, "NotFound");
+        const wrapped = new HourglassError(failure.code, `${what} failed: ${failure.message}`, {
+          cause: error,
+          context: failure.context,
+          retryable: transient,
+        });
+        if (!transient) throw wrapped;
+        if (this.stopRequested) {
+          this.noteError(wrapped, false);
+          throw new GaveUp();
+        }
+        const delayMs = backoffDelayMs(
+          attempt,
+          this.options.retryInitialDelayMs,
+          this.options.retryMaxDelayMs,
+        );
+        this.counts.retries++;
+        this.noteError(wrapped, true, delayMs);
+        await this.stopLatch.wait(delayMs);
+      }
+    }
+  }
+}
+
+function letterOf(entry: BatchEntry, kind: DeadLetter["kind"], reason: string): DeadLetter {
+  return {
+    kind,
+    reason,
+    shardId: entry.shardId,
+    sequenceNumber: entry.sequenceNumber,
+    partitionKey: entry.partitionKey,
+    arrivalMs: entry.arrivalMs,
+    data: entry.data,
+  };
+}
+
+/** Starts a connector (what `hourglass up` and `hourglass connector run` call). Stop it with `stop()`. */
+export function startConnector(options: ConnectorOptions): Promise<StreamConnector> {
+  return StreamConnector.start(options);
+}

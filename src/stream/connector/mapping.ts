@@ -1,0 +1,275 @@
+/**
+ * Stream payloads → Timestream WriteRecords records, for the three mappings (see types.ts). A
+ * payload that cannot be mapped gives a failure with a reason, which the connector dead-letters;
+ * one stream record always gives at most one store record, so store rejections map back by index.
+ *
+ * The checks here are those whose reasons are clearer before the store sees the record (not JSON,
+ * no measure name, no time, a value that is not of its type, an unknown type); the store applies
+ * its own rules after (name lengths, reserved names, the ingestion window, versions).
+ */
+import { describeShapes } from "../../loadgen/index.js";
+import type {
+  MeasureValue,
+  MeasureValueType,
+  ScalarMeasureValueType,
+  TimeUnit,
+  WriteRecord,
+} from "../../store/types.js";
+import type { DimensionPool } from "./dimension-pool.js";
+import type { ConnectorMapping } from "./types.js";
+
+export interface MapFailure {
+  failure: string;
+}
+
+export type MapResult = WriteRecord | MapFailure;
+
+export const isMapFailure = (result: MapResult): result is MapFailure => "failure" in result;
+
+const fail = (failure: string): MapFailure => ({ failure });
+
+const SCALAR_TYPES = new Set<string>(["DOUBLE", "BIGINT", "VARCHAR", "BOOLEAN", "TIMESTAMP"]);
+const TIME_UNITS = new Set<string>(["MILLISECONDS", "SECONDS", "MICROSECONDS", "NANOSECONDS"]);
+const DIGITS = /^\d{1,19}$/;
+const SIGNED_DIGITS = /^-?\d{1,19}$/;
+/** Longest payload text quoted in a reason. */
+const quoteMaxChars = 60;
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses one payload with `mapping`; dimension arrays come from (and are shared through) `pool`. */
+export function mapPayload(data: Uint8Array, mapping: ConnectorMapping, pool: DimensionPool): MapResult {
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    return fail("the payload is not UTF-8 text");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return fail(`the payload is not JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return fail(`the payload is JSON but not an object: ${quote(text)}`);
+  }
+  const object = parsed as Record<string, unknown>;
+  switch (mapping) {
+    case "single":
+      return mapSingleMeasure(object, pool);
+    case "flat":
+      return mapFlat(object, pool);
+    default:
+      return "@type" in object ? mapFlat(object, pool) : mapSingleMeasure(object, pool, " (nor an @type)");
+  }
+}
+
+// ---- single-measure JSON (the original Flink mapping) -------------------------------------------
+
+const Role = {
+  Dimension: 0,
+  MeasureName: 1,
+  MeasureValue: 2,
+  MeasureValueType: 3,
+  Time: 4,
+  TimeUnit: 5,
+} as const;
+type Role = (typeof Role)[keyof typeof Role];
+
+const ROLE_BY_LOWER_KEY: Record<string, Role> = {
+  measurename: Role.MeasureName,
+  measurevalue: Role.MeasureValue,
+  measurevaluetype: Role.MeasureValueType,
+  time: Role.Time,
+  timeunit: Role.TimeUnit,
+};
+const ROLE_NAMES = ["dimension", "MeasureName", "MeasureValue", "MeasureValueType", "Time", "TimeUnit"];
+
+/** Keys repeat across millions of records: lower-case each distinct key once. */
+const roleCache = new Map<string, Role>();
+const roleCacheMaxKeys = 4096;
+
+function roleOf(key: string): Role {
+  let role = roleCache.get(key);
+  if (role === undefined) {
+    role = ROLE_BY_LOWER_KEY[key.toLowerCase()] ?? Role.Dimension;
+    // Payloads with ever new keys must not grow the cache without end.
+    if (roleCache.size >= roleCacheMaxKeys) roleCache.clear();
+    roleCache.set(key, role);
+  }
+  return role;
+}
+
+function mapSingleMeasure(object: Record<string, unknown>, pool: DimensionPool, hint = ""): MapResult {
+  const found: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
+  pool.begin();
+  for (const key in object) {
+    const value = object[key];
+    const role = roleOf(key);
+    if (role === Role.Dimension) {
+      if (value === null || value === undefined) continue;
+      const text = scalarText(value);
+      if (text === undefined) return fail(`dimension '${key}' is not a string, number or boolean`);
+      if (text === "") return fail(`dimension '${key}' is empty`);
+      pool.add(key, text);
+      continue;
+    }
+    if (found[role] !== undefined) {
+      return fail(`two keys give the ${ROLE_NAMES[role]} (keys match case-insensitively): one is '${key}'`);
+    }
+    if (value === null || value === undefined) continue;
+    const text = scalarText(value);
+    if (text === undefined) return fail(`${ROLE_NAMES[role]} is not a string, number or boolean`);
+    found[role] = text;
+  }
+  const measureName = found[Role.MeasureName];
+  if (measureName === undefined || measureName === "") return fail(`no MeasureName${hint}`);
+  const time = found[Role.Time];
+  if (time === undefined || time === "") return fail("no Time");
+  if (!DIGITS.test(time)) return fail(`Time '${quote(time)}' is not a non-negative integer`);
+  const unit = (found[Role.TimeUnit] ?? "MILLISECONDS").toUpperCase();
+  if (!TIME_UNITS.has(unit)) return fail(`unknown TimeUnit '${quote(unit)}'`);
+  // Timestream takes DOUBLE when the type is left out.
+  const type = (found[Role.MeasureValueType] ?? "DOUBLE").toUpperCase();
+  if (!SCALAR_TYPES.has(type)) {
+    return fail(
+      `unknown MeasureValueType '${quote(type)}' (one of DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP)`,
+    );
+  }
+  const value = found[Role.MeasureValue];
+  if (value === undefined) return fail("no MeasureValue");
+  const problem = checkValue(type as ScalarMeasureValueType, value);
+  if (problem) return fail(`MeasureValue ${problem}`);
+  return {
+    Dimensions: pool.end(),
+    MeasureName: measureName,
+    MeasureValue: value,
+    MeasureValueType: type as MeasureValueType,
+    Time: time,
+    TimeUnit: unit as TimeUnit,
+  };
+}
+
+function scalarText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? String(value) : undefined;
+    case "boolean":
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
+/** Why `text` is not a value of `type`, or null when it is. */
+function checkValue(type: ScalarMeasureValueType, text: string): string | null {
+  switch (type) {
+    case "DOUBLE":
+      return text.trim() !== "" && Number.isFinite(Number(text)) ? null : `'${quote(text)}' is not a DOUBLE`;
+    case "BIGINT":
+      return SIGNED_DIGITS.test(text) ? null : `'${quote(text)}' is not a BIGINT`;
+    case "BOOLEAN": {
+      const lower = text.toLowerCase();
+      return lower === "true" || lower === "false" ? null : `'${quote(text)}' is not a BOOLEAN`;
+    }
+    case "TIMESTAMP":
+      return DIGITS.test(text) ? null : `'${quote(text)}' is not a TIMESTAMP (epoch integer)`;
+    default:
+      return null;
+  }
+}
+
+// ---- flat JSON (the later generator) → MULTI records --------------------------------------------
+
+const RECORD_NAMES: Record<string, string> = describeShapes.multiMeasureNames;
+const TYPE_FIELD = describeShapes.flatJsonTypeField;
+const TIME_FIELD = describeShapes.flatJsonTimeField;
+/** Measures whose type is not DOUBLE, by name (from the generator's model): task_completed, task_end_state. */
+const MEASURE_TYPES = new Map<string, ScalarMeasureValueType>(
+  describeShapes.eventMeasures
+    .filter((m) => m.type !== "DOUBLE")
+    .map((m) => [m.name, m.type as ScalarMeasureValueType]),
+);
+
+function mapFlat(object: Record<string, unknown>, pool: DimensionPool): MapResult {
+  let kind: unknown;
+  let time: unknown;
+  const values: MeasureValue[] = [];
+  pool.begin();
+  for (const key in object) {
+    const value = object[key];
+    if (key === TYPE_FIELD) {
+      kind = value;
+      continue;
+    }
+    if (key === TIME_FIELD) {
+      time = value;
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const declared = MEASURE_TYPES.get(key);
+    switch (typeof value) {
+      case "string":
+        // Strings are dimensions, except the measures the model declares as VARCHAR.
+        if (declared === "VARCHAR") values.push({ Name: key, Value: value, Type: "VARCHAR" });
+        else if (declared !== undefined)
+          return fail(`measure '${key}' must be a number, got '${quote(value)}'`);
+        else if (value === "") return fail(`dimension '${key}' is empty`);
+        else pool.add(key, value);
+        break;
+      case "number": {
+        if (!Number.isFinite(value)) return fail(`measure '${key}' is not a finite number`);
+        if (declared === "BIGINT") {
+          if (!Number.isSafeInteger(value)) return fail(`measure '${key}' ${value} is not a BIGINT`);
+          values.push({ Name: key, Value: String(value), Type: "BIGINT" });
+        } else if (declared === undefined || declared === "DOUBLE") {
+          values.push({ Name: key, Value: String(value), Type: "DOUBLE" });
+        } else {
+          return fail(`measure '${key}' must be a ${declared}, got the number ${value}`);
+        }
+        break;
+      }
+      case "boolean":
+        values.push({ Name: key, Value: String(value), Type: "BOOLEAN" });
+        break;
+      default:
+        return fail(
+          `'${key}' holds ${Array.isArray(value) ? "a list" : "an object"}: flat records hold strings and numbers`,
+        );
+    }
+  }
+  if (kind === undefined) return fail(`no ${TYPE_FIELD} (metrics or events)`);
+  const measureName = typeof kind === "string" ? RECORD_NAMES[kind] : undefined;
+  if (measureName === undefined) {
+    return fail(`unknown ${TYPE_FIELD} '${quote(String(kind))}' (metrics or events)`);
+  }
+  if (time === undefined || time === null || time === "") return fail(`no ${TIME_FIELD}`);
+  const timeFields = flatTime(time);
+  if (timeFields === undefined) {
+    return fail(`${TIME_FIELD} '${quote(String(time))}' is not a non-negative number of epoch seconds`);
+  }
+  if (values.length === 0) return fail("no measures");
+  return {
+    Dimensions: pool.end(),
+    MeasureName: measureName,
+    MeasureValueType: "MULTI",
+    MeasureValues: values,
+    Time: timeFields.time,
+    TimeUnit: timeFields.unit,
+  };
+}
+
+/** Epoch seconds (a number or numeric text); fractions keep their milliseconds. */
+function flatTime(value: unknown): { time: string; unit: TimeUnit } | undefined {
+  const seconds = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
+  if (Number.isInteger(seconds)) return { time: String(seconds), unit: "SECONDS" };
+  return { time: String(Math.round(seconds * 1000)), unit: "MILLISECONDS" };
+}
+
+function quote(text: string): string {
+  return text.length > quoteMaxChars ? `${text.slice(0, quoteMaxChars)}…` : text;
+}

@@ -1,0 +1,86 @@
+/** A real Hourglass HTTP server on 127.0.0.1, port 0, over a temp state folder, and AWS SDK clients for it. */
+import fs from "node:fs";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { TimestreamQueryClient } from "@aws-sdk/client-timestream-query";
+import { TimestreamWriteClient } from "@aws-sdk/client-timestream-write";
+import { type AppOptions, createApp } from "../../src/api/app.js";
+import { type RunningHttpServer, startHttpServer } from "../../src/api/http-server.js";
+import { TimestreamStore } from "../../src/store/index.js";
+import { openStreamService, type StreamService } from "../../src/stream/index.js";
+import { SEED_NOW_MS, tempDir } from "../support/store.js";
+
+/** Any credentials do: the endpoints do not check signatures yet. */
+export const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" };
+/** One attempt, so an error reaches the test at once instead of after the SDK's retries. */
+const clientConfig = { region: "us-east-1", credentials, maxAttempts: 1 };
+
+export interface TestServer {
+  server: RunningHttpServer;
+  store: TimestreamStore;
+  stream: StreamService;
+  clock: { nowMs: number };
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  options: { nowMs?: number } & Partial<Omit<AppOptions, "store" | "stream">> = {},
+): Promise<TestServer> {
+  const dir = tempDir("hg-api-");
+  const clock = { nowMs: options.nowMs ?? SEED_NOW_MS };
+  const store = await TimestreamStore.open({
+    dir,
+    clockMs: () => clock.nowMs,
+    sweepIntervalMs: 0,
+    threads: 2,
+  });
+  const stream = await openStreamService({ dir, sweepIntervalMs: 0, syncPolicy: "none" });
+  const server = await startHttpServer(createApp({ ...options, store, stream }));
+  return {
+    server,
+    store,
+    stream,
+    clock,
+    dir,
+    async close() {
+      await server.close();
+      await stream.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const writeClient = (url: string) => new TimestreamWriteClient({ ...clientConfig, endpoint: url });
+export const queryClient = (url: string) => new TimestreamQueryClient({ ...clientConfig, endpoint: url });
+/** The SDK's default Kinesis handler: HTTP/2 with prior knowledge on http:// URLs. */
+export const kinesisClient = (url: string) => new KinesisClient({ ...clientConfig, endpoint: url });
+
+/** Awaits a promise that must fail, and returns what it threw. */
+export async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected the call to fail, and it succeeded");
+}
+
+/** A raw AWS JSON call over HTTP/1.1 (what boto3 sends), for what SDKs would not send. */
+export async function rawAwsCall(
+  url: string,
+  target: string,
+  body: string,
+  contentType = "application/x-amz-json-1.0",
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": contentType, "x-amz-target": target },
+    body,
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
+}

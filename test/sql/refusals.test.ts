@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { isHourglassError } from "../../src/errors.js";
+import { translate } from "../../src/sql/index.js";
+import { Harness, testResolver } from "./harness.js";
+
+const resolver = testResolver();
+const options = { nowNs: 0n };
+
+function assertRefused(sql: string, message: RegExp, line = 1, column?: number) {
+  assert.throws(
+    () => translate(sql, resolver, options),
+    (error: unknown) => {
+      assert.ok(isHourglassError(error, "ValidationError"), `${sql}: ${String(error)}`);
+      assert.match(error.message, message, sql);
+      assert.equal(error.context.line, line, sql);
+      if (column !== undefined) assert.equal(error.context.column, column, sql);
+      return true;
+    },
+  );
+}
+
+describe("read-only: statements that write or change anything are refused by name", () => {
+  const statements = [
+    "INSERT INTO t VALUES (1)",
+    "UPDATE t SET a = 1",
+    "DELETE FROM t",
+    "MERGE INTO t USING u ON true WHEN MATCHED THEN DELETE",
+    "CREATE TABLE t (a INT)",
+    "DROP TABLE t",
+    "ALTER TABLE t ADD COLUMN b INT",
+    "COPY t TO '/tmp/x.csv'",
+    "ATTACH '/tmp/x.db' AS x",
+    "DETACH x",
+    "PRAGMA version",
+    "SET memory_limit = '1GB'",
+    "RESET memory_limit",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "EXPORT DATABASE '/tmp/x'",
+    "IMPORT DATABASE '/tmp/x'",
+    "CALL pragma_version()",
+    "CHECKPOINT",
+    "VACUUM",
+    "USE memory",
+    "BEGIN TRANSACTION",
+    "COMMIT",
+    "ROLLBACK",
+    "TRUNCATE t",
+    "GRANT SELECT ON t TO u",
+  ];
+  for (const sql of statements) {
+    const keyword = sql.split(" ")[0]!;
+    it(keyword, () =>
+      assertRefused(
+        sql,
+        new RegExp(`^line 1, column 1: ${keyword} is not allowed: the query API is read-only$`),
+        1,
+        1,
+      ),
+    );
+  }
+
+  it("points at the statement even after comments, and in lower case", () => {
+    assertRefused("-- cleanup\n  drop table t", /DROP is not allowed: the query API is read-only/, 2, 3);
+  });
+
+  it("refuses a second statement after ';', but allows a trailing ';'", () => {
+    assertRefused(
+      "SELECT 1; DROP TABLE t",
+      /only one statement is allowed per query, but found 'DROP' after ';'/,
+      1,
+      11,
+    );
+    assertRefused("SELECT 1;\nSELECT 2", /only one statement is allowed/, 2, 1);
+    assertRefused("SELECT 1;;", /only one statement is allowed per query, but found ';' after ';'/);
+    assert.equal(translate("SELECT 1 ;  -- done", resolver, options).statementKind, "select");
+  });
+
+  it("refuses EXPLAIN and UNLOAD, and anything that is not a query", () => {
+    assertRefused("EXPLAIN SELECT 1", /EXPLAIN is not supported/);
+    assertRefused("UNLOAD (SELECT 1) TO 's3://b/p' WITH (format = 'CSV')", /UNLOAD is not supported/);
+    assertRefused("WITH a AS (SELECT 1) DELETE FROM a", /expected SELECT after '\)' but found 'DELETE'/);
+  });
+});
+
+describe("read-only: functions that reach files, URLs, settings or the catalog are refused", () => {
+  const functions = [
+    "read_csv('/etc/passwd')",
+    "read_csv_auto('/etc/passwd')",
+    "read_parquet('/tmp/x.parquet')",
+    "read_json('/tmp/x.json')",
+    "read_json_auto('/tmp/x.json')",
+    "read_text('/etc/passwd')",
+    "read_blob('/etc/passwd')",
+    "parquet_scan('/tmp/x.parquet')",
+    "parquet_metadata('/tmp/x.parquet')",
+    "glob('/etc/*')",
+    "sniff_csv('/etc/passwd')",
+    "duckdb_tables()",
+    "duckdb_settings()",
+    "pragma_version()",
+    "current_setting('threads')",
+    "getenv('HOME')",
+  ];
+  for (const call of functions) {
+    const name = call.slice(0, call.indexOf("("));
+    it(`${name} as a scalar and as a table`, () => {
+      assertRefused(
+        `SELECT ${call}`,
+        new RegExp(`^line 1, column 8: function ${name} is not allowed: the query API is read-only`),
+      );
+      assertRefused(
+        `SELECT * FROM ${call}`,
+        new RegExp(`^line 1, column 15: table function ${name} is not allowed`),
+      );
+    });
+  }
+
+  it("refuses every table function but UNNEST, and names an unknown function", () => {
+    assertRefused("SELECT * FROM range(10)", /table function range is not allowed/);
+    assertRefused("SELECT * FROM generate_series(1, 3)", /table function generate_series is not allowed/);
+    assertRefused("SELECT * FROM x.read_csv('/etc/passwd')", /table function x.read_csv is not allowed/);
+    assertRefused("SELECT list_value(1)", /^line 1, column 8: unknown function list_value$/);
+    assertRefused(
+      "SELECT a FROM (SELECT 1 AS a) WHERE 1 = hourglass_ts_linear(1, 2)",
+      /unknown function hourglass_ts_linear/,
+    );
+  });
+
+  it("reaches only Timestream tables: DuckDB's own tables and schemas are unknown names", () => {
+    assertRefused("SELECT * FROM points", /table 'points' must be named with its database/);
+    assert.throws(
+      () => translate(`SELECT * FROM "main"."points"`, resolver, options),
+      (error: unknown) => isHourglassError(error, "NotFound"),
+    );
+    assert.throws(
+      () => translate("SELECT * FROM information_schema.tables", resolver, options),
+      (error: unknown) => isHourglassError(error, "NotFound"),
+    );
+  });
+});
+
+describe("names and strings reach DuckDB only quoted", () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.create();
+  });
+  after(() => h.close());
+
+  it("round-trips quotes inside identifiers and strings", async () => {
+    const result = await h.query(`SELECT 'it''s; DROP TABLE points; --' AS "a""b", '"' AS "c"`);
+    assert.deepEqual(result.columns, ['a"b', "c"]);
+    assert.deepEqual(result.rows, [["it's; DROP TABLE points; --", '"']]);
+    assert.equal(Number(await h.value(`SELECT count(*) FROM "airflow-db"."airflow-table"`)), h.points.length);
+  });
+});
