@@ -4,8 +4,11 @@
  */
 import { Command, CommanderError } from "commander";
 import { isHourglassError } from "../errors.js";
+import { registerConnector } from "./connector.js";
 import { registerDb } from "./db.js";
+import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
+import { registerStream } from "./stream.js";
 import { registerTable } from "./table.js";
 import { registerWrite } from "./write.js";
 
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerTable(program);
   registerWrite(program);
   registerQuery(program);
+  registerStream(program);
+  registerLoadgen(program);
+  registerConnector(program);
   return program;
 }
 

@@ -55,9 +55,18 @@ export interface TaskServices {
   exportToLake(request: ExportToLakeRequest): Promise<ExportToLakeResult>;
 }
 
+/**
+ * What the worker knows about a task instance beyond its context. Added by the operators part:
+ * the DAG file's code version (LoadedDag.codeVersion) goes into every export's manifest.
+ */
+export interface OperatorRunOptions {
+  codeVersion?: string | null;
+}
+
 /** Runs one operator descriptor for one task instance; the returned value is logged and kept as the task's result. */
 export type OperatorRunner = (
   descriptor: { kind: string; [field: string]: unknown },
   ctx: TaskContext,
   services: TaskServices,
+  options?: OperatorRunOptions,
 ) => Promise<unknown>;

@@ -35,7 +35,10 @@ const approxPercentile: FunctionSpec = {
   translate(call, ctx, suffix) {
     if (call.args.length > 2) {
       // DuckDB has no weighted quantile; an exact emulation would sort every group twice.
-      throw syntaxError(call.pos, "the weighted form approx_percentile(x, weight, percentage) is not supported");
+      throw syntaxError(
+        call.pos,
+        "the weighted form approx_percentile(x, weight, percentage) is not supported",
+      );
     }
     const planned = ctx.percentiles.get(call);
     const [value, percentage] = translateArgs(call, ctx);

@@ -11,42 +11,89 @@
  */
 import type { CallExpr } from "./ast.js";
 import type { FunctionSpec } from "./function-spec.js";
+import { splineMacros } from "./spline.js";
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs } from "./timestamps.js";
 import { coerceTo, type ExpressionContext, type Translated, translateExpr } from "./translate-expression.js";
 import { isListLike, type SqlType, timeseriesOf } from "./types.js";
 
-const pointsBefore = (ts: string, at: string, op: string) =>
-  `list_filter(${ts}, lambda hg_point: hg_point."time" ${op} CAST(${at} AS TIMESTAMP_NS))`;
+/**
+ * Resampling needs, for each requested timestamp, how many points of the series are at or before
+ * it. Sorting the points and the sorted timestamps together answers that for all timestamps at
+ * once: the j-th timestamp's position in the merged list, minus j, is the count of points before
+ * it. The merged list holds plain BIGINT keys (epoch ns × 2, plus 1 for a timestamp, so points
+ * sort first on equal times) because DuckDB sorts those far faster than structs. That is
+ * O((n + m) log(n + m)) where searching the series for each timestamp would be O(n × m).
+ * Returns (epoch ns, count) pairs in time order.
+ */
+const sortedTimesKeys = "list_sort(list_transform(times, lambda hg_t: epoch_ns(CAST(hg_t AS TIMESTAMP_NS))))";
+const positionsMacro = `CREATE OR REPLACE TEMP MACRO hourglass_ts_positions(ts, times) AS (
+  list_zip(${sortedTimesKeys},
+    list_transform(
+      list_filter(
+        list_transform(
+          list_sort(list_concat(
+            list_transform(ts, lambda hg_s: epoch_ns(hg_s."time") * 2),
+            list_transform(${sortedTimesKeys}, lambda hg_q: hg_q * 2 + 1))),
+          lambda hg_key, hg_i: CASE WHEN hg_key % 2 <> 0 THEN hg_i END),
+        lambda hg_i: hg_i IS NOT NULL),
+      lambda hg_i, hg_j: hg_i - hg_j)))`;
+
+/** SQL computing a resampled value from the point before, the point after, and the timestamp. */
+type ValueSql = (before: string, after: string, at: string) => string;
+
+/**
+ * A resampling macro. For each timestamp, the point before it (NULL if none) and the point after
+ * it are gathered with list_select from the positions, not looked up inside a lambda: a lambda
+ * that reads the whole series for each timestamp copies it each time.
+ */
+function resampleMacro(name: string, extraParams: string, value: ValueSql, dropMissing: boolean): string {
+  const positions = "hourglass_ts_positions(ts, times)";
+  const gathered = `list_zip(
+      list_transform(${positions}, lambda hg_x: make_timestamp_ns(struct_extract(hg_x, 1))),
+      list_select(ts, list_transform(${positions}, lambda hg_x: struct_extract(hg_x, 2))),
+      list_select(ts, list_transform(${positions}, lambda hg_x: struct_extract(hg_x, 2) + 1)))`;
+  const [at, before, after] = [1, 2, 3].map((k) => `struct_extract(hg_z, ${k})`) as [string, string, string];
+  const points = `list_transform(${gathered}, lambda hg_z: {'time': ${at}, 'value': ${value(before, after, at)}})`;
+  const body = dropMissing ? `list_filter(${points}, lambda hg_out: hg_out."value" IS NOT NULL)` : points;
+  // hg_pos appears three times: DuckDB's common subexpression elimination computes it once.
+  return `CREATE OR REPLACE TEMP MACRO hourglass_ts_${name}(ts, times${extraParams}) AS (${body})`;
+}
+
+/** The single-timestamp form: the series form at [t], as a value. */
+const atMacro = (name: string, extraParams: string) =>
+  `CREATE OR REPLACE TEMP MACRO hourglass_ts_${name}_at(ts, at_time${extraParams}) AS (
+  struct_extract(hourglass_ts_${name}(ts, [at_time]${extraParams})[1], 'value'))`;
 
 /** DuckDB statements the store runs once per connection, before any translated query. */
 export const timeSeriesMacros: string[] = [
+  positionsMacro,
   `CREATE OR REPLACE TEMP MACRO hourglass_ts_between(before_point, after_point, at_time) AS (
-  CASE WHEN before_point."time" = after_point."time" THEN CAST(before_point."value" AS DOUBLE)
-  ELSE CAST(before_point."value" AS DOUBLE)
+  CAST(before_point."value" AS DOUBLE)
     + (CAST(after_point."value" AS DOUBLE) - CAST(before_point."value" AS DOUBLE))
-    * CAST(epoch_ns(CAST(at_time AS TIMESTAMP_NS)) - epoch_ns(before_point."time") AS DOUBLE)
-    / CAST(epoch_ns(after_point."time") - epoch_ns(before_point."time") AS DOUBLE)
-  END)`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_linear_at(ts, at_time) AS (
-  CASE WHEN ts IS NULL OR len(ts) = 0 OR at_time IS NULL THEN NULL
-    WHEN CAST(at_time AS TIMESTAMP_NS) < ts[1]."time" OR CAST(at_time AS TIMESTAMP_NS) > ts[-1]."time" THEN NULL
-    ELSE hourglass_ts_between(${pointsBefore("ts", "at_time", "<=")}[-1], ${pointsBefore("ts", "at_time", ">=")}[1], at_time)
-  END)`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_locf_at(ts, at_time) AS (
-  struct_extract(${pointsBefore("ts", "at_time", "<=")}[-1], 'value'))`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_fill_at(ts, at_time, fill) AS (
-  coalesce(struct_extract(${pointsBefore("ts", "at_time", "=")}[1], 'value'), fill))`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_linear(ts, times) AS (
-  list_filter(
-    list_transform(times, lambda hg_at: {'time': CAST(hg_at AS TIMESTAMP_NS), 'value': hourglass_ts_linear_at(ts, hg_at)}),
-    lambda hg_out: hg_out."value" IS NOT NULL))`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_locf(ts, times) AS (
-  list_filter(
-    list_transform(times, lambda hg_at: {'time': CAST(hg_at AS TIMESTAMP_NS), 'value': hourglass_ts_locf_at(ts, hg_at)}),
-    lambda hg_out: hg_out."value" IS NOT NULL))`,
-  `CREATE OR REPLACE TEMP MACRO hourglass_ts_fill(ts, times, fill) AS (
-  list_transform(times, lambda hg_at: {'time': CAST(hg_at AS TIMESTAMP_NS), 'value': hourglass_ts_fill_at(ts, hg_at, fill)}))`,
+    * CAST(epoch_ns(at_time) - epoch_ns(before_point."time") AS DOUBLE)
+    / CAST(epoch_ns(after_point."time") - epoch_ns(before_point."time") AS DOUBLE))`,
+  `CREATE OR REPLACE TEMP MACRO hourglass_ts_linear_value(before_point, after_point, at_time) AS (
+  CASE WHEN before_point IS NULL THEN NULL
+    WHEN before_point."time" = at_time THEN CAST(before_point."value" AS DOUBLE)
+    WHEN after_point IS NULL THEN NULL
+    ELSE hourglass_ts_between(before_point, after_point, at_time) END)`,
+  resampleMacro(
+    "linear",
+    "",
+    (before, after, at) => `hourglass_ts_linear_value(${before}, ${after}, ${at})`,
+    true,
+  ),
+  resampleMacro("locf", "", (before) => `${before}."value"`, true),
+  resampleMacro(
+    "fill",
+    ", fill",
+    (before, _after, at) => `CASE WHEN ${before}."time" = ${at} THEN ${before}."value" ELSE fill END`,
+    false,
+  ),
+  atMacro("linear", ""),
+  atMacro("locf", ""),
+  atMacro("fill", ", fill"),
   `CREATE OR REPLACE TEMP MACRO hourglass_ts_derivative(ts, unit_ns) AS (
   list_transform(generate_series(2, len(ts)), lambda hg_i: {
     'time': ts[hg_i]."time",
@@ -56,6 +103,8 @@ export const timeSeriesMacros: string[] = [
   list_sum(list_transform(generate_series(2, len(ts)), lambda hg_i:
     (CAST(ts[hg_i]."value" AS DOUBLE) + CAST(ts[hg_i - 1]."value" AS DOUBLE)) / 2
       * CAST(epoch_ns(ts[hg_i]."time") - epoch_ns(ts[hg_i - 1]."time") AS DOUBLE) / unit_ns)))`,
+  ...splineMacros,
+  atMacro("spline", ""),
 ];
 
 const valueTypeOf = (type: SqlType): SqlType =>
@@ -81,7 +130,7 @@ const createTimeSeries: FunctionSpec = {
 };
 
 /** interpolate_*(timeseries, array[timestamp] | timestamp [, fill]) */
-function interpolate(method: "linear" | "locf" | "fill"): FunctionSpec {
+function interpolate(method: "linear" | "locf" | "fill" | "spline"): FunctionSpec {
   const fill = method === "fill";
   return {
     kind: "scalar",
@@ -91,15 +140,12 @@ function interpolate(method: "linear" | "locf" | "fill"): FunctionSpec {
       const series = translateExpr(call.args[0]!, ctx);
       const at = coerceTo(call.args[1]!, translateExpr(call.args[1]!, ctx), "timestamp");
       const extra = fill ? `, ${translateExpr(call.args[2]!, ctx).sql}` : "";
-      const valueType = method === "linear" ? "double" : valueTypeOf(series.type);
+      const valueType = method === "linear" || method === "spline" ? "double" : valueTypeOf(series.type);
       if (at.type === "timestamp" || at.type === "date") {
         return { sql: `hourglass_ts_${method}_at(${series.sql}, ${at.sql}${extra})`, type: valueType };
       }
       if (!isListLike(at.type) && at.type !== "unknown") {
-        throw syntaxError(
-          call.args[1]!.pos,
-          `interpolate_${method} needs a timestamp or an array of timestamps`,
-        );
+        throw syntaxError(call.args[1]!.pos, `${call.name} needs a timestamp or an array of timestamps`);
       }
       return {
         sql: `hourglass_ts_${method}(${series.sql}, ${at.sql}${extra})`,
@@ -159,6 +205,7 @@ export const timeSeriesFunctions: Record<string, FunctionSpec> = {
   interpolate_linear: interpolate("linear"),
   interpolate_locf: interpolate("locf"),
   interpolate_fill: interpolate("fill"),
+  interpolate_spline_cubic: interpolate("spline"),
   derivative_linear: derivative(false),
   non_negative_derivative_linear: derivative(true),
   integral_trapezoidal: integralTrapezoidal,

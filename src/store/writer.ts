@@ -365,8 +365,11 @@ export class TableWriter {
           return `${stagedValue} IS NOT DISTINCT FROM p.${column}`;
         })
         .join(" AND ");
+      // Data mostly arrives in time order: a batch entirely after the newest stored point cannot
+      // clash with anything stored, so the check is skipped.
+      const newestStored = await this.newestTime(table);
       const conflicts =
-        table.series.size === 0 && table.measures.size === 0
+        newestStored === null || minTime > newestStored
           ? []
           : await engine.rows(
               `SELECT s.rowid AS row_idx, p._version AS existing_version, ${stageVersion} AS version, (${sameExpr}) AS same
@@ -430,12 +433,30 @@ export class TableWriter {
       );
     }
     commitPending(table, pending, nextSeriesId);
+    const newest = this.newestTimes.get(table.id);
+    if (newest === undefined || newest === null || maxTime > newest) this.newestTimes.set(table.id, maxTime);
     for (const combo of pendingCombos) table.seenSeriesMeasures.add(combo);
     return result;
   }
 
-  /** Nothing is cached per table any more; kept so the store can tell the writer a table went away. */
-  forgetTable(_tableId: number): void {}
+  /** The newest point time of each table (null: empty), learned once per process, then kept up to date. */
+  private readonly newestTimes = new Map<number, bigint | null>();
+
+  private async newestTime(table: TableState): Promise<bigint | null> {
+    if (!this.newestTimes.has(table.id)) {
+      const rows = await this.engine.rows(
+        `SELECT epoch_ns(max(time))::VARCHAR AS t FROM ${pointsTable(table)}`,
+      );
+      const t = rows[0]?.["t"];
+      this.newestTimes.set(table.id, t === null || t === undefined ? null : BigInt(String(t)));
+    }
+    return this.newestTimes.get(table.id) ?? null;
+  }
+
+  /** Forgets what is cached about a table that was deleted. */
+  forgetTable(tableId: number): void {
+    this.newestTimes.delete(tableId);
+  }
 
   private async applySchemaChanges(table: TableState, pending: PendingChanges): Promise<void> {
     const engine = this.engine;

@@ -117,7 +117,7 @@ export function parseSchedule(expression: string | null | undefined, timezone = 
   try {
     instance = cronFor(schedule);
   } catch (error) {
-    throw validationError(`invalid cron expression "${expression}": ${croneReason(error)}`, {
+    throw validationError(`invalid cron expression "${expression}": ${cronerReason(error)}`, {
       schedule: expression,
     });
   }
@@ -417,7 +417,7 @@ function checkCronFields(original: string, cron: string): void {
   });
 }
 
-function croneReason(error: unknown): string {
+function cronerReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^Cron(Pattern|Options)?:\s*/, "");
 }

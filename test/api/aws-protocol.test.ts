@@ -127,6 +127,7 @@ describe("the AWS JSON protocol layer", () => {
     assert.equal(r.json["__type"], "ValidationException");
     const message = String(r.json["message"]);
     assert.match(message, /^CreateTable: 4 validation errors detected/);
+    assert.match(message, /TableName: Invalid input: expected string, received undefined/);
     for (const member of [
       "DatabaseName",
       "TableName",
@@ -144,6 +145,14 @@ describe("the AWS JSON protocol layer", () => {
     assert.equal(r.status, 400);
     assert.equal(r.json["__type"], "ValidationException");
     assert.match(String(r.json["message"]), /Records\.0/);
+  });
+
+  it("refuses a body over 8 MiB", async () => {
+    const big = JSON.stringify({ DatabaseName: "x".repeat(9 * 1024 * 1024) });
+    const r = await call("Timestream_20181101.CreateDatabase", big);
+    assert.equal(r.status, 400);
+    assert.equal(r.json["__type"], "ValidationException");
+    assert.match(String(r.json["message"]), /larger than 8388608 bytes/);
   });
 
   it("answers GET /health", async () => {

@@ -81,11 +81,14 @@ describe("Kinesis through @aws-sdk/client-kinesis (HTTP/2, as the SDK sends by d
     assert.deepEqual(first.StreamNames, ["events", "metrics"]);
     assert.equal(first.HasMoreStreams, true);
     assert.equal(first.StreamSummaries?.[0]?.StreamName, "events");
-    const rest = await client.send(new ListStreamsCommand({ NextToken: first.NextToken }));
-    assert.deepEqual(rest.StreamNames, ["on-demand"]);
-    assert.equal(rest.HasMoreStreams, false);
+    const second = await client.send(new ListStreamsCommand({ NextToken: first.NextToken }));
+    assert.deepEqual(second.StreamNames, ["on-demand"]);
+    assert.equal(second.HasMoreStreams, false);
     const onDemand = await client.send(new DescribeStreamSummaryCommand({ StreamName: "on-demand" }));
     assert.equal(onDemand.StreamDescriptionSummary?.OpenShardCount, 4);
+    // The same streams through the REST routes, mounted next to the store's.
+    const rest = (await (await fetch(`${t.server.url}/api/v1/streams`)).json()) as { StreamNames: string[] };
+    assert.deepEqual(rest.StreamNames, ["events", "metrics", "on-demand"]);
   });
 
   it("puts records and reads them back from a shard iterator, bytes intact", async () => {

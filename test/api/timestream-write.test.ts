@@ -320,7 +320,16 @@ describe("Timestream Write through @aws-sdk/client-timestream-write", () => {
       const written = await t.store.query({
         QueryString: `SELECT count(*) AS n FROM "write-db"."metrics" WHERE host LIKE 'w-%'`,
       });
-      assert.equal(written.Rows[0]?.Data[0]?.ScalarValue, "98");
+      // 99 records were for w-* hosts (index 42 was for "dup"), and two of them were rejected.
+      assert.equal(written.Rows[0]?.Data[0]?.ScalarValue, "97");
+      const kept = await t.store.query({
+        QueryString: `SELECT measure_value::double FROM "write-db"."metrics" WHERE host = 'dup'`,
+      });
+      assert.equal(
+        kept.Rows[0]?.Data[0]?.ScalarValue,
+        "1.5",
+        "the rejected record left the stored point alone",
+      );
     });
 
     it("refuses 101 records with a ValidationException and writes none of them", async () => {

@@ -206,8 +206,12 @@ export interface SuiteContext {
  * Defines the same block against SQLite and PostgreSQL, each on a fresh database. PostgreSQL
  * being unreachable fails the block: it is never skipped.
  */
-export function onEachDatabase(title: string, body: (context: () => SuiteContext) => void): void {
-  for (const factory of [sqliteTargets, postgresTargets]) {
+export function onEachDatabase(
+  title: string,
+  body: (context: () => SuiteContext) => void,
+  factories: TargetFactory[] = [sqliteTargets, postgresTargets],
+): void {
+  for (const factory of factories) {
     describe(`${title} [${factory.kind}]`, () => {
       let context: SuiteContext | undefined;
       const others: MetadataStore[] = [];

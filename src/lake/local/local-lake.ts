@@ -19,19 +19,14 @@ import type {
   PutOptions,
   PutResult,
 } from "../types.js";
-import {
-  defaultContentType,
-  factsOfOpenFile,
-  hashAndSyncFile,
-  type WrittenFile,
-  writeNewFile,
-} from "./content.js";
+import { factsOfOpenFile, hashAndSyncFile, type WrittenFile, writeNewFile } from "./content.js";
 import { errnoOf, removeEmptyDirs, syncDir } from "./files.js";
+import { ensureFolders, removeFoldersBottomUp, removeStaleTemps } from "./folders.js";
 import { keySegments, type Layout, layoutOf, prefixFolderSegments } from "./layout.js";
 import { collectKeys, compareKeys, listEntries } from "./listing.js";
+import { checkContentType, checkListOptions } from "./options.js";
 import { removeSidecar, writeSidecar } from "./sidecar.js";
 
-const maxListKeys = 1000;
 /** Temp files older than this were left by a crash: removed when the lake first writes. */
 const staleTempMs = 24 * 60 * 60 * 1000;
 /** A concurrent delete may remove an empty folder a put has just created: the put then retries. */
@@ -389,87 +384,6 @@ class LocalLake implements Lake {
       return { etag: written.etag, size: written.size };
     }
   }
-}
-
-/** Creates the key's folders one level at a time (never the bucket itself); returns the ones it made. */
-async function ensureFolders(
-  bucketDir: string,
-  folders: string[],
-  bucket: string,
-  key: string,
-): Promise<string[]> {
-  const created: string[] = [];
-  let current = bucketDir;
-  for (const folder of folders) {
-    current = path.join(current, folder);
-    try {
-      await fs.mkdir(current);
-      created.push(current);
-    } catch (error) {
-      const code = errnoOf(error);
-      if (code === "EEXIST") {
-        const stat = await fs.stat(current);
-        if (stat.isDirectory()) continue;
-        const blocking = path.relative(bucketDir, current).split(path.sep).join("/");
-        throw conflict(
-          `object ${objectUrl(bucket, key)} cannot be written: object ${blocking} is in the way`,
-          {
-            bucket,
-            key,
-            blocking,
-          },
-        );
-      }
-      if (code === "ENOTDIR")
-        throw conflict(`object ${objectUrl(bucket, key)} cannot be written: an object is in the way`, {
-          bucket,
-          key,
-        });
-      if (code === "ENOENT") throw notFound(`bucket ${bucket} does not exist`, { bucket });
-      throw error;
-    }
-  }
-  return created;
-}
-
-async function removeFoldersBottomUp(dir: string): Promise<void> {
-  const entries = await fs.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    if (entry.isDirectory()) await removeFoldersBottomUp(path.join(dir, entry.name));
-  }
-  await fs.rmdir(dir);
-}
-
-async function removeStaleTemps(tempDir: string, olderThanMs: number): Promise<void> {
-  for (const name of await fs.readdir(tempDir)) {
-    const full = path.join(tempDir, name);
-    const stat = await fs.stat(full).catch(() => null);
-    if (stat !== null && stat.mtimeMs < olderThanMs) await fs.rm(full, { force: true, recursive: true });
-  }
-}
-
-function checkContentType(contentType: unknown): string {
-  if (contentType === undefined) return defaultContentType;
-  if (typeof contentType !== "string" || contentType.length === 0) {
-    throw validationError("contentType must be a non-empty string", { contentType });
-  }
-  return contentType;
-}
-
-function checkListOptions(options: ListOptions) {
-  const prefix = options.prefix ?? "";
-  if (typeof prefix !== "string") throw validationError("prefix must be a string", { prefix });
-  const delimiter = options.delimiter === "" ? undefined : options.delimiter;
-  if (delimiter !== undefined && typeof delimiter !== "string")
-    throw validationError("delimiter must be a string");
-  const startAfter = options.startAfter === "" ? undefined : options.startAfter;
-  if (startAfter !== undefined && typeof startAfter !== "string")
-    throw validationError("startAfter must be a string");
-  const maxKeys = options.maxKeys ?? maxListKeys;
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1 || maxKeys > maxListKeys) {
-    throw validationError(`maxKeys must be an integer from 1 to ${maxListKeys}, got ${maxKeys}`, { maxKeys });
-  }
-  return { prefix, delimiter, startAfter, maxKeys };
 }
 
 /** A lake in the folder `rootDir` (created on the first bucket). */

@@ -63,6 +63,8 @@ export class StreamConnector {
   private readonly startedAt: string;
   private unsubscribe: () => void = () => {};
   private fatal: HourglassError | undefined;
+  /** A first run saves its start positions at once (a `latest` start skipped records for good). */
+  private readonly firstRun: boolean;
   /** Resolves with the final status once stopped; rejects with the error when the connector failed. */
   readonly done: Promise<ConnectorStatus>;
 
@@ -75,6 +77,7 @@ export class StreamConnector {
     previous: Checkpoint | null,
     private readonly runningKey: string,
   ) {
+    this.firstRun = previous === null;
     this.counts = previous
       ? { ...previous.counts }
       : { read: 0, written: 0, rejected: 0, parseFailed: 0, deadLettered: 0, batches: 0, retries: 0 };
@@ -122,7 +125,15 @@ export class StreamConnector {
       const stats = await streams.getShardStats(resolved.stream);
       const shards = await Promise.all(
         stats.map((s) =>
-          ShardCursor.open(streams, resolved.stream, s, previous?.shards[s.ShardId] ?? null, resolved.from),
+          // With a checkpoint, a shard it does not name had no record when the connector first
+          // started: everything in it came later, so it is read from the trim horizon whatever `from` says.
+          ShardCursor.open(
+            streams,
+            resolved.stream,
+            s,
+            previous?.shards[s.ShardId] ?? null,
+            previous ? "trim-horizon" : resolved.from,
+          ),
         ),
       );
       const connector = new StreamConnector(
@@ -351,6 +362,14 @@ export class StreamConnector {
   }
 
   private async writeBatches(): Promise<void> {
+    if (this.firstRun) {
+      try {
+        await this.saveCheckpoint(this.checkpointAfter(null, 0, 0, 0));
+      } catch (error) {
+        if (!(error instanceof GaveUp)) this.fail(toHourglassError(error));
+        return;
+      }
+    }
     for (;;) {
       const batch = await this.nextBatch();
       if (batch === null) return;
@@ -397,17 +416,7 @@ export class StreamConnector {
       );
     }
     const checkpoint = this.checkpointAfter(batch, written, rejected, letters.length);
-    await this.retrying("saving the checkpoint", async () => {
-      try {
-        await writeCheckpoint(this.options.stateDir, checkpoint);
-      } catch (error) {
-        // Disk full, a permission fixed by hand: the file can be written later.
-        throw new HourglassError("Internal", `cannot save checkpoint: ${String(error)}`, {
-          cause: error,
-          retryable: true,
-        });
-      }
-    });
+    await this.saveCheckpoint(checkpoint);
     for (const { shardId, sequenceNumber } of batch.lastSequence.values()) {
       const shard = this.shards.find((s) => s.shardId === shardId);
       if (shard) shard.checkpoint = sequenceNumber;
@@ -445,11 +454,32 @@ export class StreamConnector {
     });
   }
 
-  /** The checkpoint that holds once `batch` is in the store. */
-  private checkpointAfter(batch: Batch, written: number, rejected: number, deadLettered: number): Checkpoint {
+  private saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    return this.retrying("saving the checkpoint", async () => {
+      try {
+        await writeCheckpoint(this.options.stateDir, checkpoint);
+      } catch (error) {
+        // Disk full, a permission fixed by hand: the file can be written later.
+        throw new HourglassError("Internal", `cannot save checkpoint: ${String(error)}`, {
+          cause: error,
+          retryable: true,
+        });
+      }
+    });
+  }
+
+  /** The checkpoint that holds once `batch` is in the store (null: the start positions). */
+  private checkpointAfter(
+    batch: Batch | null,
+    written: number,
+    rejected: number,
+    deadLettered: number,
+  ): Checkpoint {
     const shards: Record<string, string> = {};
     for (const shard of this.shards) if (shard.checkpoint !== null) shards[shard.shardId] = shard.checkpoint;
-    for (const { shardId, sequenceNumber } of batch.lastSequence.values()) shards[shardId] = sequenceNumber;
+    for (const { shardId, sequenceNumber } of batch?.lastSequence.values() ?? [])
+      shards[shardId] = sequenceNumber;
+    const records = batch?.size ?? 0;
     const status = this.status();
     return {
       version: 1,
@@ -464,12 +494,12 @@ export class StreamConnector {
         ...this.counts,
         written: this.counts.written + written,
         rejected: this.counts.rejected + rejected,
-        parseFailed: this.counts.parseFailed + batch.failures.length,
+        parseFailed: this.counts.parseFailed + (batch?.failures.length ?? 0),
         deadLettered: this.counts.deadLettered + deadLettered,
-        batches: this.counts.batches + 1,
+        batches: this.counts.batches + (batch ? 1 : 0),
       },
       lag: {
-        records: Math.max(0, status.lag.records - batch.size),
+        records: Math.max(0, status.lag.records - records),
         millisBehindLatest: status.lag.millisBehindLatest,
         recordsPerSecond: status.recordsPerSecond,
       },

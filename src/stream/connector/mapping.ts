@@ -102,42 +102,75 @@ function roleOf(key: string): Role {
 }
 
 function mapSingleMeasure(object: Record<string, unknown>, pool: DimensionPool, hint = ""): MapResult {
-  const found: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
+  let measureName: string | undefined;
+  let value: string | undefined;
+  let type: string | undefined;
+  let time: string | undefined;
+  let unit: string | undefined;
   pool.begin();
   for (const key in object) {
-    const value = object[key];
+    const raw = object[key];
     const role = roleOf(key);
     if (role === Role.Dimension) {
-      if (value === null || value === undefined) continue;
-      const text = scalarText(value);
+      if (raw === null || raw === undefined) continue;
+      const text = typeof raw === "string" ? raw : scalarText(raw);
       if (text === undefined) return fail(`dimension '${key}' is not a string, number or boolean`);
       if (text === "") return fail(`dimension '${key}' is empty`);
       pool.add(key, text);
       continue;
     }
-    if (found[role] !== undefined) {
+    if (raw === null || raw === undefined) continue;
+    const text = typeof raw === "string" ? raw : scalarText(raw);
+    if (text === undefined) return fail(`${ROLE_NAMES[role]} is not a string, number or boolean`);
+    let repeated = false;
+    switch (role) {
+      case Role.MeasureName:
+        repeated = measureName !== undefined;
+        measureName = text;
+        break;
+      case Role.MeasureValue:
+        repeated = value !== undefined;
+        value = text;
+        break;
+      case Role.MeasureValueType:
+        repeated = type !== undefined;
+        type = text;
+        break;
+      case Role.Time:
+        repeated = time !== undefined;
+        time = text;
+        break;
+      default:
+        repeated = unit !== undefined;
+        unit = text;
+    }
+    if (repeated) {
       return fail(`two keys give the ${ROLE_NAMES[role]} (keys match case-insensitively): one is '${key}'`);
     }
-    if (value === null || value === undefined) continue;
-    const text = scalarText(value);
-    if (text === undefined) return fail(`${ROLE_NAMES[role]} is not a string, number or boolean`);
-    found[role] = text;
   }
-  const measureName = found[Role.MeasureName];
   if (measureName === undefined || measureName === "") return fail(`no MeasureName${hint}`);
-  const time = found[Role.Time];
   if (time === undefined || time === "") return fail("no Time");
-  if (!DIGITS.test(time)) return fail(`Time '${quote(time)}' is not a non-negative integer`);
-  const unit = (found[Role.TimeUnit] ?? "MILLISECONDS").toUpperCase();
-  if (!TIME_UNITS.has(unit)) return fail(`unknown TimeUnit '${quote(unit)}'`);
-  // Timestream takes DOUBLE when the type is left out.
-  const type = (found[Role.MeasureValueType] ?? "DOUBLE").toUpperCase();
-  if (!SCALAR_TYPES.has(type)) {
-    return fail(
-      `unknown MeasureValueType '${quote(type)}' (one of DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP)`,
-    );
+  if (time !== lastCheckedTime) {
+    // A loop's records share their time: check each distinct text once.
+    if (!DIGITS.test(time)) return fail(`Time '${quote(time)}' is not a non-negative integer`);
+    lastCheckedTime = time;
   }
-  const value = found[Role.MeasureValue];
+  // Upper case is what producers send: only other spellings pay for toUpperCase.
+  if (unit === undefined) unit = "MILLISECONDS";
+  else if (!TIME_UNITS.has(unit)) {
+    unit = unit.toUpperCase();
+    if (!TIME_UNITS.has(unit)) return fail(`unknown TimeUnit '${quote(unit)}'`);
+  }
+  // Timestream takes DOUBLE when the type is left out.
+  if (type === undefined) type = "DOUBLE";
+  else if (!SCALAR_TYPES.has(type)) {
+    type = type.toUpperCase();
+    if (!SCALAR_TYPES.has(type)) {
+      return fail(
+        `unknown MeasureValueType '${quote(type)}' (one of DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP)`,
+      );
+    }
+  }
   if (value === undefined) return fail("no MeasureValue");
   const problem = checkValue(type as ScalarMeasureValueType, value);
   if (problem) return fail(`MeasureValue ${problem}`);
@@ -150,6 +183,8 @@ function mapSingleMeasure(object: Record<string, unknown>, pool: DimensionPool, 
     TimeUnit: unit as TimeUnit,
   };
 }
+
+let lastCheckedTime = "";
 
 function scalarText(value: unknown): string | undefined {
   switch (typeof value) {

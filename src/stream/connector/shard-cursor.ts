@@ -42,6 +42,9 @@ export class ShardCursor {
       this.expectedOffset = this.startOffset;
       this.waitAfter = checkpoint;
     } else if (from === "latest") {
+      // Skipping what is there is a decision to keep: it is checkpointed at start, so a later run
+      // (with any `from`) neither reads those records nor skips records that came after.
+      this.checkpoint = stats.LastSequenceNumber;
       this.startOffset = this.latestOffset + 1;
       this.expectedOffset = this.startOffset;
       this.waitAfter = stats.LastSequenceNumber;

@@ -1,0 +1,131 @@
+/**
+ * The export service runs where the store lives (the server): it has DuckDB write a query's
+ * result straight into a temp file on the lake's filesystem, hashes the file, applies the empty
+ * result policy, then commits the file and its manifest to the lake. Each commit is an atomic
+ * rename, so the lake shows the previous file or the new one, never a part of one; a re-run
+ * replaces both.
+ */
+import { promises as fs } from "node:fs";
+import { HourglassError, validationError } from "../errors.js";
+import type { Lake } from "../lake/index.js";
+import type { ExportInput, ExportResult } from "../store/types.js";
+import type { ExportToLakeRequest, ExportToLakeResult } from "./contract.js";
+import { type ResolvedExportRequest, resolveExportRequest } from "./export-request.js";
+import { digestFile } from "./file-digest.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import { buildManifest } from "./manifest.js";
+
+/** The one store call the service needs (TimestreamStore has it). */
+export interface ExportingStore {
+  exportQuery(input: ExportInput): Promise<ExportResult>;
+}
+
+export interface ExportServiceOptions {
+  store: ExportingStore;
+  lake: Lake;
+  /** For the manifest's writtenAt; injectable for tests. */
+  clockMs?: () => number;
+}
+
+export interface ExportService {
+  exportToLake(request: ExportToLakeRequest): Promise<ExportToLakeResult>;
+}
+
+const jsonContentType = "application/json";
+
+function contentTypeOf(request: ResolvedExportRequest): string {
+  if (request.format === "parquet") return "application/vnd.apache.parquet";
+  return request.gzip ? "application/gzip" : "text/csv";
+}
+
+const describeTarget = (request: ResolvedExportRequest): string =>
+  `s3://${request.bucket}/${request.key} (interval [${request.provenance.dataIntervalStart}, ${request.provenance.dataIntervalEnd}))`;
+
+export function createExportService(options: ExportServiceOptions): ExportService {
+  const { store, lake } = options;
+  const clockMs = options.clockMs ?? Date.now;
+  const commits = new KeyedQueue();
+
+  async function exportToLake(raw: ExportToLakeRequest): Promise<ExportToLakeResult> {
+    const request = resolveExportRequest(raw).resolved;
+    // NotFound naming the bucket, before any query work: buckets are created up front.
+    const temp = await lake.tempPath(request.bucket);
+    let committed = false;
+    try {
+      const result = await store.exportQuery({
+        query: request.query,
+        path: temp,
+        format: request.format,
+        header: request.header,
+        indexColumn: request.indexColumn,
+        gzip: request.gzip,
+      });
+      if (result.rows === 0 && request.emptyResult !== "header-only") {
+        if (request.emptyResult === "fail") {
+          throw validationError(`the query returned no rows for ${describeTarget(request)}`, {
+            bucket: request.bucket,
+            key: request.key,
+          });
+        }
+        return await skipped(request);
+      }
+      const digest = await digestFile(temp);
+      return await commits.run(`${request.bucket}/${request.key}`, async () => {
+        await lake.putFile(request.bucket, request.key, temp, { contentType: contentTypeOf(request) });
+        committed = true;
+        const manifest = buildManifest(
+          request,
+          { rows: result.rows, bytes: digest.bytes, sha256: digest.sha256, columns: result.columns },
+          new Date(clockMs()),
+        );
+        await lake.putObject(request.bucket, request.manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, {
+          contentType: jsonContentType,
+        });
+        return {
+          written: true,
+          bucket: request.bucket,
+          key: request.key,
+          rows: result.rows,
+          bytes: digest.bytes,
+          sha256: digest.sha256,
+          manifestKey: request.manifestKey,
+        };
+      });
+    } catch (error) {
+      throw asExportError(error, request);
+    } finally {
+      if (!committed) {
+        // The store writes CSV rows to `<path>.rows` before adding the header; a failed COPY can leave it.
+        await Promise.all([fs.rm(temp, { force: true }), fs.rm(`${temp}.rows`, { force: true })]);
+      }
+    }
+  }
+
+  async function skipped(request: ResolvedExportRequest): Promise<ExportToLakeResult> {
+    const earlier = await lake.headObject(request.bucket, request.key);
+    const note =
+      `the query returned no rows for ${describeTarget(request)}: nothing written (emptyResult "skip")` +
+      (earlier === null ? "" : "; the file an earlier run wrote there is left as it was");
+    return {
+      written: false,
+      bucket: request.bucket,
+      key: request.key,
+      rows: 0,
+      bytes: 0,
+      sha256: null,
+      manifestKey: null,
+      note,
+    };
+  }
+
+  return { exportToLake };
+}
+
+/** Failures keep their code; an unexpected one says which export it broke. */
+function asExportError(error: unknown, request: ResolvedExportRequest): HourglassError {
+  if (error instanceof HourglassError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HourglassError("Internal", `export to ${describeTarget(request)} failed: ${message}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * TaskServices, the way workers reach the store and the export path. A worker process talks to
+ * the server over HTTP (`createRemoteTaskServices`); code running in the server's own process, and
+ * tests, use the store and an export service directly (`createLocalTaskServices`).
+ */
+import { HttpClient, RemoteStore } from "../api/client.js";
+import type { Lake } from "../lake/index.js";
+import type { StoreService } from "../store/service.js";
+import type { ExportToLakeRequest, ExportToLakeResult, TaskServices } from "./contract.js";
+import { createExportService, type ExportingStore } from "./export-service.js";
+
+/** The route `exportRoutes` serves under /api/v1. */
+export const exportsRoute = "/api/v1/exports";
+
+export function createRemoteTaskServices(baseUrl: string): TaskServices {
+  const http = new HttpClient(baseUrl);
+  return {
+    store: new RemoteStore(http),
+    exportToLake: (request: ExportToLakeRequest) =>
+      http.call<ExportToLakeResult>("POST", exportsRoute, request),
+  };
+}
+
+export function createLocalTaskServices(options: {
+  store: StoreService & ExportingStore;
+  lake: Lake;
+  clockMs?: () => number;
+}): TaskServices {
+  const exports = createExportService(options);
+  return { store: options.store, exportToLake: (request) => exports.exportToLake(request) };
+}

@@ -1,0 +1,200 @@
+/**
+ * The scheduler: one loop, one injected clock. Each tick
+ *
+ * 1. ends orphaned tries (workers that stopped heartbeating) and reschedules them;
+ * 2. creates the due scheduled runs of every active, unpaused DAG (create-runs.ts);
+ * 3. starts and completes backfills, and announces their progress (backfills.ts);
+ * 4. admits queued runs and moves running ones on (advance-runs.ts).
+ *
+ * A tick runs every `tickMs` of real time and at once when something happened (a task ended, a
+ * run was triggered, a DAG was unpaused): `wake()`. Everything it decides is in the metadata DB,
+ * so a scheduler that crashed and restarts carries on where the DB says, with nothing to rebuild.
+ * "Now" always comes from `clockMs`, so tests move time forward without waiting.
+ */
+import type { LoadedDag } from "../loader.js";
+import type { MetadataStore } from "../metadata/index.js";
+import { advanceDag } from "./advance-runs.js";
+import { BackfillManager } from "./backfills.js";
+import { createDueRuns } from "./create-runs.js";
+import { SchedulerDagBag } from "./dag-bag.js";
+import { WorkflowEvents } from "./events.js";
+import { defaultMaxLostWorkers, sweepOrphans } from "./orphans.js";
+import type { RetentionSource } from "./retention.js";
+
+export interface SchedulerOptions {
+  metadata: MetadataStore;
+  /** DAG folders: the config's dagsDir first, then extra ones (examples/dags). */
+  dagsDirs: readonly string[];
+  clockMs?: () => number;
+  events?: WorkflowEvents;
+  /** Real time between ticks when nothing wakes the loop (default 1000); 0: only wake() and tick(). */
+  tickMs?: number;
+  /** A running try whose heartbeat is older than this is orphaned (default 30 s). */
+  heartbeatTimeoutMs?: number;
+  /** Lost workers a task instance survives before it fails for good (default 3). */
+  maxLostWorkers?: number;
+  /** DAG ids that start unpaused when first seen (the demo). */
+  unpauseOnLoad?: readonly string[];
+  /** Only schedule these DAGs (a CLI running one backfill in-process); default all. */
+  dagIds?: readonly string[];
+  /** Reload DAG folders when their files change (default true). */
+  watch?: boolean;
+  /** The watcher's poll of file times (default 2000 ms). */
+  pollIntervalMs?: number;
+  /** For backfill retention warnings. */
+  retention?: RetentionSource;
+}
+
+export const defaultTickMs = 1000;
+export const defaultHeartbeatTimeoutMs = 30_000;
+
+export class Scheduler {
+  readonly events: WorkflowEvents;
+  readonly bag: SchedulerDagBag;
+  readonly backfills: BackfillManager;
+  readonly metadata: MetadataStore;
+  readonly clockMs: () => number;
+  readonly #options: SchedulerOptions;
+  readonly #tickMs: number;
+  readonly #dagIds: ReadonlySet<string> | undefined;
+  #running = false;
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  #tickChain: Promise<unknown> = Promise.resolve();
+  #wakeRequested = false;
+  #wakeUp: (() => void) | null = null;
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.metadata = options.metadata;
+    this.clockMs = options.clockMs ?? Date.now;
+    this.events = options.events ?? new WorkflowEvents();
+    this.#tickMs = options.tickMs ?? defaultTickMs;
+    this.#dagIds = options.dagIds === undefined ? undefined : new Set(options.dagIds);
+    this.bag = new SchedulerDagBag({
+      dirs: options.dagsDirs,
+      metadata: options.metadata,
+      clockMs: this.clockMs,
+      events: this.events,
+      unpauseOnLoad: options.unpauseOnLoad,
+      watch: options.watch,
+      pollIntervalMs: options.pollIntervalMs,
+    });
+    this.backfills = new BackfillManager({
+      metadata: options.metadata,
+      events: this.events,
+      clockMs: this.clockMs,
+      findDag: (dagId) => this.findDag(dagId),
+      retention: options.retention,
+      wake: () => this.wake(),
+    });
+    // A change anywhere is a reason to look again at once.
+    for (const event of ["dags:loaded", "task:succeeded", "task:failed", "task:retry"] as const) {
+      this.events.on(event, () => this.wake());
+    }
+  }
+
+  /** The loaded DAG, if this scheduler schedules it. */
+  findDag(dagId: string): LoadedDag | undefined {
+    if (this.#dagIds !== undefined && !this.#dagIds.has(dagId)) return undefined;
+    return this.bag.get(dagId);
+  }
+
+  /** Loads the DAG folders (and watches them), then starts the loop. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    await this.bag.start();
+    this.#loop = this.#runLoop();
+  }
+
+  /** One tick now (serialized with the loop's own ticks). */
+  tick(): Promise<void> {
+    const next = this.#tickChain.then(() => this.#tickOnce());
+    this.#tickChain = next.catch(() => undefined);
+    return next;
+  }
+
+  wake(): void {
+    this.#wakeRequested = true;
+    this.#wakeUp?.();
+  }
+
+  /** Stops the loop after the tick in progress (and the DAG watchers). Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.bag.close();
+    this.#wakeUp?.();
+    await this.#loop;
+    await this.#tickChain;
+  }
+
+  async #runLoop(): Promise<void> {
+    while (!this.#stopped) {
+      this.#wakeRequested = false;
+      try {
+        await this.tick();
+      } catch (error) {
+        this.events.emit("error", { where: "scheduler tick", error });
+      }
+      if (this.#stopped) break;
+      if (!this.#wakeRequested) await this.#sleep();
+    }
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakeUp = null;
+        resolve();
+      };
+      if (this.#tickMs > 0) timer = setTimeout(done, this.#tickMs);
+      this.#wakeUp = done;
+    });
+  }
+
+  async #tickOnce(): Promise<void> {
+    const { metadata } = this;
+    const events = this.events;
+    const nowMs = this.clockMs();
+    await sweepOrphans({
+      metadata,
+      events,
+      nowMs,
+      heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs ?? defaultHeartbeatTimeoutMs,
+      maxLostWorkers: this.#options.maxLostWorkers ?? defaultMaxLostWorkers,
+    });
+    const rows = (await metadata.listDags()).filter(
+      (row) => this.#dagIds === undefined || this.#dagIds.has(row.dagId),
+    );
+    for (const row of rows) {
+      const loaded = this.findDag(row.dagId);
+      if (loaded === undefined || !row.isActive || row.isPaused) continue;
+      try {
+        await createDueRuns(metadata, events, loaded, row, nowMs);
+      } catch (error) {
+        events.emit("error", { where: `creating runs of ${row.dagId}`, error });
+      }
+    }
+    const backfills = await this.backfills.update(nowMs, this.#dagIds);
+    // Fresh rows: run creation moved the bookkeeping, and a DAG's state may have changed.
+    for (const row of rows) {
+      try {
+        await advanceDag({
+          metadata,
+          events,
+          nowMs,
+          row: (await metadata.getDag(row.dagId)) ?? row,
+          loaded: row.isActive ? this.findDag(row.dagId) : undefined,
+          backfills: backfills.filter((b) => b.dagId === row.dagId),
+        });
+      } catch (error) {
+        events.emit("error", { where: `moving runs of ${row.dagId} on`, error });
+      }
+    }
+    // Runs that finished in this tick may complete a backfill now rather than at the next tick.
+    if (backfills.length > 0) await this.backfills.update(nowMs, this.#dagIds);
+  }
+}
