@@ -264,12 +264,17 @@ async function generate(
     o.shape,
     o.events,
   ).total;
-  const totalLoops = run ? Math.ceil((run.to - run.from) / run.stepSeconds) : undefined;
+  const totalLoops = run ? Math.ceil((run.to - run.from) / run.stepSeconds) : o.loops;
   const bar = createProgress({
     label: "loadgen",
     ...(totalLoops === undefined ? {} : { total: totalLoops * perLoop }),
     unit: "records",
   });
+  process.stderr.write(
+    run
+      ? `loadgen: ${formatCount(totalLoops ?? 0)} loops from ${new Date(run.from * 1000).toISOString()} every ${run.stepSeconds} s into ${where}\n`
+      : `loadgen: a loop every ${Math.max(1, o.sleepTime)} s into ${where}${o.loops === undefined ? "; Ctrl+C to stop" : `, ${o.loops} loops`}\n`,
+  );
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);

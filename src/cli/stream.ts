@@ -63,7 +63,11 @@ async function readInput(o: { data?: string; file?: string }): Promise<Buffer> {
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  const input = Buffer.concat(chunks);
+  // `echo '{…}' | hourglass stream put …`: the newline echo adds is not part of the record.
+  const end =
+    input.at(-1) === 0x0a ? (input.at(-2) === 0x0d ? input.length - 2 : input.length - 1) : input.length;
+  return input.subarray(0, end);
 }
 
 /** Splits on newlines (a trailing one and empty lines are skipped). */

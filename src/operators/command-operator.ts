@@ -49,10 +49,17 @@ const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const fields = {
   command: z.string().refine((text) => text.trim() !== "", "the command is empty"),
-  env: z.record(
-    z.string().regex(envName, "an environment variable name must match [A-Za-z_][A-Za-z0-9_]*"),
-    z.string(),
-  ),
+  env: z.record(z.string(), z.string()).superRefine((env, check) => {
+    for (const name of Object.keys(env)) {
+      if (!envName.test(name)) {
+        check.addIssue({
+          code: "custom",
+          path: [name],
+          message: "an environment variable name must match [A-Za-z_][A-Za-z0-9_]*",
+        });
+      }
+    }
+  }),
   cwd: z.string().min(1),
   timeoutMs: z.number().int().min(1),
   killGraceMs: z.number().int().min(0),

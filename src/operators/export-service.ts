@@ -94,10 +94,7 @@ export function createExportService(options: ExportServiceOptions): ExportServic
     } catch (error) {
       throw asExportError(error, request);
     } finally {
-      if (!committed) {
-        // The store writes CSV rows to `<path>.rows` before adding the header; a failed COPY can leave it.
-        await Promise.all([fs.rm(temp, { force: true }), fs.rm(`${temp}.rows`, { force: true })]);
-      }
+      if (!committed) await fs.rm(temp, { force: true });
     }
   }
 

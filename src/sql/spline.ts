@@ -6,7 +6,8 @@
  * The spline's second derivatives come from the tridiagonal system solved with the Thomas
  * algorithm: a forward sweep and a back substitution, each a list_reduce carrying the lists built
  * so far. Intermediate results are bound once with `list_transform([value], lambda name: …)[1]`
- * (a "let"), so that DuckDB does not re-evaluate them inside the per-point lambdas.
+ * (a "let"), so that DuckDB does not re-evaluate them inside the per-point lambdas. The point
+ * before each timestamp comes from hourglass_ts_positions, as for the other interpolations.
  * Times are seconds since the series' first point, as doubles, which keeps nanosecond resolution
  * over spans of years.
  */
@@ -54,8 +55,9 @@ export const splineMacros: string[] = [
     CAST(epoch_ns(at_time) - epoch_ns(model.origin) AS DOUBLE) / 1e9) END)`,
   `CREATE OR REPLACE TEMP MACRO hourglass_ts_spline(ts, times) AS (
   CASE WHEN len(ts) < 3 THEN hourglass_ts_linear(ts, times) ELSE
-  list_transform([ts], lambda hg_ts: list_transform([hourglass_spline_model(hg_ts)], lambda hg_model: list_filter(
-    list_transform(hourglass_ts_positions(hg_ts, times), lambda hg_q:
-      {'time': hg_q.t, 'value': hourglass_spline_value(hg_model, hg_q.p, hg_q.t)}),
-    lambda hg_out: hg_out."value" IS NOT NULL))[1])[1] END)`,
+  list_transform([hourglass_spline_model(ts)], lambda hg_model: list_filter(
+    list_transform(hourglass_ts_positions(ts, times), lambda hg_x: {
+      'time': make_timestamp_ns(struct_extract(hg_x, 1)),
+      'value': hourglass_spline_value(hg_model, struct_extract(hg_x, 2), make_timestamp_ns(struct_extract(hg_x, 1)))}),
+    lambda hg_out: hg_out."value" IS NOT NULL))[1] END)`,
 ];

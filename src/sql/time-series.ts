@@ -57,7 +57,8 @@ function resampleMacro(name: string, extraParams: string, value: ValueSql, dropM
   const points = `list_transform(${gathered}, lambda hg_z: {'time': ${at}, 'value': ${value(before, after, at)}})`;
   const body = dropMissing ? `list_filter(${points}, lambda hg_out: hg_out."value" IS NOT NULL)` : points;
   // hg_pos appears three times: DuckDB's common subexpression elimination computes it once.
-  return `CREATE OR REPLACE TEMP MACRO hourglass_ts_${name}(ts, times${extraParams}) AS (${body})`;
+  return `CREATE OR REPLACE TEMP MACRO hourglass_ts_${name}(ts, times${extraParams}) AS (
+  CASE WHEN ts IS NULL OR times IS NULL THEN NULL ELSE ${body} END)`;
 }
 
 /** The single-timestamp form: the series form at [t], as a value. */
@@ -84,11 +85,19 @@ export const timeSeriesMacros: string[] = [
     (before, after, at) => `hourglass_ts_linear_value(${before}, ${after}, ${at})`,
     true,
   ),
-  resampleMacro("locf", "", (before) => `${before}."value"`, true),
+  // Test `IS NULL` before reading a field: DuckDB 1.5 reads a field of a NULL struct that came
+  // out of list_select/list_zip as a neighbour's value instead of NULL.
+  resampleMacro(
+    "locf",
+    "",
+    (before) => `CASE WHEN ${before} IS NULL THEN NULL ELSE ${before}."value" END`,
+    true,
+  ),
   resampleMacro(
     "fill",
     ", fill",
-    (before, _after, at) => `CASE WHEN ${before}."time" = ${at} THEN ${before}."value" ELSE fill END`,
+    (before, _after, at) =>
+      `CASE WHEN ${before} IS NOT NULL AND ${before}."time" = ${at} THEN ${before}."value" ELSE fill END`,
     false,
   ),
   atMacro("linear", ""),

@@ -559,18 +559,28 @@ export class TimestreamStore implements TableResolver {
       const selectList = names.map((n, i) => `q.${quoteIdent(n)} AS c${i}`).join(", ");
       if (input.format === "parquet") {
         const renamed = names.map((n, i) => `c${i} AS ${quoteIdent(n)}`).join(", ");
-        const rows = await connection.run(
-          `COPY (SELECT ${renamed} FROM (SELECT ${selectList} FROM (${duckdbSql}) q)) TO ${quoteString(input.path)} (FORMAT parquet${input.gzip ? ", COMPRESSION gzip" : ""})`,
-        );
+        const rows = await connection
+          .run(
+            `COPY (SELECT ${renamed} FROM (SELECT ${selectList} FROM (${duckdbSql}) q)) TO ${quoteString(input.path)} (FORMAT parquet${input.gzip ? ", COMPRESSION gzip" : ""})`,
+          )
+          .catch((error: unknown) => {
+            throw queryError(error);
+          });
         return { rows: Number(rows.rowsChanged), columns: names };
       }
       // CSV: DuckDB writes the rows; we write the header ourselves so the leading index column can
       // have pandas' empty name (DuckDB refuses an empty identifier).
       const dataPath = `${input.path}.rows`;
       const index = input.indexColumn ? "(row_number() OVER ()) - 1 AS idx, " : "";
-      const result = await connection.run(
-        `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(dataPath)} (FORMAT csv, HEADER false${input.gzip ? ", COMPRESSION gzip" : ""})`,
-      );
+      const result = await connection
+        .run(
+          `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(dataPath)} (FORMAT csv, HEADER false${input.gzip ? ", COMPRESSION gzip" : ""})`,
+        )
+        .catch((error: unknown) => {
+          // Errors while the query runs (a failed cast, …) are the query's, as in query().
+          fs.rmSync(dataPath, { force: true });
+          throw queryError(error);
+        });
       const headerNames = (input.indexColumn ? [""] : []).concat(names.map(csvField));
       await writeWithHeader(
         input.path,

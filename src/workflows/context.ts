@@ -3,7 +3,8 @@
  * DAG's params, a logger, an abort signal, and helpers that write the interval the way the seed's
  * SQL and lake folders expect it. Pure: the worker supplies the log function and the signal.
  */
-import { validationError } from "../errors.js";
+import { HourglassError, validationError } from "../errors.js";
+import type { TaskServices } from "../operators/contract.js";
 import type { Interval } from "./schedule.js";
 import { dateStamp, intervalFolder, isoUtc, sqlTimestamp, timeStampNoDash } from "./time-format.js";
 
@@ -44,6 +45,11 @@ export interface TaskContext {
   readonly dsNodash: string;
   readonly ts: string;
   readonly tsNodash: string;
+  /**
+   * The store and the export path, for `run` functions (what operators get). Given by the worker;
+   * a context made without them (a unit test of a template) throws on use.
+   */
+  readonly services: TaskServices;
 }
 
 export interface TaskContextInput {
@@ -60,6 +66,7 @@ export interface TaskContextInput {
   params?: Record<string, unknown>;
   log: (message: string) => void;
   signal?: AbortSignal;
+  services?: TaskServices;
 }
 
 /** Airflow's run id: `scheduled__2021-09-21T01:00:00+00:00`, `backfill__…`, `manual__…`. */
@@ -125,8 +132,21 @@ export function createTaskContext(input: TaskContextInput): TaskContext {
     dsNodash: dateStamp(logicalDate).replaceAll("-", ""),
     ts: isoUtc(logicalDate),
     tsNodash: timeStampNoDash(logicalDate),
+    services: input.services ?? noServices,
   });
 }
+
+const missingServices = (): never => {
+  throw new HourglassError("Internal", "this task context has no services (the worker did not give any)");
+};
+
+/** Stands in when no services were given: any use says why it fails. */
+const noServices: TaskServices = Object.freeze({
+  get store(): never {
+    return missingServices();
+  },
+  exportToLake: missingServices,
+});
 
 function checkColumn(column: string): string {
   if (

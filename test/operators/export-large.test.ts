@@ -8,7 +8,14 @@ import { after, before, describe, it } from "node:test";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { createExportService, type ExportService } from "../../src/operators/index.js";
-import { BUCKET, exportRequest, leftoverTemps, type OperatorEnv, openOperatorEnv, writeSeries } from "./helpers.js";
+import {
+  BUCKET,
+  exportRequest,
+  leftoverTemps,
+  type OperatorEnv,
+  openOperatorEnv,
+  writeSeries,
+} from "./helpers.js";
 
 const HOSTS = 1000;
 const POINTS = 10;
@@ -33,7 +40,7 @@ describe("large exports", () => {
     await env.close();
   });
 
-  it("exports 1,000,000 rows with the heap growing by a small fraction of the file's size", async () => {
+  it("exports 1,000,000 rows with the heap growing by a small fraction of the file's size", async (t) => {
     collectGarbage();
     const baseline = process.memoryUsage().heapUsed;
     let peak = baseline;
@@ -41,7 +48,9 @@ describe("large exports", () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed);
     }, 5);
     const started = performance.now();
-    const result = await service.exportToLake(exportRequest({ key: "large/rows.csv", query: repeatedQuery(100), indexColumn: true }));
+    const result = await service.exportToLake(
+      exportRequest({ key: "large/rows.csv", query: repeatedQuery(100), indexColumn: true }),
+    );
     const elapsedMs = performance.now() - started;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().heapUsed);
@@ -49,14 +58,14 @@ describe("large exports", () => {
     const head = await env.lake.headObject(BUCKET, "large/rows.csv");
     assert.equal(head?.size, result.bytes);
     const growth = peak - baseline;
-    console.log(
-      `# 1,000,000 rows, ${(result.bytes / 1e6).toFixed(1)} MB CSV in ${elapsedMs.toFixed(0)} ms; heap growth ${(growth / 1e6).toFixed(1)} MB`,
+    t.diagnostic(
+      `1,000,000 rows, ${(result.bytes / 1e6).toFixed(1)} MB CSV in ${elapsedMs.toFixed(0)} ms; heap growth ${(growth / 1e6).toFixed(1)} MB`,
     );
     assert.ok(result.bytes > 30e6, `a large file (${result.bytes} bytes)`);
     assert.ok(growth < result.bytes / 10, `heap grew by ${growth} bytes for a ${result.bytes}-byte file`);
   });
 
-  it("a reader polling the lake during repeated exports only ever sees whole files", async () => {
+  it("a reader polling the lake during repeated exports only ever sees whole files", async (t) => {
     const key = "watched/rows.csv";
     const exports = 5;
     const seen = new Map<string, number>(); // sha256 → times read
@@ -88,8 +97,10 @@ describe("large exports", () => {
     }
     assert.equal(new Set(written).size, exports);
     const reads = [...seen.values()].reduce((a, b) => a + b, 0);
+    t.diagnostic(`${reads} reads of ${seen.size} versions during ${exports} exports`);
     assert.ok(seen.size >= 2, `the watcher saw several versions (saw ${seen.size} in ${reads} reads)`);
-    for (const sha of seen.keys()) assert.ok(written.includes(sha), `read a file no export wrote whole: ${sha}`);
+    for (const sha of seen.keys())
+      assert.ok(written.includes(sha), `read a file no export wrote whole: ${sha}`);
     assert.deepEqual(leftoverTemps(env.lakeDir), []);
   });
 });

@@ -12,7 +12,14 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { isHourglassError } from "../../src/errors.js";
 import { createExportService, type ExportManifest, type ExportService } from "../../src/operators/index.js";
 import { queryAll, tempDir } from "../support/store.js";
-import { BUCKET, exportRequest, leftoverTemps, type OperatorEnv, openOperatorEnv, writeSeries } from "./helpers.js";
+import {
+  BUCKET,
+  exportRequest,
+  leftoverTemps,
+  type OperatorEnv,
+  openOperatorEnv,
+  writeSeries,
+} from "./helpers.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
@@ -58,7 +65,9 @@ describe("the export service", () => {
     assert.equal(zipped[1], 0x8b);
     assert.equal(result.sha256, sha256(zipped));
     assert.equal(text(gunzipSync(zipped)), plainCsv);
-    const manifest = JSON.parse(text(await env.lake.getObject(BUCKET, result.manifestKey!))) as ExportManifest;
+    const manifest = JSON.parse(
+      text(await env.lake.getObject(BUCKET, result.manifestKey!)),
+    ) as ExportManifest;
     assert.equal(manifest.compression, "gzip");
     assert.equal((await env.lake.headObject(BUCKET, "gz/out.csv.gz"))?.contentType, "application/gzip");
   });
@@ -88,33 +97,48 @@ describe("the export service", () => {
       instance.closeSync();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    const manifest = JSON.parse(text(await env.lake.getObject(BUCKET, result.manifestKey!))) as ExportManifest;
+    const manifest = JSON.parse(
+      text(await env.lake.getObject(BUCKET, result.manifestKey!)),
+    ) as ExportManifest;
     assert.equal(manifest.format, "parquet");
     assert.equal(manifest.header, false);
   });
 
   it("writes the pandas index column when asked, counting from 0", async () => {
     await service.exportToLake(exportRequest({ key: "idx/out.csv", indexColumn: true }));
-    const lines = text(await env.lake.getObject(BUCKET, "idx/out.csv")).trimEnd().split("\n");
+    const lines = text(await env.lake.getObject(BUCKET, "idx/out.csv"))
+      .trimEnd()
+      .split("\n");
     assert.equal(lines[0], ",instance_name,time,value");
-    lines.slice(1).forEach((line, i) => assert.ok(line.startsWith(`${i},`), line));
+    for (const [i, line] of lines.slice(1).entries()) assert.ok(line.startsWith(`${i},`), line);
   });
 
   describe("an empty result", () => {
     it("skip: writes nothing and says why in the note", async () => {
       const result = await service.exportToLake(exportRequest({ query: EMPTY_QUERY, key: "empty/skip.csv" }));
       assert.deepEqual(
-        { written: result.written, rows: result.rows, bytes: result.bytes, sha256: result.sha256, manifestKey: result.manifestKey },
+        {
+          written: result.written,
+          rows: result.rows,
+          bytes: result.bytes,
+          sha256: result.sha256,
+          manifestKey: result.manifestKey,
+        },
         { written: false, rows: 0, bytes: 0, sha256: null, manifestKey: null },
       );
-      assert.match(result.note!, /the query returned no rows for s3:\/\/demo-airflow-ts-output\/empty\/skip.csv \(interval \[2021-09-22T13:00:00\+00:00, 2021-09-22T14:00:00\+00:00\)\): nothing written \(emptyResult "skip"\)$/);
+      assert.match(
+        result.note!,
+        /the query returned no rows for s3:\/\/demo-airflow-ts-output\/empty\/skip.csv \(interval \[2021-09-22T13:00:00\+00:00, 2021-09-22T14:00:00\+00:00\)\): nothing written \(emptyResult "skip"\)$/,
+      );
       assert.equal(await env.lake.headObject(BUCKET, "empty/skip.csv"), null);
       assert.deepEqual(leftoverTemps(env.lakeDir), []);
     });
 
     it("skip over an earlier run's file: leaves it, and the note says so", async () => {
       await service.exportToLake(exportRequest({ key: "empty/earlier.csv" }));
-      const result = await service.exportToLake(exportRequest({ query: EMPTY_QUERY, key: "empty/earlier.csv" }));
+      const result = await service.exportToLake(
+        exportRequest({ query: EMPTY_QUERY, key: "empty/earlier.csv" }),
+      );
       assert.equal(result.written, false);
       assert.match(result.note!, /left as it was/);
       assert.equal(text(await env.lake.getObject(BUCKET, "empty/earlier.csv")), plainCsv);
@@ -122,19 +146,28 @@ describe("the export service", () => {
 
     it("header-only: commits a file holding only the header, with its manifest", async () => {
       const result = await service.exportToLake(
-        exportRequest({ query: EMPTY_QUERY, key: "empty/header.csv", emptyResult: "header-only", indexColumn: true }),
+        exportRequest({
+          query: EMPTY_QUERY,
+          key: "empty/header.csv",
+          emptyResult: "header-only",
+          indexColumn: true,
+        }),
       );
       assert.equal(result.written, true);
       assert.equal(result.rows, 0);
       assert.equal(text(await env.lake.getObject(BUCKET, "empty/header.csv")), ",instance_name,time\n");
-      const manifest = JSON.parse(text(await env.lake.getObject(BUCKET, "empty/header.csv.manifest.json"))) as ExportManifest;
+      const manifest = JSON.parse(
+        text(await env.lake.getObject(BUCKET, "empty/header.csv.manifest.json")),
+      ) as ExportManifest;
       assert.equal(manifest.rows, 0);
       assert.deepEqual(manifest.columns, ["instance_name", "time"]);
     });
 
     it("fail: a ValidationError naming the target and the interval, and nothing written", async () => {
       await rejects(
-        service.exportToLake(exportRequest({ query: EMPTY_QUERY, key: "empty/fail.csv", emptyResult: "fail" })),
+        service.exportToLake(
+          exportRequest({ query: EMPTY_QUERY, key: "empty/fail.csv", emptyResult: "fail" }),
+        ),
         "ValidationError",
         /^the query returned no rows for s3:\/\/demo-airflow-ts-output\/empty\/fail.csv \(interval \[2021-09-22T13:00:00\+00:00, 2021-09-22T14:00:00\+00:00\)\)$/,
       );
@@ -145,30 +178,80 @@ describe("the export service", () => {
 
   describe("bad requests", () => {
     it("a format other than csv or parquet", async () => {
-      await rejects(service.exportToLake(exportRequest({ format: "xlsx" })), "ValidationError", /^invalid export request: format: Invalid option: expected one of "csv"\|"parquet"/);
+      await rejects(
+        service.exportToLake(exportRequest({ format: "xlsx" })),
+        "ValidationError",
+        /^invalid export request: format: Invalid option: expected one of "csv"\|"parquet"/,
+      );
     });
     it("an unknown empty-result policy", async () => {
-      await rejects(service.exportToLake(exportRequest({ emptyResult: "ignore" })), "ValidationError", /emptyResult: Invalid option/);
+      await rejects(
+        service.exportToLake(exportRequest({ emptyResult: "ignore" })),
+        "ValidationError",
+        /emptyResult: Invalid option/,
+      );
     });
     it("a bucket that does not exist: NotFound naming it", async () => {
-      await rejects(service.exportToLake(exportRequest({ bucket: "no-such-bucket" })), "NotFound", /bucket no-such-bucket does not exist/);
+      await rejects(
+        service.exportToLake(exportRequest({ bucket: "no-such-bucket" })),
+        "NotFound",
+        /bucket no-such-bucket does not exist/,
+      );
     });
     it("an invalid bucket name", async () => {
-      await rejects(service.exportToLake(exportRequest({ bucket: "Bad_Bucket" })), "ValidationError", /invalid bucket name "Bad_Bucket"/);
+      await rejects(
+        service.exportToLake(exportRequest({ bucket: "Bad_Bucket" })),
+        "ValidationError",
+        /invalid bucket name "Bad_Bucket"/,
+      );
     });
     it("a key that would escape the bucket", async () => {
-      await rejects(service.exportToLake(exportRequest({ key: "../x" })), "ValidationError", /invalid object key "\.\.\/x": it contains a \.\. segment/);
-      await rejects(service.exportToLake(exportRequest({ key: "a/../../x" })), "ValidationError", /\.\. segment/);
-      await rejects(service.exportToLake(exportRequest({ key: "/etc/passwd" })), "ValidationError", /starts with \//);
+      await rejects(
+        service.exportToLake(exportRequest({ key: "../x" })),
+        "ValidationError",
+        /invalid object key "\.\.\/x": it contains a \.\. segment/,
+      );
+      await rejects(
+        service.exportToLake(exportRequest({ key: "a/../../x" })),
+        "ValidationError",
+        /\.\. segment/,
+      );
+      await rejects(
+        service.exportToLake(exportRequest({ key: "/etc/passwd" })),
+        "ValidationError",
+        /starts with \//,
+      );
     });
     it("a key naming a folder", async () => {
-      await rejects(service.exportToLake(exportRequest({ key: "2021-09-22-13/" })), "ValidationError", /names a folder/);
+      await rejects(
+        service.exportToLake(exportRequest({ key: "2021-09-22-13/" })),
+        "ValidationError",
+        /names a folder/,
+      );
     });
     it("a query with a syntax error: the message has its line and column", async () => {
       await rejects(
-        service.exportToLake(exportRequest({ query: "SELECT instance_name\nFROM \"airflow-db\".\"airflow-table\"\nWHERE time >" })),
+        service.exportToLake(
+          exportRequest({ query: 'SELECT instance_name\nFROM "airflow-db"."airflow-table"\nWHERE time >' }),
+        ),
         "ValidationError",
         /line 3, column \d+/,
+      );
+      assert.deepEqual(leftoverTemps(env.lakeDir), []);
+    });
+    it("a query that fails while it runs (a failed cast): a ValidationError, nothing left behind", async () => {
+      await rejects(
+        service.exportToLake(
+          exportRequest({
+            query: 'SELECT CAST(instance_name AS DOUBLE) AS x FROM "airflow-db"."airflow-table"',
+          }),
+        ),
+        "ValidationError",
+        /^query failed: Conversion Error: Could not convert string 'i-00000' to DOUBLE/,
+      );
+      assert.deepEqual(
+        fs.readdirSync(path.join(env.lakeDir, ".tmp")).filter((name) => name.endsWith(".rows")),
+        [],
       );
       assert.deepEqual(leftoverTemps(env.lakeDir), []);
     });
@@ -187,9 +270,21 @@ describe("the export service", () => {
       );
     });
     it("missing provenance, an empty query, unknown fields", async () => {
-      await rejects(service.exportToLake(exportRequest({ provenance: undefined })), "ValidationError", /provenance: Invalid input/);
-      await rejects(service.exportToLake(exportRequest({ query: "  " })), "ValidationError", /query: the query is empty/);
-      await rejects(service.exportToLake(exportRequest({ compression: "zstd" })), "ValidationError", /Unrecognized key: "compression"/);
+      await rejects(
+        service.exportToLake(exportRequest({ provenance: undefined })),
+        "ValidationError",
+        /provenance: Invalid input/,
+      );
+      await rejects(
+        service.exportToLake(exportRequest({ query: "  " })),
+        "ValidationError",
+        /query: the query is empty/,
+      );
+      await rejects(
+        service.exportToLake(exportRequest({ compression: "zstd" })),
+        "ValidationError",
+        /Unrecognized key: "compression"/,
+      );
     });
   });
 
@@ -207,7 +302,9 @@ describe("the export service", () => {
     const results = await Promise.all(runs);
     assert.equal(new Set(results.map((r) => r.sha256)).size, 6, "six different files");
     const data = await env.lake.getObject(BUCKET, key);
-    const manifest = JSON.parse(text(await env.lake.getObject(BUCKET, `${key}.manifest.json`))) as ExportManifest;
+    const manifest = JSON.parse(
+      text(await env.lake.getObject(BUCKET, `${key}.manifest.json`)),
+    ) as ExportManifest;
     assert.equal(manifest.sha256, sha256(data), "the manifest describes the file that is there");
     const exportNo = Number(text(data).split("\n")[1]!.split(",")[0]);
     assert.equal(manifest.tryNumber, exportNo + 1);

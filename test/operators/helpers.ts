@@ -5,8 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { setUpDemo } from "../../examples/setup.js";
-import { openLocalLake } from "../../src/lake/index.js";
 import type { Lake } from "../../src/lake/index.js";
+import { openLocalLake } from "../../src/lake/index.js";
 import { buildModel, generateLoop, iterateSingleMeasureRecords } from "../../src/loadgen/index.js";
 import { createLocalTaskServices, type TaskServices } from "../../src/operators/index.js";
 import type { TimestreamStore } from "../../src/store/index.js";

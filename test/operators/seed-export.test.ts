@@ -11,7 +11,16 @@ import { fileURLToPath } from "node:url";
 import { type ExportManifest, type ExportToLakeResult, runOperator } from "../../src/operators/index.js";
 import { type DagBag, type LoadedDag, loadDags } from "../../src/workflows/index.js";
 import { queryAll, tempDir } from "../support/store.js";
-import { at, BUCKET, contextFor, leftoverTemps, type OperatorEnv, openOperatorEnv, writeCpuNice, WRITTEN_AT_MS } from "./helpers.js";
+import {
+  at,
+  BUCKET,
+  contextFor,
+  leftoverTemps,
+  type OperatorEnv,
+  openOperatorEnv,
+  WRITTEN_AT_MS,
+  writeCpuNice,
+} from "./helpers.js";
 
 const dagsDir = fileURLToPath(new URL("../../examples/dags/", import.meta.url));
 const seedHeader =
@@ -28,7 +37,14 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
   before(async () => {
     env = await openOperatorEnv();
     // Loops of the WORKLOAD model's cpu_nice inside 13:00–14:00, one exactly at 14:00:00 and one after.
-    await writeCpuNice(env.store, [at("13:03:15"), at("13:20:00"), at("13:45:30"), at("13:59:59"), at("14:00:00"), at("14:10:00")]);
+    await writeCpuNice(env.store, [
+      at("13:03:15"),
+      at("13:20:00"),
+      at("13:45:30"),
+      at("13:59:59"),
+      at("14:00:00"),
+      at("14:10:00"),
+    ]);
     bag = await loadDags(dagsDir);
     demo = bag.dags.get("timestream-airflow-demo")!;
   });
@@ -76,15 +92,13 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
     assert.equal(file[0], seedHeader);
     const rows = file.slice(1).map((line) => line.split(","));
     assert.equal(rows.length, result.rows);
-    rows.forEach((row, i) => assert.equal(row[0], String(i), "the index column counts from 0"));
+    for (const [i, row] of rows.entries()) assert.equal(row[0], String(i), "the index column counts from 0");
     for (const row of rows) assert.match(row[2]!, /^2021-09-22 13:\d{2}:\d{2}$/);
     // Three loops' bins (13:03:15, 13:20:00, 13:45:30, 13:59:45) of ~1000 hosts (silos merged by the GROUP BY).
-    assert.deepEqual([...new Set(rows.map((r) => r[2]))], [
-      "2021-09-22 13:03:15",
-      "2021-09-22 13:20:00",
-      "2021-09-22 13:45:30",
-      "2021-09-22 13:59:45",
-    ]);
+    assert.deepEqual(
+      [...new Set(rows.map((r) => r[2]))],
+      ["2021-09-22 13:03:15", "2021-09-22 13:20:00", "2021-09-22 13:45:30", "2021-09-22 13:59:45"],
+    );
 
     // The same SQL through the query API: the same rows, in the same (full) order.
     const expected = await queryAll(env.store, sql);
@@ -116,7 +130,9 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
   it("writes a manifest beside the file: rows, bytes, sha256, columns, format, query, interval, run, try, code version", async () => {
     const data = await env.lake.getObject(BUCKET, "2021-09-22-13/my_file.csv");
     const manifest = JSON.parse(
-      Buffer.from(await env.lake.getObject(BUCKET, "2021-09-22-13/my_file.csv.manifest.json")).toString("utf8"),
+      Buffer.from(await env.lake.getObject(BUCKET, "2021-09-22-13/my_file.csv.manifest.json")).toString(
+        "utf8",
+      ),
     ) as ExportManifest;
     assert.equal(manifest.manifestVersion, 1);
     assert.equal(manifest.bucket, BUCKET);
@@ -129,8 +145,14 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
     assert.equal(manifest.compression, "none");
     assert.equal(manifest.header, true);
     assert.equal(manifest.indexColumn, true);
-    assert.match(manifest.query, /^SELECT instance_name, BIN\(time, 15s\).*time >= '2021-09-22 13:00:00\+00:00'/);
-    assert.deepEqual(manifest.interval, { start: "2021-09-22T13:00:00+00:00", end: "2021-09-22T14:00:00+00:00" });
+    assert.match(
+      manifest.query,
+      /^SELECT instance_name, BIN\(time, 15s\).*time >= '2021-09-22 13:00:00\+00:00'/,
+    );
+    assert.deepEqual(manifest.interval, {
+      start: "2021-09-22T13:00:00+00:00",
+      end: "2021-09-22T14:00:00+00:00",
+    });
     assert.equal(manifest.dagId, "timestream-airflow-demo");
     assert.equal(manifest.taskId, "ts_query");
     assert.equal(manifest.runId, "scheduled__2021-09-22T13:00:00+00:00");
@@ -154,7 +176,9 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
     assert.equal(third.result.sha256, sha256(after));
     assert.ok(third.result.rows > again.result.rows);
     const manifest = JSON.parse(
-      Buffer.from(await env.lake.getObject(BUCKET, "2021-09-22-13/my_file.csv.manifest.json")).toString("utf8"),
+      Buffer.from(await env.lake.getObject(BUCKET, "2021-09-22-13/my_file.csv.manifest.json")).toString(
+        "utf8",
+      ),
     ) as ExportManifest;
     assert.equal(manifest.sha256, third.result.sha256);
     assert.equal(manifest.tryNumber, 3);
@@ -170,7 +194,10 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
     const { result, lines } = await runTsQuery("15:00:00", "16:00:00");
     assert.equal(result.written, false);
     assert.equal(result.manifestKey, null);
-    assert.match(lines.at(-1)!, /^Query returned nothing - no data uploaded: the query returned no rows for s3:\/\/demo-airflow-ts-output\/2021-09-22-15\/my_file.csv/);
+    assert.match(
+      lines.at(-1)!,
+      /^Query returned nothing - no data uploaded: the query returned no rows for s3:\/\/demo-airflow-ts-output\/2021-09-22-15\/my_file.csv/,
+    );
     const listed = await env.lake.listObjects(BUCKET, { prefix: "2021-09-22-15/" });
     assert.deepEqual(listed.objects, []);
     assert.deepEqual(leftoverTemps(env.lakeDir), []);
@@ -186,9 +213,13 @@ describe("the seed's backfill DAG (examples/dags/timestream-backfill.ts)", () =>
     bag = await loadDags(dagsDir);
     // `hourglass` on PATH for the command: a script that prints each argument it got on a line.
     binDir = tempDir("hg-bin-");
-    fs.writeFileSync(path.join(binDir, "hourglass"), '#!/bin/sh\nfor a in "$@"; do printf "arg:%s\\n" "$a"; done\n', {
-      mode: 0o755,
-    });
+    fs.writeFileSync(
+      path.join(binDir, "hourglass"),
+      '#!/bin/sh\nfor a in "$@"; do printf "arg:%s\\n" "$a"; done\n',
+      {
+        mode: 0o755,
+      },
+    );
     process.env.PATH = `${binDir}${path.delimiter}${savedPath ?? ""}`;
   });
   after(() => {
@@ -213,7 +244,15 @@ describe("the seed's backfill DAG (examples/dags/timestream-backfill.ts)", () =>
     assert.deepEqual(result, { exitCode: 0, lastLine: "arg:2021-09-22; touch pwned" });
     assert.deepEqual(
       lines.filter((l) => l.startsWith("arg:")),
-      ["arg:backfill", "arg:create", "arg:timestream-airflow-demo", "arg:--from", "arg:2021-09-21", "arg:--to", "arg:2021-09-22; touch pwned"],
+      [
+        "arg:backfill",
+        "arg:create",
+        "arg:timestream-airflow-demo",
+        "arg:--from",
+        "arg:2021-09-21",
+        "arg:--to",
+        "arg:2021-09-22; touch pwned",
+      ],
     );
   });
 });

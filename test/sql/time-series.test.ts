@@ -35,6 +35,37 @@ function linearAt(series: Point[], t: bigint): number | undefined {
   return a.value + ((b.value - a.value) * Number(t - a.time)) / Number(b.time - a.time);
 }
 
+/** A natural cubic spline (zero second derivative at both ends), solved with the Thomas algorithm. */
+function naturalSpline(xs: number[], ys: number[]): (x: number) => number {
+  const n = xs.length;
+  const h = xs.slice(1).map((x, i) => x - xs[i]!);
+  const m = new Array<number>(n).fill(0);
+  const cp = new Array<number>(n).fill(0);
+  const dp = new Array<number>(n).fill(0);
+  for (let i = 1; i < n - 1; i++) {
+    const a = h[i - 1]!;
+    const b = 2 * (h[i - 1]! + h[i]!);
+    const c = h[i]!;
+    const r = 6 * ((ys[i + 1]! - ys[i]!) / h[i]! - (ys[i]! - ys[i - 1]!) / h[i - 1]!);
+    const denominator = b - a * cp[i - 1]!;
+    cp[i] = c / denominator;
+    dp[i] = (r - a * dp[i - 1]!) / denominator;
+  }
+  for (let i = n - 2; i >= 1; i--) m[i] = dp[i]! - cp[i]! * m[i + 1]!;
+  return (x) => {
+    let k = xs.findIndex((xk, i) => i < n - 1 && x <= xs[i + 1]! && x >= xk);
+    if (k < 0) k = n - 2;
+    const hk = h[k]!;
+    const [x0, x1] = [xs[k]!, xs[k + 1]!];
+    return (
+      (m[k]! * (x1 - x) ** 3) / (6 * hk) +
+      (m[k + 1]! * (x - x0) ** 3) / (6 * hk) +
+      (ys[k]! / hk - (m[k]! * hk) / 6) * (x1 - x) +
+      (ys[k + 1]! / hk - (m[k + 1]! * hk) / 6) * (x - x0)
+    );
+  };
+}
+
 const assertClose = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} vs ${expected}`);
 
@@ -112,6 +143,51 @@ describe("time series", () => {
     );
     const expected = grid().map((t) => ({ time: t, value: series.find((p) => p.time === t)?.value ?? -1 }));
     assert.deepEqual(actual, expected);
+  });
+
+  it("INTERPOLATE_SPLINE_CUBIC is a natural cubic spline through the points, without extrapolating", async () => {
+    const actual = fromJson(
+      (await h.value(`SELECT INTERPOLATE_SPLINE_CUBIC(${SERIES}, ${GRID}) ${SERIES_FILTER}`)) as never,
+    );
+    const spline = naturalSpline(
+      series.map((p) => Number(p.time - START_NS) / 1e9),
+      series.map((p) => p.value),
+    );
+    const expected = grid().filter((t) => t >= series[0]!.time && t <= series.at(-1)!.time);
+    assert.deepEqual(
+      actual.map((p) => p.time),
+      expected,
+    );
+    for (const p of actual) assertClose(p.value, spline(Number(p.time - START_NS) / 1e9), jsonTime(p.time));
+    // At the points themselves the spline passes through the data.
+    assertClose(actual[0]!.value, series[0]!.value, "first point");
+    const single = (await h.value(
+      `SELECT INTERPOLATE_SPLINE_CUBIC(${SERIES}, TIMESTAMP '2021-09-22 13:00:05') ${SERIES_FILTER}`,
+    )) as number;
+    assertClose(single, spline(5), "13:00:05");
+    // Two points: a straight line.
+    const twoPoints = (await h.value(
+      `SELECT INTERPOLATE_SPLINE_CUBIC(${SERIES}, TIMESTAMP '2021-09-22 13:00:05') FROM "airflow-db"."airflow-table" WHERE measure_name = 'cpu_nice' AND instance_name = '${HOST}' AND time BETWEEN '2021-09-22 13:00:00' AND '2021-09-22 13:00:10'`,
+    )) as number;
+    assertClose(twoPoints, (series[0]!.value + series[1]!.value) / 2, "two points");
+  });
+
+  it("resamples at unsorted and repeated timestamps, and gives nothing for a missing series", async () => {
+    const times =
+      "ARRAY[TIMESTAMP '2021-09-22 13:00:20', TIMESTAMP '2021-09-22 13:00:05', TIMESTAMP '2021-09-22 13:00:20']";
+    const actual = fromJson(
+      (await h.value(`SELECT INTERPOLATE_LINEAR(${SERIES}, ${times}) ${SERIES_FILTER}`)) as never,
+    );
+    const at = [5n, 20n, 20n].map((s) => START_NS + s * nsPerSecond);
+    assert.deepEqual(
+      actual.map((p) => p.time),
+      at,
+    );
+    for (const p of actual) assertClose(p.value, linearAt(series, p.time)!, jsonTime(p.time));
+    const none = await h.query(
+      `SELECT INTERPOLATE_LOCF(${SERIES}, ${GRID}) FROM "airflow-db"."airflow-table" WHERE measure_name = 'no_such_measure'`,
+    );
+    assert.deepEqual(none.rows, [[null]]);
   });
 
   it("the documented pattern: BIN, CREATE_TIME_SERIES, SEQUENCE(min, max, step), then UNNEST … AS t(time, value)", async () => {

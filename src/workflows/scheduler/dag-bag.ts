@@ -56,11 +56,14 @@ export class SchedulerDagBag {
   async start(): Promise<void> {
     const firstLoads: Promise<unknown>[] = [];
     for (const dir of this.#dirs.keys()) {
-      fs.mkdirSync(dir, { recursive: true });
       if (this.#options.watch === false) {
-        firstLoads.push(this.#loadDir(dir));
+        // A one-off load (the CLI without a server) creates nothing: a missing folder holds no DAGs.
+        if (fs.existsSync(dir)) firstLoads.push(this.#loadDir(dir));
+        else this.#dirs.get(dir)!.loaded = true;
         continue;
       }
+      // A running scheduler owns its dags folder: an empty one is where the user drops DAG files.
+      fs.mkdirSync(dir, { recursive: true });
       let first = true;
       let settleFirst!: (value: unknown) => void;
       firstLoads.push(

@@ -1,0 +1,38 @@
+/**
+ * The workflow calls in-process, on the state folder, for CLI commands run while no server is
+ * running: the metadata DB and the DAG folder are opened, nothing is scheduled.
+ */
+import path from "node:path";
+import type { HourglassConfig } from "../config.js";
+import { openMetadata } from "../workflows/metadata/index.js";
+import { type RetentionSource, Scheduler, WorkflowService } from "../workflows/scheduler/index.js";
+
+export interface LocalWorkflows {
+  api: WorkflowService;
+  close(): Promise<void>;
+}
+
+export async function openLocalWorkflows(
+  config: HourglassConfig,
+  options: { dagsDirs?: string[]; retention?: RetentionSource } = {},
+): Promise<LocalWorkflows> {
+  const metadata = await openMetadata({ url: config.metadataUrl });
+  try {
+    const scheduler = new Scheduler({
+      metadata,
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      watch: false,
+      tickMs: 0,
+      ...(options.retention === undefined ? {} : { retention: options.retention }),
+    });
+    // Loading the folders also records their DAGs and import errors, as a running scheduler would.
+    await scheduler.bag.start();
+    return {
+      api: new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") }),
+      close: () => metadata.close(),
+    };
+  } catch (error) {
+    await metadata.close();
+    throw error;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The runtime that hosts everything `hourglass up` runs in one process: the store, the stream
+ * service, the lake, the metadata DB, the HTTP server (REST, AWS-compatible endpoints, exports,
+ * workflows), the scheduler and the worker pool. The lead's `hourglass up` starts the connector
+ * and the load generator on top, with `runtime.store` and `runtime.streams`.
+ */
+import path from "node:path";
+import { createApp } from "../api/app.js";
+import { startHttpServer } from "../api/http-server.js";
+import { exportRoutes } from "../api/rest/export-routes.js";
+import { workflowRoutes } from "../api/rest/workflow-routes.js";
+import { removeServerInfo, writeServerInfo } from "../api/server-info.js";
+import type { HourglassConfig } from "../config.js";
+import { type Lake, openLocalLake } from "../lake/index.js";
+import { createExportService } from "../operators/index.js";
+import { TimestreamStore } from "../store/index.js";
+import { openStreamService, type StreamService } from "../stream/index.js";
+import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
+import {
+  Scheduler,
+  WorkerPool,
+  WorkflowEvents,
+  WorkflowService,
+} from "../workflows/scheduler/index.js";
+
+export interface StartOptions {
+  /** The clock of the store, the scheduler and the metadata DB (tests move it). Default Date.now. */
+  clockMs?: () => number;
+  /** Run the scheduler loop (default true). Without it DAGs are still loaded, for the API. */
+  scheduler?: boolean;
+  /** Worker processes; default config.workers; 0: none (another process runs tasks). */
+  workers?: number;
+  /** Real time between scheduler ticks (default 1000 ms). */
+  tickMs?: number;
+  /** DAG folders besides config.dagsDir (e.g. examples/dags). */
+  dagsDirs?: string[];
+  /** DAG ids that start unpaused when first seen (the demo). */
+  unpauseOnLoad?: string[];
+  /** Only schedule these DAGs. */
+  dagIds?: string[];
+  /** A running try whose worker has not heartbeaten for this long is run again (default 30 s). */
+  heartbeatTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How long stop() lets running tasks finish (default 30 s). */
+  stopGraceMs?: number;
+  /** How long a stopped task may take before its worker process is killed (default 3 s). */
+  killGraceMs?: number;
+  /** Leave server.json for the CLI (default true). */
+  writeServerInfo?: boolean;
+  /** Receives failures inside the loops (default: a line on stderr). */
+  onError?: (where: string, error: unknown) => void;
+}
+
+export interface HourglassRuntime {
+  readonly config: HourglassConfig;
+  readonly store: TimestreamStore;
+  readonly streams: StreamService;
+  readonly lake: Lake;
+  readonly metadata: MetadataStore;
+  readonly scheduler: Scheduler;
+  /** Null when started with workers: 0. */
+  readonly workerPool: WorkerPool | null;
+  readonly workflows: WorkflowService;
+  readonly events: WorkflowEvents;
+  /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Stops taking work, lets running tasks finish (up to stopGraceMs), closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startHourglass(
+  config: HourglassConfig,
+  options: StartOptions = {},
+): Promise<HourglassRuntime> {
+  const clockMs = options.clockMs ?? Date.now;
+  const onError =
+    options.onError ??
+    ((where: string, error: unknown) =>
+      process.stderr.write(`hourglass: ${where}: ${error instanceof Error ? error.message : String(error)}\n`));
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((error: unknown) => onError("stopping", error));
+  };
+  try {
+    const store = await TimestreamStore.open({ dir: config.stateDir, clockMs });
+    closers.push(() => store.close());
+    const streams = await openStreamService({ dir: config.stateDir, clock: clockMs });
+    closers.push(() => streams.close());
+    const lake = openLocalLake(config.lakeDir);
+    const metadata = await openMetadata({ url: config.metadataUrl });
+    closers.push(() => metadata.close());
+
+    const events = new WorkflowEvents();
+    events.on("error", ({ where, error }) => onError(where, error));
+    const scheduler = new Scheduler({
+      metadata,
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      clockMs,
+      events,
+      tickMs: options.tickMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      unpauseOnLoad: options.unpauseOnLoad,
+      dagIds: options.dagIds,
+      retention: store,
+    });
+    const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
+
+    const app = createApp({ store, stream: streams });
+    app.route("/api/v1", workflowRoutes(workflows));
+    app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
+    const http = await startHttpServer(app, { host: config.host, port: config.port });
+    closers.push(() => http.close());
+    if (options.writeServerInfo !== false) {
+      writeServerInfo(config.stateDir, { pid: process.pid, url: http.url, startedAt: new Date().toISOString() });
+      closers.push(async () => removeServerInfo(config.stateDir));
+    }
+
+    if (options.scheduler === false) {
+      await scheduler.bag.start();
+      closers.push(async () => scheduler.bag.close());
+    } else {
+      await scheduler.start();
+      closers.push(() => scheduler.stop());
+    }
+    const size = options.workers ?? config.workers;
+    let workerPool: WorkerPool | null = null;
+    if (size > 0) {
+      workerPool = new WorkerPool({
+        metadata,
+        events,
+        clockMs,
+        size,
+        serverUrl: http.url,
+        logsDir: path.join(config.stateDir, "logs"),
+        findDag: (dagId) => scheduler.bag.get(dagId),
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        killGraceMs: options.killGraceMs,
+      });
+      // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
+      const pool = workerPool;
+      closers.push(() => pool.stop(options.stopGraceMs));
+      await pool.start();
+    }
+
+    let stopping: Promise<void> | null = null;
+    return {
+      config,
+      store,
+      streams,
+      lake,
+      metadata,
+      scheduler,
+      workerPool,
+      workflows,
+      events,
+      url: http.url,
+      stop() {
+        // The scheduler first: no run is created and no task queued while the pool drains.
+        stopping ??= scheduler.stop().then(closeAll);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

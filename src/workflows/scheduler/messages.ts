@@ -1,0 +1,39 @@
+/**
+ * The messages between the worker pool (in the server process) and a worker process, over the
+ * fork IPC channel. The pool does the metadata DB work for its workers (claims, heartbeats,
+ * finishing tries), so a worker process needs no database connection: it runs tasks.
+ */
+import type { TryRef } from "../metadata/index.js";
+
+/** Everything a worker needs to run one try of one task instance. */
+export interface TaskJob {
+  attempt: TryRef;
+  dagId: string;
+  taskId: string;
+  runId: string;
+  runType: "scheduled" | "backfill" | "manual";
+  dataIntervalStart: number;
+  dataIntervalEnd: number;
+  logicalDate: number;
+  conf: Record<string, unknown>;
+  /** The DAG file to load (the worker caches it by code version). */
+  dagFile: string;
+  logPath: string;
+}
+
+export interface ExportWritten {
+  bucket: string;
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+export type JobOutcome =
+  | { state: "success"; exports: ExportWritten[]; codeVersion: string | null }
+  | { state: "failed"; error: string; exports: ExportWritten[]; codeVersion: string | null };
+
+export type PoolMessage = { type: "run"; job: TaskJob } | { type: "abort"; reason: string };
+
+export type WorkerMessage =
+  | { type: "ready"; pid: number }
+  | { type: "finished"; attempt: TryRef; outcome: JobOutcome };

@@ -1,0 +1,166 @@
+/**
+ * Running one task instance: load its DAG file (cached by code version), build the task context,
+ * call `run(ctx)` (and hand a descriptor it returns to the operator registry) or run the task's
+ * operator, and stop at the abort signal. Used by worker processes and by `hourglass dags test`.
+ */
+import { readFile } from "node:fs/promises";
+import { HourglassError, notFound } from "../../errors.js";
+import { type ExportToLakeResult, runOperator, type TaskServices } from "../../operators/index.js";
+import { createTaskContext, type RunType } from "../context.js";
+import { type Dag, getTask } from "../dag.js";
+import { codeVersionOf, loadDagFile } from "../loader.js";
+import { resolveParams } from "../params.js";
+import { isOperatorDescriptor } from "../task.js";
+import type { ExportWritten } from "./messages.js";
+
+export interface LoadedTaskDag {
+  dag: Dag;
+  codeVersion: string;
+}
+
+/**
+ * DAG files loaded by a worker, by file and code version: a file is imported again only when its
+ * text changed. (Only the DAG file's own text is hashed: an edited helper it imports is seen when
+ * the DAG file changes too, or by a new worker.)
+ */
+export class DagFileCache {
+  readonly #loaded = new Map<string, Promise<Map<string, LoadedTaskDag>>>();
+
+  async get(file: string, dagId: string): Promise<LoadedTaskDag> {
+    let text: Buffer;
+    try {
+      text = await readFile(file);
+    } catch (error) {
+      throw notFound(`the DAG file ${file} of ${dagId} cannot be read: ${String(error)}`, { file, dagId });
+    }
+    const key = `${file}\u0000${codeVersionOf(text)}`;
+    let loading = this.#loaded.get(key);
+    if (loading === undefined) {
+      loading = loadDagFile(file).then((load) => {
+        if (load.importErrors.length > 0) {
+          const first = load.importErrors[0]!;
+          throw new HourglassError(
+            "ValidationError",
+            `the DAG file ${file} does not load: ${first.message}${first.line === undefined ? "" : ` (line ${first.line})`}`,
+          );
+        }
+        return new Map(load.dags.map((d) => [d.dag.id, { dag: d.dag, codeVersion: d.codeVersion }]));
+      });
+      loading.catch(() => this.#loaded.delete(key));
+      this.#loaded.set(key, loading);
+      // Keep a handful of versions: a long-lived worker must not keep every edit.
+      if (this.#loaded.size > 64) this.#loaded.delete(this.#loaded.keys().next().value!);
+    }
+    const found = (await loading).get(dagId);
+    if (found === undefined) throw notFound(`the DAG file ${file} no longer defines DAG ${dagId}`, { file, dagId });
+    return found;
+  }
+}
+
+export interface TaskRunInput {
+  dagId: string;
+  taskId: string;
+  runId: string;
+  runType: RunType;
+  dataIntervalStart: Date;
+  dataIntervalEnd: Date;
+  logicalDate: Date;
+  tryNumber: number;
+  conf: Record<string, unknown>;
+}
+
+export interface TaskRunResult {
+  /** What run() or the operator returned. */
+  result: unknown;
+  exports: ExportWritten[];
+}
+
+/** Runs the task; throws what the task threw, or a Timeout/cancel error once `signal` aborts. */
+export async function runTask(
+  loaded: LoadedTaskDag,
+  input: TaskRunInput,
+  options: { services: TaskServices; signal: AbortSignal; log: (message: string) => void },
+): Promise<TaskRunResult> {
+  const { dag, codeVersion } = loaded;
+  const task = getTask(dag, input.taskId);
+  if (task === undefined) {
+    throw notFound(`DAG ${dag.id} has no task ${input.taskId} (any more)`, { dagId: dag.id, taskId: input.taskId });
+  }
+  const exports: ExportWritten[] = [];
+  const services: TaskServices = {
+    store: options.services.store,
+    exportToLake: async (request) => {
+      const result: ExportToLakeResult = await options.services.exportToLake(request);
+      if (result.written) {
+        exports.push({ bucket: result.bucket, key: result.key, rows: result.rows, bytes: result.bytes });
+      }
+      return result;
+    },
+  };
+  const params = resolveParams(dag.params, input.conf);
+  const ctx = createTaskContext({
+    dagId: dag.id,
+    taskId: task.id,
+    runType: input.runType,
+    runId: input.runId,
+    dataInterval: { start: input.dataIntervalStart, end: input.dataIntervalEnd },
+    logicalDate: input.logicalDate,
+    tryNumber: input.tryNumber,
+    conf: input.conf,
+    params,
+    log: options.log,
+    signal: options.signal,
+    services,
+  });
+  options.log(
+    `Running ${dag.id}.${task.id} for ${input.runId}, try ${input.tryNumber}, interval [${ctx.sql.start}, ${ctx.sql.end}), code version ${codeVersion}`,
+  );
+  const work = (async () => {
+    let result: unknown;
+    if (task.run !== undefined) {
+      result = await task.run(ctx);
+      if (isOperatorDescriptor(result)) result = await runOperator(result, ctx, services, { codeVersion });
+    } else {
+      result = await runOperator(task.operator!, ctx, services, { codeVersion });
+    }
+    return result;
+  })();
+  const result = await untilAborted(work, options.signal);
+  options.log(`Done. Returned value was: ${summarize(result)}`);
+  return { result, exports };
+}
+
+/** The work's outcome, or a rejection as soon as the signal aborts (a task may ignore its signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new HourglassError("Conflict", `the task was stopped: ${String(reason)}`);
+}
+
+function summarize(value: unknown): string {
+  if (value === undefined) return "None";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}

@@ -1,0 +1,75 @@
+/**
+ * A worker process: forked by the worker pool (worker-pool.ts), it runs one task at a time as the
+ * pool tells it over IPC and reports each outcome. It reaches the store and the export path over
+ * HTTP (the server URL is its first argument); it never opens the metadata DB: the pool does the
+ * claims, heartbeats and state changes for it.
+ *
+ * A task that ignores its abort signal may keep this process busy; the pool then kills the whole
+ * process and starts another, so a hung task takes down at most its own worker.
+ */
+import { toHourglassError } from "../../errors.js";
+import { createRemoteTaskServices } from "../../operators/index.js";
+import { HourglassError } from "../../errors.js";
+import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
+import { appendLog } from "./task-logs.js";
+import { DagFileCache, runTask } from "./task-runner.js";
+
+const serverUrl = process.argv[2];
+if (serverUrl === undefined || process.send === undefined) {
+  process.stderr.write("the worker entry is started by the worker pool (a server URL and an IPC channel)\n");
+  process.exit(2);
+}
+const services = createRemoteTaskServices(serverUrl);
+const cache = new DagFileCache();
+let current: { job: TaskJob; controller: AbortController } | null = null;
+
+const send = (message: WorkerMessage) => process.send!(message);
+
+async function run(job: TaskJob): Promise<void> {
+  const controller = new AbortController();
+  current = { job, controller };
+  const log = (message: string) => appendLog(job.logPath, job.taskId, "INFO", message);
+  let outcome: JobOutcome;
+  let codeVersion: string | null = null;
+  const exports: JobOutcome["exports"] = [];
+  try {
+    const loaded = await cache.get(job.dagFile, job.dagId);
+    codeVersion = loaded.codeVersion;
+    const done = await runTask(
+      loaded,
+      {
+        dagId: job.dagId,
+        taskId: job.taskId,
+        runId: job.runId,
+        runType: job.runType,
+        dataIntervalStart: new Date(job.dataIntervalStart),
+        dataIntervalEnd: new Date(job.dataIntervalEnd),
+        logicalDate: new Date(job.logicalDate),
+        tryNumber: job.attempt.tryNumber,
+        conf: job.conf,
+      },
+      { services, signal: controller.signal, log },
+    );
+    exports.push(...done.exports);
+    outcome = { state: "success", exports, codeVersion };
+  } catch (thrown) {
+    const error = toHourglassError(thrown);
+    appendLog(job.logPath, job.taskId, "ERROR", `Task failed: ${error.message}`);
+    const stack = thrown instanceof Error && !(thrown instanceof HourglassError) ? thrown.stack : undefined;
+    if (stack !== undefined) appendLog(job.logPath, job.taskId, "ERROR", stack);
+    outcome = { state: "failed", error: error.message, exports, codeVersion };
+  }
+  current = null;
+  send({ type: "finished", attempt: job.attempt, outcome });
+}
+
+process.on("message", (message: PoolMessage) => {
+  if (message.type === "run") {
+    void run(message.job);
+  } else if (message.type === "abort" && current !== null) {
+    current.controller.abort(new HourglassError("Timeout", message.reason));
+  }
+});
+// The pool's process is gone (it was killed): nothing will collect our results.
+process.on("disconnect", () => process.exit(0));
+send({ type: "ready", pid: process.pid });
