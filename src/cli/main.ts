@@ -4,12 +4,17 @@
  */
 import { Command, CommanderError } from "commander";
 import { isHourglassError } from "../errors.js";
+import { registerBackfill } from "./backfill.js";
 import { registerConnector } from "./connector.js";
+import { registerDags } from "./dags.js";
 import { registerDb } from "./db.js";
 import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
+import { registerRuns } from "./runs.js";
 import { registerStream } from "./stream.js";
 import { registerTable } from "./table.js";
+import { registerTasks } from "./tasks.js";
+import { registerUp } from "./up.js";
 import { registerWrite } from "./write.js";
 
 export function buildProgram(): Command {
@@ -29,6 +34,11 @@ export function buildProgram(): Command {
   registerStream(program);
   registerLoadgen(program);
   registerConnector(program);
+  registerDags(program);
+  registerRuns(program);
+  registerTasks(program);
+  registerBackfill(program);
+  registerUp(program);
   return program;
 }
 

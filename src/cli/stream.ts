@@ -7,7 +7,13 @@ import { type Command, InvalidArgumentError } from "commander";
 import { HttpClient, RemoteStream } from "../api/client.js";
 import { validationError } from "../errors.js";
 import { localStreamClient, parseReadPosition, type StreamClient } from "../stream/connector/index.js";
-import { openStreamService, type PutRecordInput, streamLimits } from "../stream/index.js";
+import {
+  formatShardId,
+  openStreamService,
+  type PutRecordInput,
+  parseSequenceNumber,
+  streamLimits,
+} from "../stream/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 
@@ -104,6 +110,13 @@ function* calls(records: PutRecordInput[]): Generator<{ first: number; records: 
     bytes += size;
   }
   if (first < records.length) yield { first, records: records.slice(first) };
+}
+
+/** A sequence number names its shard: `--from at:SEQ` / `after:SEQ` read that shard alone. */
+function shardOfPosition(from: string): string[] | undefined {
+  const position = parseReadPosition(from);
+  if (position.type !== "AT_SEQUENCE_NUMBER" && position.type !== "AFTER_SEQUENCE_NUMBER") return undefined;
+  return [formatShardId(parseSequenceNumber(position.sequenceNumber).shardIndex)];
 }
 
 interface GetFlags {
@@ -276,7 +289,11 @@ export function registerStream(program: Command): void {
   stream
     .command("get <name>")
     .description("print records as JSON lines (Data as UTF-8 text), from every shard or one")
-    .option("--shard <id>", "only this shard (shardId-000000000001 or 1)", shardIdOption)
+    .option(
+      "--shard <id>",
+      "only this shard (shardId-000000000001 or 1); at:/after: name their own",
+      shardIdOption,
+    )
     .option(
       "--from <position>",
       "trim-horizon, latest, at:SEQ, after:SEQ or time:ISO-8601",
@@ -306,7 +323,7 @@ export function registerStream(program: Command): void {
         await withStreams(cmd, async (streams) => {
           const shards = o.shard
             ? [o.shard]
-            : (await streams.describeStream(name)).Shards.map((s) => s.ShardId);
+            : (shardOfPosition(o.from) ?? (await streams.describeStream(name)).Shards.map((s) => s.ShardId));
           if (o.follow) {
             await Promise.all(shards.map((shardId) => printShard(streams, name, shardId, o, () => stop)));
           } else {

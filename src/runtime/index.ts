@@ -2,6 +2,7 @@
  * The runtime: everything `hourglass up` hosts in one process (startHourglass), and the workflow
  * calls over HTTP for clients of a running server (RemoteWorkflows).
  */
+
+export { type LocalWorkflows, openLocalWorkflows } from "./local-workflows.js";
 export { RemoteWorkflows } from "./remote-workflows.js";
 export { type HourglassRuntime, type StartOptions, startHourglass } from "./start.js";
-export { type LocalWorkflows, openLocalWorkflows } from "./local-workflows.js";

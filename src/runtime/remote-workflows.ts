@@ -39,7 +39,8 @@ export class RemoteWorkflows implements WorkflowApi {
     return this.http.call("POST", `/api/v1/dags/${enc(dagId)}/runs`, request);
   }
   async importErrors(): Promise<ImportErrorView[]> {
-    return (await this.http.call<{ importErrors: ImportErrorView[] }>("GET", "/api/v1/import-errors")).importErrors;
+    return (await this.http.call<{ importErrors: ImportErrorView[] }>("GET", "/api/v1/import-errors"))
+      .importErrors;
   }
   async listRuns(filter: RunFilterRequest = {}): Promise<RunView[]> {
     const query = new URLSearchParams();
@@ -71,7 +72,8 @@ export class RemoteWorkflows implements WorkflowApi {
   }
   async listBackfills(filter: { dagId?: string } = {}): Promise<BackfillView[]> {
     const query = filter.dagId === undefined ? "" : `?dagId=${enc(filter.dagId)}`;
-    return (await this.http.call<{ backfills: BackfillView[] }>("GET", `/api/v1/backfills${query}`)).backfills;
+    return (await this.http.call<{ backfills: BackfillView[] }>("GET", `/api/v1/backfills${query}`))
+      .backfills;
   }
   getBackfill(backfillId: number): Promise<BackfillView> {
     return this.http.call("GET", `/api/v1/backfills/${backfillId}`);

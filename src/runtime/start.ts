@@ -16,12 +16,7 @@ import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
-import {
-  Scheduler,
-  WorkerPool,
-  WorkflowEvents,
-  WorkflowService,
-} from "../workflows/scheduler/index.js";
+import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 
 export interface StartOptions {
   /** The clock of the store, the scheduler and the metadata DB (tests move it). Default Date.now. */
@@ -76,10 +71,13 @@ export async function startHourglass(
   const onError =
     options.onError ??
     ((where: string, error: unknown) =>
-      process.stderr.write(`hourglass: ${where}: ${error instanceof Error ? error.message : String(error)}\n`));
+      process.stderr.write(
+        `hourglass: ${where}: ${error instanceof Error ? error.message : String(error)}\n`,
+      ));
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => onError("stopping", error));
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => onError("stopping", error));
   };
   try {
     const store = await TimestreamStore.open({ dir: config.stateDir, clockMs });
@@ -111,7 +109,11 @@ export async function startHourglass(
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {
-      writeServerInfo(config.stateDir, { pid: process.pid, url: http.url, startedAt: new Date().toISOString() });
+      writeServerInfo(config.stateDir, {
+        pid: process.pid,
+        url: http.url,
+        startedAt: new Date().toISOString(),
+      });
       closers.push(async () => removeServerInfo(config.stateDir));
     }
 

@@ -231,6 +231,11 @@ describe("time series", () => {
     assert.equal(result.rows.length, HOSTS.length * 2);
     assert.deepEqual(result.rows[0], [HOST, jsonTime(series[0]!.time), series[0]!.value, "1"]);
     assert.deepEqual(result.rows[1], [HOST, jsonTime(series[1]!.time), series[1]!.value, "2"]);
+    // Where the translator cannot tell the series' type, the row's fields still become columns.
+    const untyped = await h.query(
+      `SELECT p.value FROM (SELECT ${SERIES} AS ts ${SERIES_FILTER}) AS s CROSS JOIN UNNEST(CASE WHEN false THEN NULL ELSE s.ts END) AS p(time, value) ORDER BY p.time LIMIT 1`,
+    );
+    assert.deepEqual(untyped.rows, [[series[0]!.value]]);
   });
 
   it("FILTER and REDUCE over a timeseries, as in Timestream's examples", async () => {

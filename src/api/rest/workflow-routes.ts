@@ -39,7 +39,8 @@ function optionalBoolean(body: Record<string, unknown>, key: string): boolean | 
 function optionalObject(body: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "object" || Array.isArray(value)) throw validationError(`${key} must be a JSON object`);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw validationError(`${key} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -54,7 +55,8 @@ function optionalStrings(body: Record<string, unknown>, key: string): string[] |
 
 function positiveInteger(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === "") return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw validationError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw validationError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -70,11 +72,13 @@ export function workflowRoutes(workflows: WorkflowApi): Hono {
   app.patch("/dags/:dagId", async (c) => {
     const body = await jsonBody(c);
     const paused = optionalBoolean(body, "isPaused");
-    if (paused === undefined) throw validationError("send { \"isPaused\": true } or { \"isPaused\": false }");
+    if (paused === undefined) throw validationError('send { "isPaused": true } or { "isPaused": false }');
     return c.json(await workflows.setPaused(c.req.param("dagId"), paused));
   });
   app.post("/dags/:dagId/pause", async (c) => c.json(await workflows.setPaused(c.req.param("dagId"), true)));
-  app.post("/dags/:dagId/unpause", async (c) => c.json(await workflows.setPaused(c.req.param("dagId"), false)));
+  app.post("/dags/:dagId/unpause", async (c) =>
+    c.json(await workflows.setPaused(c.req.param("dagId"), false)),
+  );
   app.post("/dags/:dagId/runs", async (c) => {
     const body = await jsonBody(c);
     const logicalDate = optionalString(body, "logicalDate");
@@ -113,7 +117,9 @@ export function workflowRoutes(workflows: WorkflowApi): Hono {
     return c.json(await workflows.markRun(c.req.param("dagId"), c.req.param("runId"), state));
   });
   app.get("/dags/:dagId/runs/:runId/tasks", async (c) =>
-    c.json({ taskInstances: (await workflows.getRun(c.req.param("dagId"), c.req.param("runId"))).taskInstances }),
+    c.json({
+      taskInstances: (await workflows.getRun(c.req.param("dagId"), c.req.param("runId"))).taskInstances,
+    }),
   );
   app.get("/dags/:dagId/runs/:runId/tasks/:taskId", async (c) =>
     c.json(await workflows.taskState(c.req.param("dagId"), c.req.param("runId"), c.req.param("taskId"))),
@@ -178,7 +184,8 @@ export function workflowRoutes(workflows: WorkflowApi): Hono {
       dryRun: optionalBoolean(body, "dryRun") ?? false,
     };
     if (request.dagId === "") throw validationError("dagId is required");
-    if (request.from === "" || request.to === "") throw validationError("from and to are required (e.g. 2021-09-21)");
+    if (request.from === "" || request.to === "")
+      throw validationError("from and to are required (e.g. 2021-09-21)");
     const created = await workflows.createBackfill(request);
     return c.json(created, request.dryRun ? 200 : 201);
   });
@@ -188,9 +195,15 @@ export function workflowRoutes(workflows: WorkflowApi): Hono {
     }),
   );
   app.get("/backfills/:id", async (c) => c.json(await workflows.getBackfill(backfillId(c.req.param("id")))));
-  app.post("/backfills/:id/pause", async (c) => c.json(await workflows.pauseBackfill(backfillId(c.req.param("id")))));
-  app.post("/backfills/:id/resume", async (c) => c.json(await workflows.resumeBackfill(backfillId(c.req.param("id")))));
-  app.post("/backfills/:id/cancel", async (c) => c.json(await workflows.cancelBackfill(backfillId(c.req.param("id")))));
+  app.post("/backfills/:id/pause", async (c) =>
+    c.json(await workflows.pauseBackfill(backfillId(c.req.param("id")))),
+  );
+  app.post("/backfills/:id/resume", async (c) =>
+    c.json(await workflows.resumeBackfill(backfillId(c.req.param("id")))),
+  );
+  app.post("/backfills/:id/cancel", async (c) =>
+    c.json(await workflows.cancelBackfill(backfillId(c.req.param("id")))),
+  );
   return app;
 }
 

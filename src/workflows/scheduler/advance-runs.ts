@@ -17,8 +17,8 @@
 import type { LoadedDag } from "../loader.js";
 import type {
   Backfill,
-  DagRun,
   Dag as DagRow,
+  DagRun,
   MetadataStore,
   TaskInstance,
   TaskState,
@@ -139,7 +139,8 @@ async function advanceRun(input: AdvanceInput, run: DagRun, taskSlots: { left: n
       if (taskIds.length === 0) continue;
       const moved = await metadata.transitionTaskInstances(run.id, taskIds, { from, to }, nowMs);
       changes += moved;
-      if (to === "queued" && moved > 0) events.emit("task:queued", { dagId: run.dagId, dagRunId: run.id, taskIds });
+      if (to === "queued" && moved > 0)
+        events.emit("task:queued", { dagId: run.dagId, dagRunId: run.id, taskIds });
     }
     if (changes > 0) tis = await metadata.listTaskInstances({ dagRunId: run.id });
   }

@@ -84,8 +84,11 @@ export class BackfillManager {
     this.#options = options;
   }
 
-  async plan(request: BackfillRequest): Promise<{ plan: BackfillPlan; loaded: LoadedDag; conf: Record<string, unknown> }> {
-    if (typeof request !== "object" || request === null) throw validationError("a backfill request must be an object");
+  async plan(
+    request: BackfillRequest,
+  ): Promise<{ plan: BackfillPlan; loaded: LoadedDag; conf: Record<string, unknown> }> {
+    if (typeof request !== "object" || request === null)
+      throw validationError("a backfill request must be an object");
     const loaded = this.#options.findDag(request.dagId);
     if (loaded === undefined || (await this.#options.metadata.getDag(request.dagId)) === null) {
       throw notFound(`DAG ${JSON.stringify(request.dagId)} is not known: see \`hourglass dags list\``, {
@@ -103,7 +106,9 @@ export class BackfillManager {
     }
     const reprocess = request.reprocess ?? "none";
     if (!reprocessBehaviors.includes(reprocess)) {
-      throw validationError(`reprocess must be one of ${reprocessBehaviors.join(", ")}, got ${JSON.stringify(reprocess)}`);
+      throw validationError(
+        `reprocess must be one of ${reprocessBehaviors.join(", ")}, got ${JSON.stringify(reprocess)}`,
+      );
     }
     const maxActiveRuns = request.maxActiveRuns ?? dag.maxActiveRuns;
     if (!Number.isSafeInteger(maxActiveRuns) || maxActiveRuns < 1) {
@@ -208,7 +213,10 @@ export class BackfillManager {
   }
 
   async cancel(backfillId: number): Promise<BackfillView> {
-    const cancelled = await this.#options.metadata.cancelBackfill(checkId(backfillId), this.#options.clockMs());
+    const cancelled = await this.#options.metadata.cancelBackfill(
+      checkId(backfillId),
+      this.#options.clockMs(),
+    );
     this.#options.wake?.();
     return backfillView(cancelled, await this.#options.metadata.getBackfillProgress(cancelled.id));
   }
@@ -223,11 +231,17 @@ export class BackfillManager {
     for (let backfill of open) {
       const progress = await metadata.getBackfillProgress(backfill.id);
       if (backfill.state === "queued" && progress.queued < progress.total - progress.skipped) {
-        backfill = (await metadata.setBackfillState(backfill.id, { to: "running", from: ["queued"] }, nowMs)) ?? backfill;
+        backfill =
+          (await metadata.setBackfillState(backfill.id, { to: "running", from: ["queued"] }, nowMs)) ??
+          backfill;
       }
       let current: BackfillProgress = { ...progress, state: backfill.state };
       if (progress.done >= progress.total && backfill.state !== "paused") {
-        const done = await metadata.setBackfillState(backfill.id, { to: "completed", from: unfinished }, nowMs);
+        const done = await metadata.setBackfillState(
+          backfill.id,
+          { to: "completed", from: unfinished },
+          nowMs,
+        );
         if (done !== null) {
           backfill = done;
           current = { ...progress, state: done.state };
@@ -263,12 +277,16 @@ export class BackfillManager {
 
 function readDate(name: string, value: unknown, timezone: string): Date {
   if (!(typeof value === "string" || value instanceof Date)) {
-    throw validationError(`${name} must be a date such as 2021-09-21 or 2021-09-21T01:00:00Z`, { [name]: value });
+    throw validationError(`${name} must be a date such as 2021-09-21 or 2021-09-21T01:00:00Z`, {
+      [name]: value,
+    });
   }
   try {
     return parseDateInZone(value, timezone);
   } catch (error) {
-    throw validationError(`${name}: ${error instanceof Error ? error.message : String(error)}`, { [name]: value });
+    throw validationError(`${name}: ${error instanceof Error ? error.message : String(error)}`, {
+      [name]: value,
+    });
   }
 }
 

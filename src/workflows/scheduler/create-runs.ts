@@ -6,8 +6,9 @@
  * returns the run that exists (the one-run-per-interval constraint), so no run is made twice and
  * no interval is skipped.
  */
-import { resolveStartDate } from "../dag.js";
+
 import { runIdFor } from "../context.js";
+import { resolveStartDate } from "../dag.js";
 import type { LoadedDag } from "../loader.js";
 import type { Dag as DagRow, MetadataStore } from "../metadata/index.js";
 import { dueIntervals } from "../schedule.js";

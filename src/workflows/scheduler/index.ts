@@ -34,7 +34,13 @@ export {
   WorkflowService,
 } from "./service.js";
 export { formatLogLine, readTaskLog, taskLogPath } from "./task-logs.js";
-export { DagFileCache, type LoadedTaskDag, runTask, type TaskRunInput, type TaskRunResult } from "./task-runner.js";
+export {
+  DagFileCache,
+  type LoadedTaskDag,
+  runTask,
+  type TaskRunInput,
+  type TaskRunResult,
+} from "./task-runner.js";
 export type {
   BackfillView,
   DagView,

@@ -23,7 +23,10 @@ export interface RetentionSource {
     database: string,
     table: string,
   ): Promise<{
-    RetentionProperties: { MemoryStoreRetentionPeriodInHours: number; MagneticStoreRetentionPeriodInDays: number };
+    RetentionProperties: {
+      MemoryStoreRetentionPeriodInHours: number;
+      MagneticStoreRetentionPeriodInDays: number;
+    };
   }>;
 }
 
@@ -114,11 +117,14 @@ export async function retentionWarnings(
     try {
       retention = (await source.describeTable(ref.database, ref.table)).RetentionProperties;
     } catch (error) {
-      warnings.push(`table ${name} could not be checked: ${error instanceof Error ? error.message : String(error)}`);
+      warnings.push(
+        `table ${name} could not be checked: ${error instanceof Error ? error.message : String(error)}`,
+      );
       continue;
     }
     const keptMs =
-      retention.MemoryStoreRetentionPeriodInHours * hourMs + retention.MagneticStoreRetentionPeriodInDays * dayMs;
+      retention.MemoryStoreRetentionPeriodInHours * hourMs +
+      retention.MagneticStoreRetentionPeriodInDays * dayMs;
     const cutoff = nowMs - keptMs;
     const old = intervals.filter((interval) => interval.start.getTime() < cutoff);
     if (old.length === 0) continue;

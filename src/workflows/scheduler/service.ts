@@ -8,7 +8,7 @@ import { runIdFor } from "../context.js";
 import type { LoadedDag } from "../loader.js";
 import { type DagRun, type RunState, type RunType, runStates, runTypes } from "../metadata/index.js";
 import { describeParams, resolveParams } from "../params.js";
-import { inferManualInterval, type Interval, intervalForLogicalDate, parseDateInZone } from "../schedule.js";
+import { type Interval, inferManualInterval, intervalForLogicalDate, parseDateInZone } from "../schedule.js";
 import type { BackfillCreated, BackfillRequest } from "./backfills.js";
 import type { Scheduler } from "./scheduler.js";
 import { readTaskLog } from "./task-logs.js";
@@ -246,20 +246,23 @@ export class WorkflowService implements WorkflowApi {
     const run = await this.#run(dagId, runId);
     const key = { dagRunId: run.id, taskId: checkText("taskId", taskId) };
     const ti = await this.#metadata.getTaskInstance(key);
-    if (ti === null) throw notFound(`run ${runId} of ${dagId} has no task ${taskId}`, { dagId, runId, taskId });
+    if (ti === null)
+      throw notFound(`run ${runId} of ${dagId} has no task ${taskId}`, { dagId, runId, taskId });
     const tries = await this.#metadata.listTaskTries(key);
     return { ...taskInstanceView(ti, run.runId), tries: tries.map(tryView) };
   }
 
   async clear(request: ClearRequest): Promise<ClearedView> {
-    if (typeof request !== "object" || request === null) throw validationError("a clear request must be an object");
+    if (typeof request !== "object" || request === null)
+      throw validationError("a clear request must be an object");
     const dagId = checkText("dagId", request.dagId);
     const loaded = this.#scheduler.findDag(dagId);
     if ((await this.#metadata.getDag(dagId)) === null) throw unknownDag(dagId);
     const taskIds = request.taskIds?.length ? request.taskIds : undefined;
     if (taskIds !== undefined && loaded !== undefined) {
       const unknown = taskIds.filter((id) => !loaded.dag.tasks.some((task) => task.id === id));
-      if (unknown.length > 0) throw validationError(`DAG ${dagId} has no task ${unknown.join(", ")}`, { unknown });
+      if (unknown.length > 0)
+        throw validationError(`DAG ${dagId} has no task ${unknown.join(", ")}`, { unknown });
     }
     let dagRunIds: number[] | undefined;
     let interval: { start: number; end: number } | undefined;
@@ -273,7 +276,9 @@ export class WorkflowService implements WorkflowApi {
       const from = parseDateInZone(checkText("from", request.from), timezone);
       const to = parseDateInZone(checkText("to", request.to), timezone);
       if (from > to) {
-        throw validationError(`the range is reversed: from ${from.toISOString()} is after to ${to.toISOString()}`);
+        throw validationError(
+          `the range is reversed: from ${from.toISOString()} is after to ${to.toISOString()}`,
+        );
       }
       // Runs whose interval starts in [from, to]: up to the end of the interval starting at `to`.
       const last = loaded === undefined ? { end: to } : intervalForLogicalDate(loaded.dag.schedule, to);
@@ -298,10 +303,14 @@ export class WorkflowService implements WorkflowApi {
     );
     this.#scheduler.wake();
     const runIds = new Map<number, string>();
-    for (const id of cleared.dagRunIds) runIds.set(id, (await this.#metadata.getRun(id))?.runId ?? String(id));
+    for (const id of cleared.dagRunIds)
+      runIds.set(id, (await this.#metadata.getRun(id))?.runId ?? String(id));
     return {
       runs: cleared.dagRunIds.map((id) => runIds.get(id)!),
-      taskInstances: cleared.taskInstances.map((key) => ({ runId: runIds.get(key.dagRunId)!, taskId: key.taskId })),
+      taskInstances: cleared.taskInstances.map((key) => ({
+        runId: runIds.get(key.dagRunId)!,
+        taskId: key.taskId,
+      })),
     };
   }
 
@@ -310,7 +319,9 @@ export class WorkflowService implements WorkflowApi {
     const wanted = tryNumber ?? state.tryNumber;
     if (wanted < 1) throw notFound(`task ${taskId} of run ${runId} has not run yet (it is ${state.state})`);
     if (!Number.isSafeInteger(wanted) || wanted > state.tryNumber) {
-      throw notFound(`task ${taskId} of run ${runId} has no try ${wanted} (its tries: 1 to ${state.tryNumber})`);
+      throw notFound(
+        `task ${taskId} of run ${runId} has no try ${wanted} (its tries: 1 to ${state.tryNumber})`,
+      );
     }
     return { tryNumber: wanted, text: readTaskLog(this.#logsDir, dagId, runId, taskId, wanted) };
   }

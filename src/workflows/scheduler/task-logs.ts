@@ -19,7 +19,13 @@ function segment(name: string, what: string): string {
   return name;
 }
 
-export function taskLogPath(logsDir: string, dagId: string, runId: string, taskId: string, tryNumber: number): string {
+export function taskLogPath(
+  logsDir: string,
+  dagId: string,
+  runId: string,
+  taskId: string,
+  tryNumber: number,
+): string {
   if (!Number.isSafeInteger(tryNumber) || tryNumber < 1) {
     throw validationError(`a try number is an integer >= 1, got ${String(tryNumber)}`);
   }
@@ -53,7 +59,13 @@ export function appendLog(file: string, source: string, level: LogLevel, message
 }
 
 /** The text of one try's log; NotFound when the try never ran (or its log was removed). */
-export function readTaskLog(logsDir: string, dagId: string, runId: string, taskId: string, tryNumber: number): string {
+export function readTaskLog(
+  logsDir: string,
+  dagId: string,
+  runId: string,
+  taskId: string,
+  tryNumber: number,
+): string {
   const file = taskLogPath(logsDir, dagId, runId, taskId, tryNumber);
   try {
     return fs.readFileSync(file, "utf8");

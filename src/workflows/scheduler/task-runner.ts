@@ -52,7 +52,8 @@ export class DagFileCache {
       if (this.#loaded.size > 64) this.#loaded.delete(this.#loaded.keys().next().value!);
     }
     const found = (await loading).get(dagId);
-    if (found === undefined) throw notFound(`the DAG file ${file} no longer defines DAG ${dagId}`, { file, dagId });
+    if (found === undefined)
+      throw notFound(`the DAG file ${file} no longer defines DAG ${dagId}`, { file, dagId });
     return found;
   }
 }
@@ -84,7 +85,10 @@ export async function runTask(
   const { dag, codeVersion } = loaded;
   const task = getTask(dag, input.taskId);
   if (task === undefined) {
-    throw notFound(`DAG ${dag.id} has no task ${input.taskId} (any more)`, { dagId: dag.id, taskId: input.taskId });
+    throw notFound(`DAG ${dag.id} has no task ${input.taskId} (any more)`, {
+      dagId: dag.id,
+      taskId: input.taskId,
+    });
   }
   const exports: ExportWritten[] = [];
   const services: TaskServices = {
@@ -151,7 +155,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new HourglassError("Conflict", `the task was stopped: ${String(reason)}`);
+  return reason instanceof Error
+    ? reason
+    : new HourglassError("Conflict", `the task was stopped: ${String(reason)}`);
 }
 
 function summarize(value: unknown): string {

@@ -5,8 +5,8 @@
 import type {
   Backfill,
   BackfillProgress,
-  DagRun,
   Dag as DagRow,
+  DagRun,
   ImportError,
   TaskInstance,
   TaskTry,

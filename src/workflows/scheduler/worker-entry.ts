@@ -7,9 +7,8 @@
  * A task that ignores its abort signal may keep this process busy; the pool then kills the whole
  * process and starts another, so a hung task takes down at most its own worker.
  */
-import { toHourglassError } from "../../errors.js";
+import { HourglassError, toHourglassError } from "../../errors.js";
 import { createRemoteTaskServices } from "../../operators/index.js";
-import { HourglassError } from "../../errors.js";
 import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
 import { appendLog } from "./task-logs.js";
 import { DagFileCache, runTask } from "./task-runner.js";

@@ -174,7 +174,12 @@ export class WorkerPool {
       if (active === null || active.settled) continue;
       active.stopReason = "the server stopped before the task finished";
       active.settled = true;
-      appendLog(active.job.logPath, "worker", "WARNING", `${active.stopReason}: it will run again as a new try`);
+      appendLog(
+        active.job.logPath,
+        "worker",
+        "WARNING",
+        `${active.stopReason}: it will run again as a new try`,
+      );
       try {
         await metadata.clearTaskInstances(
           { dagId: active.job.dagId, dagRunIds: [active.job.attempt.dagRunId], taskIds: [active.job.taskId] },
@@ -199,7 +204,10 @@ export class WorkerPool {
   async #endProcess(slot: Slot): Promise<void> {
     if (slot.exited) return;
     if (slot.child.connected) slot.child.disconnect();
-    const killTimer = setTimeout(() => slot.child.kill("SIGKILL"), this.#options.killGraceMs ?? defaultKillGraceMs);
+    const killTimer = setTimeout(
+      () => slot.child.kill("SIGKILL"),
+      this.#options.killGraceMs ?? defaultKillGraceMs,
+    );
     await slot.exitedPromise;
     clearTimeout(killTimer);
   }
@@ -331,9 +339,17 @@ export class WorkerPool {
         run === null
           ? `run ${ti.dagRunId} does not exist`
           : `DAG ${ti.dagId} (or its task ${ti.taskId}) is not loaded: is its file still in the dags folder?`;
-      const ended = await metadata.finishTry(attempt, { state: "failed", error, retry: false }, this.#clockMs());
+      const ended = await metadata.finishTry(
+        attempt,
+        { state: "failed", error, retry: false },
+        this.#clockMs(),
+      );
       if (ended !== null) {
-        events.emit("task:failed", { ...taskEventOf(ended, run?.runId ?? String(ti.dagRunId)), error, final: true });
+        events.emit("task:failed", {
+          ...taskEventOf(ended, run?.runId ?? String(ti.dagRunId)),
+          error,
+          final: true,
+        });
       }
       return;
     }
@@ -398,7 +414,12 @@ export class WorkerPool {
       );
       slot.child.kill("SIGKILL");
       const finish = recordFailure
-        ? this.#record(active, { state: "failed", error: `${reason} (the worker was killed)`, exports: [], codeVersion: null })
+        ? this.#record(active, {
+            state: "failed",
+            error: `${reason} (the worker was killed)`,
+            exports: [],
+            codeVersion: null,
+          })
         : Promise.resolve();
       void finish.finally(() => active.resolveDone());
     }, this.#options.killGraceMs ?? defaultKillGraceMs);
@@ -406,7 +427,11 @@ export class WorkerPool {
 
   async #finished(slot: Slot, attempt: TryRef, outcome: JobOutcome): Promise<void> {
     const active = slot.job;
-    if (active === null || active.job.attempt.tryNumber !== attempt.tryNumber || active.job.taskId !== attempt.taskId) {
+    if (
+      active === null ||
+      active.job.attempt.tryNumber !== attempt.tryNumber ||
+      active.job.taskId !== attempt.taskId
+    ) {
       return;
     }
     clearTimeout(active.timeout);
@@ -440,11 +465,19 @@ export class WorkerPool {
         this.#clockMs(),
       );
     } catch (error) {
-      events.emit("error", { where: `recording the end of ${job.dagId}.${job.taskId} (${job.runId})`, error });
+      events.emit("error", {
+        where: `recording the end of ${job.dagId}.${job.taskId} (${job.runId})`,
+        error,
+      });
       return;
     }
     if (ended === null) {
-      appendLog(job.logPath, "worker", "WARNING", "this try was cleared or marked meanwhile: its outcome is not recorded");
+      appendLog(
+        job.logPath,
+        "worker",
+        "WARNING",
+        "this try was cleared or marked meanwhile: its outcome is not recorded",
+      );
       return;
     }
     const base = taskEventOf(ended, job.runId);
@@ -454,7 +487,12 @@ export class WorkerPool {
       events.emit("task:succeeded", { ...base, durationMs: ended.durationMs });
     } else if (ended.state === "up_for_retry") {
       const error = outcome.state === "failed" ? outcome.error : "";
-      appendLog(job.logPath, "worker", "INFO", `Marking task as UP_FOR_RETRY (try ${ended.tryNumber} of ${ended.maxTries})`);
+      appendLog(
+        job.logPath,
+        "worker",
+        "INFO",
+        `Marking task as UP_FOR_RETRY (try ${ended.tryNumber} of ${ended.maxTries})`,
+      );
       events.emit("task:retry", { ...base, error, nextRetryAt: ended.nextRetryAt });
     } else {
       const error = outcome.state === "failed" ? outcome.error : ended.state;
@@ -472,14 +510,20 @@ export class WorkerPool {
         const active = slot.job;
         if (active === null || active.stopReason !== null || active.settled) continue;
         const held = running.some(
-          (r) => r.dagRunId === active.job.attempt.dagRunId && r.taskId === active.job.taskId && r.tryNumber === active.job.attempt.tryNumber,
+          (r) =>
+            r.dagRunId === active.job.attempt.dagRunId &&
+            r.taskId === active.job.taskId &&
+            r.tryNumber === active.job.attempt.tryNumber,
         );
         // finishTry may have just ended it; only a try still unreported is revoked.
         if (!held) this.#stopJob(slot, active, "the try was cleared, marked or its run timed out", false);
       } catch (error) {
         if (isHourglassError(error, "NotFound")) {
           await metadata
-            .registerWorker({ workerId: slot.workerId, pid: slot.pid ?? process.pid, host: this.#host }, this.#clockMs())
+            .registerWorker(
+              { workerId: slot.workerId, pid: slot.pid ?? process.pid, host: this.#host },
+              this.#clockMs(),
+            )
             .catch(() => undefined);
         } else {
           events.emit("error", { where: `heartbeat of ${slot.workerId}`, error });

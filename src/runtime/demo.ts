@@ -1,0 +1,172 @@
+/**
+ * The seed's pipeline as a demo on top of a running Hourglass: the database, table, bucket and
+ * stream the seed created; the last hours filled with generated DevOps metrics (straight into the
+ * store, the fast path); real-time generation through the stream and the connector (the seed's
+ * Kinesis + Flink path); and the export DAG unpaused, so its catchup writes one CSV per hour.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createProgress } from "../cli/progress.js";
+import { isHourglassError } from "../errors.js";
+import type { Lake } from "../lake/index.js";
+import { historical, realtime } from "../loadgen/index.js";
+import { storeSink, streamSink } from "../loadgen/sinks.js";
+import type { StoreService } from "../store/service.js";
+import { type StreamConnector, startConnector } from "../stream/connector/index.js";
+import type { HourglassRuntime } from "./start.js";
+
+export const DEMO_DATABASE = "airflow-db";
+export const DEMO_TABLE = "airflow-table";
+export const DEMO_BUCKET = "demo-airflow-ts-output";
+export const DEMO_STREAM = "airflow-timestream";
+export const DEMO_DAG = "timestream-airflow-demo";
+
+/** Creates what is missing (safe to run again); returns what it created. */
+export async function setUpDemoResources(store: StoreService, lake: Lake): Promise<string[]> {
+  const created: string[] = [];
+  const create = async (what: string, make: () => Promise<unknown>) => {
+    try {
+      await make();
+      created.push(what);
+    } catch (error) {
+      if (!isHourglassError(error, "Conflict")) throw error;
+    }
+  };
+  await create(`database ${DEMO_DATABASE}`, () => store.createDatabase(DEMO_DATABASE));
+  await create(`table ${DEMO_DATABASE}.${DEMO_TABLE}`, () =>
+    store.createTable({
+      DatabaseName: DEMO_DATABASE,
+      TableName: DEMO_TABLE,
+      RetentionProperties: { MemoryStoreRetentionPeriodInHours: 24, MagneticStoreRetentionPeriodInDays: 1 },
+    }),
+  );
+  await create(`bucket ${DEMO_BUCKET}`, () => lake.createBucket(DEMO_BUCKET));
+  return created;
+}
+
+export interface DemoOptions {
+  /** Hours of history to fill before unpausing the DAG (default 24). */
+  fillHours?: number;
+  /** Seconds between generated loops in the fill (default 60; the seed's generator ran every ~10 s). */
+  fillStepSeconds?: number;
+  hostScale?: number;
+  /** Keep generating through the stream and the connector (default true). */
+  realtime?: boolean;
+  /** Seconds between real-time loops (default 10). */
+  realtimeIntervalSeconds?: number;
+  /** Where progress bars and lines go (default stderr). */
+  output?: NodeJS.WritableStream;
+  log?: (line: string) => void;
+}
+
+export interface Demo {
+  /** Records written by the fill. */
+  filledRecords: number;
+  connector: StreamConnector | null;
+  /** Stops real-time generation, then the connector (after its last batch). */
+  stop(): Promise<void>;
+}
+
+/** Where the fill remembers how far it got, so a restart fills only the gap since. */
+const fillMarker = (stateDir: string) => path.join(stateDir, "demo-fill.json");
+
+export async function startDemo(
+  runtime: HourglassRuntime,
+  clockMs: () => number,
+  options: DemoOptions = {},
+): Promise<Demo> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const created = await setUpDemoResources(runtime.store, runtime.lake);
+  if (created.length > 0) log(`created ${created.join(", ")}`);
+  try {
+    await runtime.streams.createStream(DEMO_STREAM, 1);
+    log(`created stream ${DEMO_STREAM}`);
+  } catch (error) {
+    if (!isHourglassError(error, "Conflict")) throw error;
+  }
+
+  // 1. History, straight into the store: from where the last fill stopped (or fillHours ago) to now.
+  const stepSeconds = options.fillStepSeconds ?? 60;
+  const nowS = Math.floor(clockMs() / 1000);
+  const earliest = nowS - (options.fillHours ?? 24) * 3600;
+  let from = Math.ceil(earliest / stepSeconds) * stepSeconds;
+  try {
+    const marker = JSON.parse(fs.readFileSync(fillMarker(runtime.config.stateDir), "utf8")) as {
+      filledTo: number;
+    };
+    if (marker.filledTo > from) from = marker.filledTo;
+  } catch {
+    // no marker: a fresh state folder
+  }
+  const to = Math.floor(nowS / stepSeconds) * stepSeconds;
+  let filledRecords = 0;
+  if (to > from) {
+    const loops = Math.ceil((to - from) / stepSeconds);
+    const progress = createProgress({
+      label: `filling ${((to - from) / 3600).toFixed(1)} h of history`,
+      total: loops,
+      unit: "loops",
+      output: options.output ?? process.stderr,
+    });
+    const sink = storeSink(runtime.store, DEMO_DATABASE, DEMO_TABLE);
+    const summary = await historical({
+      from,
+      to,
+      stepSeconds,
+      hostScale: options.hostScale ?? 1,
+      sink,
+      onProgress: (p) => progress.update(p.loops),
+    });
+    progress.done();
+    filledRecords = summary.records;
+    fs.writeFileSync(fillMarker(runtime.config.stateDir), JSON.stringify({ filledTo: to }));
+    log(
+      `filled ${summary.records.toLocaleString("en-US")} records in ${summary.seconds.toFixed(1)} s (${Math.round(summary.recordsPerSecond).toLocaleString("en-US")} records/s)`,
+    );
+  }
+
+  // 2. Real time, the seed's way: generator -> stream -> connector -> store.
+  let connector: StreamConnector | null = null;
+  const abort = new AbortController();
+  let generator: Promise<unknown> = Promise.resolve();
+  if (options.realtime !== false) {
+    connector = await startConnector({
+      streams: runtime.streams,
+      store: runtime.store,
+      stream: DEMO_STREAM,
+      database: DEMO_DATABASE,
+      table: DEMO_TABLE,
+      stateDir: runtime.config.stateDir,
+      from: "trim-horizon",
+    });
+    generator = realtime({
+      intervalSeconds: options.realtimeIntervalSeconds ?? 10,
+      hostScale: options.hostScale ?? 1,
+      sink: streamSink(runtime.streams, DEMO_STREAM),
+      signal: abort.signal,
+    }).catch((error: unknown) => log(`load generator stopped: ${String(error)}`));
+    log(
+      `generating in real time every ${options.realtimeIntervalSeconds ?? 10} s: loadgen -> stream ${DEMO_STREAM} -> connector -> ${DEMO_DATABASE}.${DEMO_TABLE}`,
+    );
+  }
+
+  // 3. The export DAG: unpaused only now, so its catchup sees the filled history.
+  await runtime.workflows.setPaused(DEMO_DAG, false);
+  log(
+    `unpaused ${DEMO_DAG}: catchup exports each hour to ${path.join(runtime.config.lakeDir, DEMO_BUCKET)}/YYYY-MM-DD-HH/my_file.csv`,
+  );
+
+  let stopped: Promise<void> | null = null;
+  return {
+    filledRecords,
+    connector,
+    stop() {
+      stopped ??= (async () => {
+        abort.abort();
+        await generator;
+        if (connector) await connector.stop();
+      })();
+      return stopped;
+    },
+  };
+}
