@@ -1,6 +1,7 @@
 /**
  * Ingest: the WORKLOAD model (26,000-record loops, single-measure) through the store's native batch
- * path, against a naive row-by-row DuckDB appender of the same rows in the same script.
+ * paths (columnar `writeColumns`, and WriteRecords-shaped objects), against a naive row-by-row
+ * DuckDB appender of the same rows in the same script. Each side runs in its own process.
  *
  *   node --import tsx bench/ingest.ts [--loops 60] [--loops-per-write 2]
  */
@@ -9,7 +10,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance, timestampNanosValue } from "@duckdb/node-api";
-import { buildModel, generateLoop, METRIC_DIMENSIONS, toSingleMeasureRecords } from "../src/loadgen/index.js";
+import {
+  buildModel,
+  generateLoop,
+  METRIC_DIMENSIONS,
+  toColumnarLoop,
+  toSingleMeasureRecords,
+} from "../src/loadgen/index.js";
 import { TimestreamStore } from "../src/store/index.js";
 import type { WriteRecord } from "../src/store/types.js";
 import { arg, fmt, peakRssMb, tempDir } from "./util.js";
@@ -22,7 +29,7 @@ const firstTime = nowS - loops * 10 - 60;
 const loopRecords = (l: number): WriteRecord[] =>
   toSingleMeasureRecords(generateLoop(model, firstTime + l * 10));
 
-async function ours(): Promise<{ rows: number; seconds: number }> {
+async function ours(columnar: boolean): Promise<{ rows: number; seconds: number }> {
   const dir = tempDir("hg-bench-ingest-");
   const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
   await store.createDatabase("bench-db");
@@ -33,17 +40,34 @@ async function ours(): Promise<{ rows: number; seconds: number }> {
   });
   let rows = 0;
   let busyMs = 0;
-  for (let l = 0; l < loops; l += loopsPerWrite) {
-    const records: WriteRecord[] = [];
-    for (let k = l; k < Math.min(loops, l + loopsPerWrite); k++) records.push(...loopRecords(k));
-    const t0 = performance.now();
-    const result = await store.writeRecords(
-      { DatabaseName: "bench-db", TableName: "bench-table", Records: records },
-      { maxRecords: records.length },
-    );
-    busyMs += performance.now() - t0;
-    if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0]!.Reason}`);
-    rows += result.RecordsIngested.Total;
+  if (columnar) {
+    // The columnar native path: a loop's columns as the generator makes them (no strings).
+    for (let l = 0; l < loops; l++) {
+      const loop = toColumnarLoop(generateLoop(model, firstTime + l * 10));
+      const t0 = performance.now();
+      const result = await store.writeColumns({
+        DatabaseName: "bench-db",
+        TableName: "bench-table",
+        ...loop,
+      });
+      busyMs += performance.now() - t0;
+      if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0]!.Reason}`);
+      rows += result.RecordsIngested.Total;
+    }
+  } else {
+    // WriteRecords-shaped records (strings for values and times), several loops a call.
+    for (let l = 0; l < loops; l += loopsPerWrite) {
+      const records: WriteRecord[] = [];
+      for (let k = l; k < Math.min(loops, l + loopsPerWrite); k++) records.push(...loopRecords(k));
+      const t0 = performance.now();
+      const result = await store.writeRecords(
+        { DatabaseName: "bench-db", TableName: "bench-table", Records: records },
+        { maxRecords: records.length },
+      );
+      busyMs += performance.now() - t0;
+      if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0]!.Reason}`);
+      rows += result.RecordsIngested.Total;
+    }
   }
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -98,7 +122,7 @@ async function naiveAppender(): Promise<{ rows: number; seconds: number }> {
 // Each side runs in its own process so that each peak memory figure is its own.
 const part = process.argv[process.argv.indexOf("--part") + 1];
 if (process.argv.includes("--part")) {
-  const r = part === "naive" ? await naiveAppender() : await ours();
+  const r = part === "naive" ? await naiveAppender() : await ours(part === "columnar");
   process.stdout.write(JSON.stringify({ ...r, peakRssMb: peakRssMb() }));
 } else {
   const run = (which: string) => {
@@ -116,15 +140,15 @@ if (process.argv.includes("--part")) {
     return JSON.parse(out.toString()) as { rows: number; seconds: number; peakRssMb: number };
   };
   const baseline = run("naive");
-  const result = run("ours");
-  const baseRate = baseline.rows / baseline.seconds;
-  const ourRate = result.rows / result.seconds;
-  console.log(`loops=${loops} (${fmt(loops * 26000)} records), loops per write=${loopsPerWrite}`);
-  console.log(
-    `naive row-by-row appender: ${fmt(baseRate)} rows/s (${baseline.seconds.toFixed(2)} s), peak RSS ${baseline.peakRssMb} MB`,
-  );
-  console.log(
-    `hourglass native batch   : ${fmt(ourRate)} records/s (${result.seconds.toFixed(2)} s), peak RSS ${result.peakRssMb} MB`,
-  );
-  console.log(`ratio (ours / naive)     : ${(ourRate / baseRate).toFixed(2)}x`);
+  const columnar = run("columnar");
+  const records = run("records");
+  const rate = (r: { rows: number; seconds: number }) => r.rows / r.seconds;
+  const line = (label: string, r: { rows: number; seconds: number; peakRssMb: number }) =>
+    console.log(
+      `${label.padEnd(34)} ${fmt(rate(r)).padStart(9)} records/s  (${r.seconds.toFixed(2)} s, peak RSS ${r.peakRssMb} MB, ratio to naive ${(rate(r) / rate(baseline)).toFixed(2)}x)`,
+    );
+  console.log(`${loops} loops of the WORKLOAD model: ${fmt(loops * 26000)} records`);
+  line("naive row-by-row DuckDB appender", baseline);
+  line("hourglass writeColumns (native)", columnar);
+  line(`hourglass writeRecords (${loopsPerWrite} loops/call)`, records);
 }

@@ -49,7 +49,9 @@ async function load(): Promise<void> {
   for (let l = 0; l < loops; l += 2) {
     const records: WriteRecord[] = [];
     for (let k = l; k < Math.min(loops, l + 2); k++) {
-      records.push(...toSingleMeasureRecords(generateLoop(model, START_S + k * 10, { includeEvents: false })));
+      records.push(
+        ...toSingleMeasureRecords(generateLoop(model, START_S + k * 10, { includeEvents: false })),
+      );
     }
     const result = await store.writeRecords(
       { DatabaseName: "airflow-db", TableName: "airflow-table", Records: records },
@@ -102,10 +104,14 @@ await store.close();
 const instance = await DuckDBInstance.create(path.join(dir, "store.duckdb"));
 const connection = await instance.connect();
 await connection.run("SET TimeZone = 'UTC'");
-const ids = (await connection.runAndReadAll("SELECT measure_id FROM _hg.t1_measures WHERE measure_name = 'cpu_nice'"))
-  .getRowObjectsJson()[0] as { measure_id: number };
-const dims = (await connection.runAndReadAll("SELECT name, physical FROM _hg.columns WHERE table_id = 1 AND kind = 'dimension'"))
-  .getRowObjectsJson() as { name: string; physical: string }[];
+const ids = (
+  await connection.runAndReadAll("SELECT measure_id FROM _hg.t1_measures WHERE measure_name = 'cpu_nice'")
+).getRowObjectsJson()[0] as { measure_id: number };
+const dims = (
+  await connection.runAndReadAll(
+    "SELECT name, physical FROM _hg.columns WHERE table_id = 1 AND kind = 'dimension'",
+  )
+).getRowObjectsJson() as { name: string; physical: string }[];
 const col = (name: string) => `s.${dims.find((d) => d.name === name)!.physical}`;
 const lo = `TIMESTAMP_NS '${iso(queryStart).replace("+00:00", "")}'`;
 const hi = `TIMESTAMP_NS '${iso(queryStart + 3600).replace("+00:00", "")}'`;
@@ -124,17 +130,25 @@ const handTimes = await timeIt(async () => {
   handRows = (await connection.runAndReadAll(handWritten)).currentRowCount;
 });
 const handExport = path.join(dir, "hand.csv");
-const handExportTimes = await timeIt(() => connection.run(`COPY (${handWritten}) TO '${handExport}' (HEADER)`));
+const handExportTimes = await timeIt(() =>
+  connection.run(`COPY (${handWritten}) TO '${handExport}' (HEADER)`),
+);
 connection.closeSync();
 instance.closeSync();
 
 const m = (xs: number[]) => median(xs);
-console.log(`seed query over 1 h of a ${hours} h table (${fmt(hours * 3600 * 2000)} rows), medians of ${runs} runs`);
+console.log(
+  `seed query over 1 h of a ${hours} h table (${fmt(hours * 3600 * 2000)} rows), medians of ${runs} runs`,
+);
 console.log(`  dialect -> DuckDB : ${m(oursTimes).toFixed(3)} s (${fmt(ourRows)} rows)`);
 console.log(`  hand-written SQL  : ${m(handTimes).toFixed(3)} s (${fmt(handRows)} rows)`);
 console.log(`  ratio             : ${(m(oursTimes) / m(handTimes)).toFixed(2)}`);
-console.log(`  export to CSV     : ours ${m(exportTimes).toFixed(3)} s vs hand-written COPY ${m(handExportTimes).toFixed(3)} s, ratio ${(m(exportTimes) / m(handExportTimes)).toFixed(2)}`);
-console.log(`  Query API, all pages (${fmt(apiRows)} rows as Timestream Datum JSON): ${m(apiTimes).toFixed(3)} s`);
+console.log(
+  `  export to CSV     : ours ${m(exportTimes).toFixed(3)} s vs hand-written COPY ${m(handExportTimes).toFixed(3)} s, ratio ${(m(exportTimes) / m(handExportTimes)).toFixed(2)}`,
+);
+console.log(
+  `  Query API, all pages (${fmt(apiRows)} rows as Timestream Datum JSON): ${m(apiTimes).toFixed(3)} s`,
+);
 console.log(`  peak RSS: ${apiPeak} MB (store and API), ${peakRssMb()} MB after the raw DuckDB runs`);
 
 if (withPg) {
@@ -147,17 +161,27 @@ if (withPg) {
     const con = await inst.connect();
     const pointsCsv = path.join(dir, "points.csv");
     const seriesCsv = path.join(dir, "series.csv");
-    await con.run(`COPY (SELECT _series_id, _measure_id, strftime(time, '%Y-%m-%d %H:%M:%S'), v_double FROM _hg.t1_points) TO '${pointsCsv}' (HEADER false)`);
-    await con.run(`COPY (SELECT series_id, ${dims.map((d) => d.physical).join(", ")} FROM _hg.t1_series) TO '${seriesCsv}' (HEADER false)`);
+    await con.run(
+      `COPY (SELECT _series_id, _measure_id, strftime(time, '%Y-%m-%d %H:%M:%S'), v_double FROM _hg.t1_points) TO '${pointsCsv}' (HEADER false)`,
+    );
+    await con.run(
+      `COPY (SELECT series_id, ${dims.map((d) => d.physical).join(", ")} FROM _hg.t1_series) TO '${seriesCsv}' (HEADER false)`,
+    );
     con.closeSync();
     inst.closeSync();
     fs.chmodSync(dir, 0o755);
     await client.query("DROP SCHEMA IF EXISTS hg_bench CASCADE; CREATE SCHEMA hg_bench");
-    await client.query(`CREATE TABLE hg_bench.series(series_id int, ${dims.map((d) => `"${d.name}" text`).join(", ")})`);
-    await client.query("CREATE TABLE hg_bench.points(series_id int, measure_id int, time timestamp, value double precision)");
+    await client.query(
+      `CREATE TABLE hg_bench.series(series_id int, ${dims.map((d) => `"${d.name}" text`).join(", ")})`,
+    );
+    await client.query(
+      "CREATE TABLE hg_bench.points(series_id int, measure_id int, time timestamp, value double precision)",
+    );
     await client.query(`COPY hg_bench.series FROM '${seriesCsv}' (FORMAT csv)`);
     await client.query(`COPY hg_bench.points FROM '${pointsCsv}' (FORMAT csv)`);
-    await client.query("CREATE INDEX ON hg_bench.points(measure_id, time); ANALYZE hg_bench.points; ANALYZE hg_bench.series");
+    await client.query(
+      "CREATE INDEX ON hg_bench.points(measure_id, time); ANALYZE hg_bench.points; ANALYZE hg_bench.series",
+    );
   }
   const pgSql = `SELECT s.instance_name, date_bin('15 seconds', p.time, '1970-01-01') AS binned_timestamp,
     round(avg(p.value)::numeric, 2), percentile_disc(ARRAY[0.9, 0.95, 0.99]) WITHIN GROUP (ORDER BY p.value)
@@ -167,5 +191,7 @@ if (withPg) {
   await client.query("SET TimeZone = 'UTC'");
   const pgTimes = await timeIt(() => client.query(pgSql));
   await client.end();
-  console.log(`  PostgreSQL (date_bin + percentile_disc, btree on (measure_id, time)): ${m(pgTimes).toFixed(3)} s, ratio to the dialect ${(m(pgTimes) / m(oursTimes)).toFixed(1)}x`);
+  console.log(
+    `  PostgreSQL (date_bin + percentile_disc, btree on (measure_id, time)): ${m(pgTimes).toFixed(3)} s, ratio to the dialect ${(m(pgTimes) / m(oursTimes)).toFixed(1)}x`,
+  );
 }

@@ -270,15 +270,16 @@ async function generate(
     ...(totalLoops === undefined ? {} : { total: totalLoops * perLoop }),
     unit: "records",
   });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  // Announced once Ctrl+C is handled: a signal from now on ends the run with a summary.
   process.stderr.write(
     run
       ? `loadgen: ${formatCount(totalLoops ?? 0)} loops from ${new Date(run.from * 1000).toISOString()} every ${run.stepSeconds} s into ${where}\n`
       : `loadgen: a loop every ${Math.max(1, o.sleepTime)} s into ${where}${o.loops === undefined ? "; Ctrl+C to stop" : `, ${o.loops} loops`}\n`,
   );
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   let summary: RunSummary;
   try {
     const onProgress = (p: { records: number }) => bar.update(p.records);

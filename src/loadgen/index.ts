@@ -52,6 +52,7 @@ export {
   realtime,
 } from "./run.js";
 export {
+  type ColumnarLoop,
   describeShapes,
   EVENTS_RECORD_NAME,
   inBatches,
@@ -63,6 +64,7 @@ export {
   iterateWriteRecords,
   METRICS_RECORD_NAME,
   type StreamPayload,
+  toColumnarLoop,
   toFlatPayloads,
   toMultiMeasureRecords,
   toSingleMeasurePayloads,

@@ -325,3 +325,67 @@ function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
   }
   if (batch.length > 0) yield batch;
 }
+
+// ---- the store's columnar native path -------------------------------------------------------------
+
+/** A loop as columns for `store.writeColumns`: the single-measure records without any strings to build or parse. */
+export interface ColumnarLoop {
+  series: Dimension[][];
+  measures: { name: string; type: "DOUBLE" | "BIGINT" | "VARCHAR" }[];
+  seriesIndex: Int32Array;
+  measureIndex: Int32Array;
+  values: (number | bigint | string)[];
+  timeNs: bigint;
+}
+
+const columnarMeasures = [
+  ...METRIC_MEASURES.map((name) => ({ name, type: "DOUBLE" as const })),
+  ...EVENT_MEASURES.map((m) => ({ name: m.name, type: m.type })),
+];
+
+/** The same rows as `toSingleMeasureRecords`, in the same order, as columns. */
+export function toColumnarLoop(loop: GeneratedLoop): ColumnarLoop {
+  const text = seriesText(loop.model);
+  const hosts = loop.model.metricSeries.length;
+  const columns = metricColumnList(loop);
+  const eventCount = loop.events === undefined ? 0 : loop.model.eventSeries.length;
+  const rows = hosts * columns.length + eventCount * EVENT_MEASURES.length;
+  const seriesIndex = new Int32Array(rows);
+  const measureIndex = new Int32Array(rows);
+  const values: (number | bigint | string)[] = new Array(rows);
+  let r = 0;
+  for (let i = 0; i < hosts; i++) {
+    for (let m = 0; m < columns.length; m++) {
+      seriesIndex[r] = i;
+      measureIndex[r] = m;
+      values[r++] = columns[m]![i]!;
+    }
+  }
+  if (loop.events !== undefined) {
+    const events = loop.events;
+    for (let i = 0; i < eventCount; i++) {
+      for (let m = 0; m < EVENT_MEASURES.length; m++) {
+        seriesIndex[r] = hosts + i;
+        measureIndex[r] = METRIC_MEASURES.length + m;
+        values[r++] =
+          m === 0
+            ? BigInt(events.task_completed[i]!)
+            : m === 1
+              ? TASK_END_STATES[events.task_end_state[i]!]!
+              : m === 2
+                ? events.gc_reclaimed[i]!
+                : m === 3
+                  ? events.gc_pause[i]!
+                  : events.memory_free[i]!;
+      }
+    }
+  }
+  return {
+    series: [...text.metricDimensions, ...(eventCount > 0 ? text.eventDimensions : [])],
+    measures: columnarMeasures,
+    seriesIndex,
+    measureIndex,
+    values,
+    timeNs: BigInt(loop.time) * 1_000_000_000n,
+  };
+}

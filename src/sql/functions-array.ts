@@ -8,12 +8,12 @@ import { type FunctionSpec, scalar, scalarWith, translateArgs } from "./function
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs, intervalSql } from "./timestamps.js";
 import {
-  coerceTo,
   type Translated,
   translateExpr,
   translateLambda,
   translateLambdaBody,
 } from "./translate-expression.js";
+import { coerceTo } from "./translate-literal.js";
 import { arrayOf, elementOf, type SqlType } from "./types.js";
 
 const sameList = (args: Translated[]): SqlType => args[0]?.type ?? "unknown";

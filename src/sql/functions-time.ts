@@ -16,7 +16,8 @@ import {
   parseTimestampNs,
   timestampLiteralSql,
 } from "./timestamps.js";
-import { coerceTo, type ExpressionContext, translateExpr, translateExtract } from "./translate-expression.js";
+import { type ExpressionContext, translateExpr, translateExtract } from "./translate-expression.js";
+import { coerceTo } from "./translate-literal.js";
 import { isInteger } from "./types.js";
 
 /** DuckDB's time_bucket aligns to 2000-01-03 unless told otherwise; Timestream aligns to the epoch. */
@@ -82,6 +83,9 @@ const ago: FunctionSpec = {
       };
     }
     const interval = translateExpr(call.args[0]!, ctx);
+    if (interval.type !== "interval" && interval.type !== "unknown") {
+      throw syntaxError(call.args[0]!.pos, "ago() needs a duration such as 15m");
+    }
     return { sql: `(${timestampLiteralSql(nowNs)} - ${interval.sql})`, type: "timestamp" };
   },
 };

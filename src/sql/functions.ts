@@ -231,25 +231,16 @@ const windowFunctions: Record<string, FunctionSpec> = {
   nth_value: windowOnly("nth_value", 2, 2, firstArgType),
 };
 
-let registry: ReadonlyMap<string, FunctionSpec> | undefined;
-
-/**
- * Built on first use, not at import: the function modules and the expression translator import
- * each other, so their tables are only complete once every module has loaded.
- */
-function functionRegistry(): ReadonlyMap<string, FunctionSpec> {
-  registry ??= new Map(
-    Object.entries({
-      ...scalarFunctions,
-      ...timeFunctions,
-      ...arrayFunctions,
-      ...timeSeriesFunctions,
-      ...aggregateFunctions,
-      ...windowFunctions,
-    }),
-  );
-  return registry;
-}
+const registry: ReadonlyMap<string, FunctionSpec> = new Map(
+  Object.entries({
+    ...scalarFunctions,
+    ...timeFunctions,
+    ...arrayFunctions,
+    ...timeSeriesFunctions,
+    ...aggregateFunctions,
+    ...windowFunctions,
+  }),
+);
 
 /** DuckDB functions that reach files, the network, the catalog or settings: named in the refusal. */
 const refusedPrefixes = [
@@ -283,7 +274,7 @@ const refusedNames = new Set([
 
 export function translateCall(call: CallExpr, ctx: ExpressionContext): Translated {
   const name = call.name.toLowerCase();
-  const spec = functionRegistry().get(name);
+  const spec = registry.get(name);
   if (spec === undefined) {
     if (refusedNames.has(name) || refusedPrefixes.some((prefix) => name.startsWith(prefix))) {
       throw syntaxError(

@@ -14,7 +14,8 @@ import type { FunctionSpec } from "./function-spec.js";
 import { splineMacros } from "./spline.js";
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs } from "./timestamps.js";
-import { coerceTo, type ExpressionContext, type Translated, translateExpr } from "./translate-expression.js";
+import { type ExpressionContext, type Translated, translateExpr } from "./translate-expression.js";
+import { coerceTo } from "./translate-literal.js";
 import { isListLike, type SqlType, timeseriesOf } from "./types.js";
 
 /**

@@ -3,22 +3,28 @@
  * meaning: timestamp strings become UTC TIMESTAMP_NS literals, integer division stays integer,
  * `now()`-based arithmetic folds into literals so that DuckDB can prune by time.
  */
-import type { BinaryExpr, CastExpr, Expr, LambdaExpr, Query, TypeName } from "./ast.js";
+import type { BinaryExpr, CallExpr, CastExpr, Expr, LambdaExpr, Query } from "./ast.js";
 import type { TranslateOptions } from "./contract.js";
-import { translateCall } from "./functions.js";
 import type { PercentilePlan } from "./percentiles.js";
 import { quoteIdentifier, quoteString } from "./quote.js";
 import type { Scope } from "./scope.js";
 import { syntaxError } from "./syntax-error.js";
 import {
-  dateLiteralSql,
   durationUnitNs,
-  formatTimestampNs,
   intervalSql,
   parseDateNs,
   parseTimestampNs,
   timestampLiteralSql,
 } from "./timestamps.js";
+import {
+  coerceTo,
+  duckdbType,
+  durationValue,
+  numberType,
+  translateCurrent,
+  translateInterval,
+  translateTypedLiteral,
+} from "./translate-literal.js";
 import {
   arithmeticResult,
   arrayOf,
@@ -50,14 +56,9 @@ export interface ExpressionContext {
   /** APPROX_PERCENTILE calls of the current SELECT that share one quantile computation. */
   percentiles: PercentilePlan;
   translateQuery(query: Query, outer: Scope): TranslatedQuery;
+  /** Function calls (functions.ts), passed in so that the function modules can use this one. */
+  translateCall(call: CallExpr, ctx: ExpressionContext): Translated;
 }
-
-const intervalUnitNs: Record<string, bigint | undefined> = {
-  DAY: durationUnitNs.d,
-  HOUR: durationUnitNs.h,
-  MINUTE: durationUnitNs.m,
-  SECOND: durationUnitNs.s,
-};
 
 export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
   switch (e.kind) {
@@ -125,7 +126,7 @@ export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
     case "cast":
       return translateCast(e, ctx);
     case "call":
-      return translateCall(e, ctx);
+      return ctx.translateCall(e, ctx);
     case "extract":
       return translateExtract(e.field, translateExpr(e.value, ctx), e.pos);
     case "subquery": {
@@ -197,119 +198,6 @@ function expectLambda(e: Expr, count: number, what: string): LambdaExpr {
     throw syntaxError(e.pos, `${what} expects a lambda with ${count} parameter(s), such as ${shape}`);
   }
   return e;
-}
-
-function numberType(text: string): SqlType {
-  if ([...text].some((c) => c === "." || c === "e" || c === "E")) return "double";
-  return BigInt(text) > 2147483647n ? "bigint" : "integer";
-}
-
-function durationValue(ns: bigint, pos: Expr["pos"], text: string): Translated {
-  const sql = intervalSql(ns < 0n ? -ns : ns);
-  if (sql === undefined) {
-    throw syntaxError(
-      pos,
-      `duration ${text} is finer than a microsecond: it can be used with bin(), ago() and timestamp arithmetic only`,
-    );
-  }
-  return { sql: ns < 0n ? `(- ${sql})` : sql, type: "interval", durationNs: ns };
-}
-
-function translateInterval(e: Extract<Expr, { kind: "interval" }>): Translated {
-  const text = e.value.trim();
-  const valid = text.length > 0 && [...text].every((c) => (c >= "0" && c <= "9") || c === ".");
-  const fixedNs = intervalUnitNs[e.unit];
-  if (!valid || text.split(".").length > 2 || (text.includes(".") && e.unit !== "SECOND")) {
-    throw syntaxError(e.pos, `'${e.value}' is not a valid INTERVAL … ${e.unit} value`);
-  }
-  if (fixedNs === undefined) {
-    const fn = e.unit === "YEAR" ? "to_years" : "to_months";
-    return { sql: `${e.negative ? "-" : ""}${fn}(${text})`, type: "interval" };
-  }
-  const [whole, fraction = ""] = text.split(".") as [string, string?];
-  if (fraction.length > 9) throw syntaxError(e.pos, `'${e.value}' has more than 9 fractional digits`);
-  const ns =
-    (BigInt(whole || "0") * fixedNs * 10n ** BigInt(fraction.length) + BigInt(fraction || "0") * fixedNs) /
-    10n ** BigInt(fraction.length);
-  return durationValue(e.negative ? -ns : ns, e.pos, `INTERVAL '${e.value}' ${e.unit}`);
-}
-
-function translateTypedLiteral(type: TypeName, value: string, pos: Expr["pos"]): Translated {
-  switch (type.name) {
-    case "TIMESTAMP": {
-      const ns = parseTimestampNs(value);
-      if (ns === undefined) throw syntaxError(pos, `'${value}' is not a valid timestamp`);
-      return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
-    }
-    case "DATE": {
-      const ns = parseDateNs(value);
-      if (ns === undefined) throw syntaxError(pos, `'${value}' is not a valid date (YYYY-MM-DD)`);
-      return { sql: dateLiteralSql(ns), type: "date" };
-    }
-    case "VARCHAR":
-      return { sql: quoteString(value), type: "varchar" };
-    default: {
-      const duck = duckdbType(type);
-      return { sql: `CAST(${quoteString(value)} AS ${duck.sql})`, type: duck.type };
-    }
-  }
-}
-
-/** Timestream (Presto) type names to DuckDB's. */
-export function duckdbType(type: TypeName): { sql: string; type: SqlType } {
-  switch (type.name) {
-    case "VARCHAR":
-    case "CHAR":
-      return { sql: "VARCHAR", type: "varchar" };
-    case "BIGINT":
-      return { sql: "BIGINT", type: "bigint" };
-    case "INTEGER":
-    case "INT":
-      return { sql: "INTEGER", type: "integer" };
-    case "SMALLINT":
-      return { sql: "SMALLINT", type: "integer" };
-    case "TINYINT":
-      return { sql: "TINYINT", type: "integer" };
-    case "DOUBLE":
-      return { sql: "DOUBLE", type: "double" };
-    case "REAL":
-      return { sql: "FLOAT", type: "double" };
-    case "DECIMAL":
-      if (type.params.length > 2 || type.params.some((p) => !Number.isInteger(p) || p > 38)) break;
-      return {
-        sql: type.params.length === 0 ? "DECIMAL(38, 9)" : `DECIMAL(${type.params.join(", ")})`,
-        type: "double",
-      };
-    case "BOOLEAN":
-      return { sql: "BOOLEAN", type: "boolean" };
-    case "TIMESTAMP":
-      return { sql: "TIMESTAMP_NS", type: "timestamp" };
-    case "DATE":
-      return { sql: "DATE", type: "date" };
-    case "TIME":
-      return { sql: "TIME", type: "time" };
-    case "ARRAY": {
-      const element = duckdbType(type.element!);
-      return { sql: `${element.sql}[]`, type: arrayOf(element.type) };
-    }
-  }
-  throw syntaxError(type.pos, `unknown or unsupported type '${type.name}'`);
-}
-
-/** A string literal next to a timestamp (or date) becomes a literal of that type, computed in UTC. */
-export function coerceTo(node: Expr, value: Translated, target: SqlType): Translated {
-  if (node.kind !== "string") return value;
-  if (isTimestamp(target)) {
-    const ns = parseTimestampNs(node.value);
-    if (ns === undefined) throw syntaxError(node.pos, `'${node.value}' is not a valid timestamp`);
-    return { sql: timestampLiteralSql(ns), type: "timestamp", timestampNs: ns };
-  }
-  if (target === "date") {
-    const ns = parseDateNs(node.value);
-    if (ns === undefined) throw syntaxError(node.pos, `'${node.value}' is not a valid date (YYYY-MM-DD)`);
-    return { sql: dateLiteralSql(ns), type: "date" };
-  }
-  return value;
 }
 
 function translateUnary(op: "-" | "+" | "NOT", operand: Translated): Translated {
@@ -451,15 +339,4 @@ export function translateExtract(field: string, value: Translated, pos: Expr["po
   const part = extractFields[field];
   if (part === undefined) throw syntaxError(pos, `EXTRACT does not support the field ${field}`);
   return { sql: `date_part('${part}', ${value.sql})`, type: "bigint" };
-}
-
-function translateCurrent(which: string, nowNs: bigint): Translated {
-  switch (which) {
-    case "CURRENT_DATE":
-      return { sql: dateLiteralSql(nowNs), type: "date" };
-    case "CURRENT_TIME":
-      return { sql: `TIME '${formatTimestampNs(nowNs).slice(11, 26)}'`, type: "time" };
-    default:
-      return { sql: timestampLiteralSql(nowNs), type: "timestamp", timestampNs: nowNs };
-  }
 }

@@ -6,6 +6,7 @@
 import type { Expr, FromItem, OrderItem, Query, QueryBody, Select, SelectItem, UnnestRef } from "./ast.js";
 import type { TableResolver, TranslateOptions } from "./contract.js";
 import { orderItemSql } from "./function-spec.js";
+import { translateCall } from "./functions.js";
 import { noPercentiles, planPercentiles } from "./percentiles.js";
 import { quoteIdentifier } from "./quote.js";
 import { type Relation, Scope } from "./scope.js";
@@ -47,6 +48,7 @@ export class QueryTranslator {
       options: this.options,
       percentiles: noPercentiles,
       translateQuery: (query, outer) => this.query(query, outer),
+      translateCall,
     };
   }
 

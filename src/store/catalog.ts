@@ -50,8 +50,8 @@ export interface TableState {
   measures: Map<string, MeasureState>;
   series: Map<string, number>;
   nextSeriesId: number;
-  /** series*2^20+measure pairs already recorded in measure_info this process (a cache, not persisted). */
-  seenSeriesMeasures: Set<number>;
+  /** (measure, series) pairs already recorded in measure_info this process (a cache, not persisted). */
+  seenSeriesMeasures: Map<number, Uint8Array>;
   /** Scalar value columns that hold data (DESCRIBE lists only these, as Timestream does). */
   valueTypes: Set<ScalarMeasureValueType>;
 }
@@ -163,7 +163,7 @@ export function emptyTableState(
     series: new Map(),
     nextSeriesId: 1,
     valueTypes: new Set(),
-    seenSeriesMeasures: new Set(),
+    seenSeriesMeasures: new Map(),
   };
 }
 

@@ -76,7 +76,7 @@ export class Engine {
   async appendColumns(
     tempTable: string,
     kinds: readonly ColumnKind[],
-    columns: readonly DuckDBValue[][],
+    columns: readonly (DuckDBValue[] | Int32Array | Float64Array)[],
   ): Promise<void> {
     const rowCount = columns[0]?.length ?? 0;
     if (rowCount === 0) return;
@@ -88,10 +88,9 @@ export class Engine {
         const chunk = DuckDBDataChunk.create(types, n);
         for (let c = 0; c < columns.length; c++) {
           const column = columns[c]!;
-          chunk.setColumnValues(
-            c,
-            offset === 0 && n === rowCount ? column : column.slice(offset, offset + n),
-          );
+          const part = offset === 0 && n === rowCount ? column : column.slice(offset, offset + n);
+          if (part instanceof Int32Array || part instanceof Float64Array) setTypedColumn(chunk, c, part);
+          else chunk.setColumnValues(c, part);
         }
         appender.appendDataChunk(chunk);
       }
@@ -104,6 +103,25 @@ export class Engine {
   close(): void {
     this.writer.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/**
+ * Copies a typed array with no NULLs into a chunk's column in one `set`, instead of one setItem a
+ * value (which also writes the validity mask value by value). DuckDB's numeric vectors keep their
+ * values in a typed array `items`; when that is not what we find, the generic path is used.
+ */
+function setTypedColumn(chunk: DuckDBDataChunk, column: number, values: Int32Array | Float64Array): void {
+  const vector = chunk.getColumnVector(column) as unknown as { items?: unknown; flush(): void };
+  const items = vector.items;
+  if (
+    (values instanceof Int32Array && items instanceof Int32Array && items.length === values.length) ||
+    (values instanceof Float64Array && items instanceof Float64Array && items.length === values.length)
+  ) {
+    items.set(values);
+    vector.flush();
+  } else {
+    chunk.setColumnValues(column, Array.from(values));
   }
 }
 

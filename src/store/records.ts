@@ -159,7 +159,7 @@ function parseNonVarchar(
 }
 
 /** A broken record rule: becomes a per-record rejection. */
-class RecordRule extends Error {}
+export class RecordRule extends Error {}
 
 let lastTimeText = "";
 let lastTimeUnit: TimeUnit = "MILLISECONDS";
@@ -216,7 +216,7 @@ function checkDimensions(dimensions: Dimension[]): void {
  */
 export type DimensionCache = Map<Dimension[], string | RecordRule>;
 
-function checkedSeriesKey(dimensions: Dimension[], cache: DimensionCache | undefined): string {
+export function checkedSeriesKey(dimensions: Dimension[], cache: DimensionCache | undefined): string {
   const cached = cache?.get(dimensions);
   if (cached !== undefined) {
     if (cached instanceof RecordRule) throw cached;

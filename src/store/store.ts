@@ -25,6 +25,7 @@ import {
   VALUE_COLUMN,
   visibleCutoffNs,
 } from "./catalog.js";
+import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
 import {
   type DimensionCache,
@@ -385,6 +386,20 @@ export class TimestreamStore implements TableResolver {
         else valid.push(normalized);
       }
       const result = await this.writer.write(table, valid, rejected, this.nowNs());
+      result.rejected.sort((a, b) => a.RecordIndex - b.RecordIndex);
+      return result;
+    });
+  }
+
+  /**
+   * The columnar native batch path (see columns.ts): what the load generator uses to fill history.
+   * Same rules and result as writeRecords, with no limit on the number of rows.
+   */
+  writeColumns(request: ColumnarWriteRequest): Promise<WriteResult> {
+    return this.serial(async () => {
+      const table = this.requireTable(request.DatabaseName, request.TableName);
+      const { records, rejected } = normalizeColumns(request);
+      const result = await this.writer.write(table, records, rejected, this.nowNs());
       result.rejected.sort((a, b) => a.RecordIndex - b.RecordIndex);
       return result;
     });

@@ -26,6 +26,9 @@ const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
 const NS_PER_HOUR = 3_600_000_000_000n;
 /** Series and measure ids combine into one safe integer: measure ids stay below 2^20. */
 const MEASURE_ID_SPAN = 1_048_576;
+/** Shared empty lists: most records bring no new dimension or attribute, and allocate nothing. */
+const NONE: string[] = [];
+const NONE_ATTRIBUTES: { name: string; type: ScalarMeasureValueType }[] = [];
 /** Time offsets inside a batch travel as doubles: exact up to 2^53 ns. */
 const MAX_EXACT_OFFSET_NS = 2n ** 53n;
 
@@ -86,7 +89,7 @@ export class TableWriter {
     let nextMeasureId = table.measures.size + 1;
     const pendingMeasureTypes = new Set<string>();
     const pendingMeasureDims = new Set<string>();
-    const pendingCombos = new Set<number>();
+    const pendingCombos: SeenPairs = new Map();
 
     // Accepted records as parallel arrays: no object per record on the hot path.
     const acceptedRecords: NormalizedRecord[] = [];
@@ -115,8 +118,9 @@ export class TableWriter {
       // A known series brings no new dimension; only a new one is checked against the table's limits.
       let seriesId = table.series.get(record.seriesKey) ?? pending.series.get(record.seriesKey)?.id;
       let problem: string | null = null;
-      const newDimensions: string[] = [];
+      let newDimensions: string[] = NONE;
       if (seriesId === undefined) {
+        newDimensions = [];
         for (const d of record.dimensions) {
           if (table.dimensionByName.has(d.Name) || pending.dimensions.some((p) => p.name === d.Name))
             continue;
@@ -130,8 +134,9 @@ export class TableWriter {
           problem = `The table would have more than ${MAX_DIMENSIONS_PER_TABLE} dimensions`;
         }
       }
-      const newAttributes: { name: string; type: ScalarMeasureValueType }[] = [];
+      let newAttributes: { name: string; type: ScalarMeasureValueType }[] = NONE_ATTRIBUTES;
       if (!problem && record.attributes) {
+        newAttributes = [];
         for (const a of record.attributes) {
           const existing =
             table.attributeByName.get(a.name) ?? pending.attributes.find((p) => p.name === a.name);
@@ -167,9 +172,11 @@ export class TableWriter {
         pending.measures.set(record.measureName, measureId);
       }
       // Which types and dimensions each measure has (for SHOW MEASURES), checked once per series.
-      const combo = seriesId * MEASURE_ID_SPAN + measureId;
-      if (!table.seenSeriesMeasures.has(combo) && !pendingCombos.has(combo)) {
-        pendingCombos.add(combo);
+      if (
+        !seenBefore(table.seenSeriesMeasures, measureId, seriesId) &&
+        !seenBefore(pendingCombos, measureId, seriesId)
+      ) {
+        markSeen(pendingCombos, measureId, seriesId);
         const typeKey = `${measureId}\u0000${record.type}`;
         if (!measure?.types.has(record.type) && !pendingMeasureTypes.has(typeKey)) {
           pendingMeasureTypes.add(typeKey);
@@ -192,6 +199,8 @@ export class TableWriter {
     // Duplicates inside the batch follow the same Version rules as against stored data: the first
     // occurrence stands as "existing" for later ones.
     const byTime = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> position
+    // Keys that fit in a small integer hash much faster: a tight span when the ids allow it.
+    const span = nextMeasureId < 1024 && nextSeriesId < 1 << 20 ? 1024 : MEASURE_ID_SPAN;
     const dropped = new Uint8Array(acceptedRecords.length); // 1: a no-op, 2: rejected
     let atTime: Map<number, number> | undefined;
     let atTimeKey = -1n;
@@ -205,7 +214,7 @@ export class TableWriter {
           byTime.set(atTimeKey, atTime);
         }
       }
-      const key = acceptedSeries[i]! * MEASURE_ID_SPAN + acceptedMeasures[i]!;
+      const key = acceptedSeries[i]! * span + acceptedMeasures[i]!;
       const earlier = atTime!.get(key);
       if (earlier === undefined) {
         atTime!.set(key, i);
@@ -278,10 +287,14 @@ export class TableWriter {
     let maxTime = baseTime;
     let sameVersion = true;
     let magnetic = 0;
-    const timeOffsets: number[] = new Array(stageRecords.length);
+    const timeOffsets = new Float64Array(stageRecords.length);
+    let offsetTime = baseTime;
+    let offset = 0;
     lastTime = -1n;
-    const seriesIds: number[] = stageSeries;
-    const measureIds: number[] = stageMeasures;
+    const seriesIds = Int32Array.from(stageSeries);
+    const measureIds = Int32Array.from(stageMeasures);
+    // The common case, one DOUBLE column: a typed array, copied into DuckDB's vectors in one go.
+    const doubles = singleColumn?.type === "DOUBLE" ? new Float64Array(stageRecords.length) : null;
     for (let i = 0; i < stageRecords.length; i++) {
       const record = stageRecords[i]!;
       const t = record.timeNs;
@@ -291,9 +304,15 @@ export class TableWriter {
         if (t > maxTime) maxTime = t;
       }
       if (t < memoryCutoff) magnetic++;
-      timeOffsets[i] = Number(t - baseTime);
+      if (t !== offsetTime) {
+        offsetTime = t;
+        offset = Number(t - baseTime); // a BigInt subtraction allocates: once per distinct time
+      }
+      timeOffsets[i] = offset;
       if (record.version !== baseVersion) sameVersion = false;
-      if (singleColumn) {
+      if (doubles) {
+        doubles[i] = record.value as number;
+      } else if (singleColumn) {
         singleColumn.values.push(record.value as DuckDBValue);
       } else if (record.attributes) {
         for (const c of stagedColumns) c.values.push(null);
@@ -308,7 +327,7 @@ export class TableWriter {
     }
     // A batch spanning more than 104 days (possible with magnetic writes) sends absolute times.
     const absoluteTimes = maxTime - minTime >= MAX_EXACT_OFFSET_NS;
-    const timeColumn: DuckDBValue[] = absoluteTimes
+    const timeColumn: DuckDBValue[] | Float64Array = absoluteTimes
       ? stageRecords.map((r) => r.timeNs - baseTime)
       : timeOffsets;
     const versions = sameVersion ? null : stageRecords.map((r) => r.version);
@@ -342,7 +361,7 @@ export class TableWriter {
       measureIds,
       timeColumn,
       ...(versions ? [versions] : []),
-      ...stagedColumns.map((c) => c.values),
+      ...stagedColumns.map((c) => (doubles && c === singleColumn ? doubles : c.values)),
     ]);
     await engine.run("BEGIN TRANSACTION");
     try {
@@ -435,7 +454,11 @@ export class TableWriter {
     commitPending(table, pending, nextSeriesId);
     const newest = this.newestTimes.get(table.id);
     if (newest === undefined || newest === null || maxTime > newest) this.newestTimes.set(table.id, maxTime);
-    for (const combo of pendingCombos) table.seenSeriesMeasures.add(combo);
+    for (const [measureId, seen] of pendingCombos) {
+      for (let seriesId = 0; seriesId < seen.length; seriesId++) {
+        if (seen[seriesId]) markSeen(table.seenSeriesMeasures, measureId, seriesId);
+      }
+    }
     return result;
   }
 
@@ -508,6 +531,25 @@ export class TableWriter {
       await engine.run(`INSERT INTO _hg.measure_info VALUES ${values}`);
     }
   }
+}
+
+/** Which (measure, series) pairs were recorded in measure_info: a byte per series id, per measure. */
+export type SeenPairs = Map<number, Uint8Array>;
+
+function seenBefore(pairs: SeenPairs, measureId: number, seriesId: number): boolean {
+  const seen = pairs.get(measureId);
+  return seen !== undefined && seriesId < seen.length && seen[seriesId] === 1;
+}
+
+function markSeen(pairs: SeenPairs, measureId: number, seriesId: number): void {
+  let seen = pairs.get(measureId);
+  if (seen === undefined || seriesId >= seen.length) {
+    const grown = new Uint8Array(Math.max(1024, (seriesId + 1) * 2));
+    if (seen) grown.set(seen);
+    seen = grown;
+    pairs.set(measureId, seen);
+  }
+  seen[seriesId] = 1;
 }
 
 function sameValue(a: NormalizedRecord, b: NormalizedRecord): boolean {

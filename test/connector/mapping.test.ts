@@ -150,6 +150,38 @@ describe("flat mapping (the later generator's) → multi-measure records", () =>
     ]);
   });
 
+  it("reads spaces, escapes and any JSON number spelling as JSON.parse does", () => {
+    const text =
+      '{ "@type" : "metrics" ,\n "time": 1.6323156e9, "host": "a\\"b\\u00e9", "cpu": 1E2, "neg": -0.5, "gone": null, "up": false }';
+    const r = record(mapPayload(bytes(text), "flat", new DimensionPool()));
+    assert.equal(r.Time, "1632315600");
+    assert.equal(r.TimeUnit, "SECONDS");
+    assert.deepEqual(r.Dimensions, [{ Name: "host", Value: 'a"b\u00e9' }]);
+    assert.deepEqual(
+      r.MeasureValues!.map((v) => [v.Name, v.Type]),
+      [
+        ["cpu", "DOUBLE"],
+        ["neg", "DOUBLE"],
+        ["up", "BOOLEAN"],
+      ],
+    );
+    // Numbers keep the producer's spelling, which the store reads as the same double.
+    assert.deepEqual(
+      r.MeasureValues!.map((v) => v.Value),
+      ["1E2", "-0.5", "false"],
+    );
+    // Nested values and broken JSON go through JSON.parse, for its exact error.
+    assert.match(
+      failure(mapPayload(bytes('{"@type":"metrics","time":1,"x":[1]}'), "flat", new DimensionPool())),
+      /'x' holds a list/,
+    );
+    assert.match(
+      failure(mapPayload(bytes('{"@type":"metrics","time":1,"cpu":01}'), "flat", new DimensionPool())),
+      /not JSON/,
+    );
+    assert.match(failure(flat({ "@type": "__proto__", time: 1, cpu: 1 })), /unknown @type '__proto__'/);
+  });
+
   it("refuses each kind of bad input with its reason", () => {
     const base = {
       "@type": "events",

@@ -70,7 +70,8 @@ export async function openHarness(
   const dagsDir = path.join(root, "dags");
   const logsDir = path.join(root, "logs");
   fs.mkdirSync(dagsDir);
-  for (const [name, source] of Object.entries(options.dags ?? {})) fs.writeFileSync(path.join(dagsDir, name), source);
+  for (const [name, source] of Object.entries(options.dags ?? {}))
+    fs.writeFileSync(path.join(dagsDir, name), source);
   const clock = fakeClock(options.start);
   const scheduler = new Scheduler({
     metadata,
@@ -162,7 +163,11 @@ export function onEachDatabase(
 }
 
 /** Asserts that `promise` rejects with a HourglassError of `code` whose message matches. */
-export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  message: RegExp,
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isHourglassError(error), `expected a HourglassError, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
@@ -172,7 +177,10 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, me
 }
 
 /** A DAG file's text. `tasks` is TypeScript source for the tasks array. */
-export function dagSource(fields: Record<string, unknown>, tasks = `[task({ id: "only", run: () => {} })]`): string {
+export function dagSource(
+  fields: Record<string, unknown>,
+  tasks = `[task({ id: "only", run: () => {} })]`,
+): string {
   const entries = Object.entries(fields)
     .map(([key, value]) => `  ${key}: ${JSON.stringify(value)},`)
     .join("\n");

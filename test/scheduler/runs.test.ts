@@ -4,6 +4,8 @@ import type { TaskInstance } from "../../src/workflows/metadata/index.js";
 import { dagSource, onEachDatabase, rejectsWith } from "./helpers.js";
 
 const manualHourly = { schedule: "@hourly", startDate: "2024-03-01T00:00:00Z", catchup: false };
+/** Manual-only DAGs: no scheduled run appears beside the triggered ones. */
+const manualOnly = { schedule: null, startDate: "2024-03-01T00:00:00Z" };
 const only = (dagId: string, ran: TaskInstance[]) => ran.filter((ti) => ti.dagId === dagId);
 const noop = (id: string, extra = "") => `task({ id: ${JSON.stringify(id)}, run: () => {}${extra} })`;
 
@@ -15,17 +17,31 @@ const dags = {
   "retry.ts": dagSource(
     {
       id: "retry",
-      ...manualHourly,
-      defaultArgs: { retries: 2, retryDelayMs: 60_000, retryExponentialBackoff: true, maxRetryDelayMs: 90_000 },
+      ...manualOnly,
+      defaultArgs: {
+        retries: 2,
+        retryDelayMs: 60_000,
+        retryExponentialBackoff: true,
+        maxRetryDelayMs: 90_000,
+      },
     },
     `[${noop("r")}]`,
   ),
   "limits.ts": dagSource(
-    { id: "limits", schedule: "@hourly", startDate: "2024-03-01T00:00:00Z", maxActiveRuns: 2, maxActiveTasks: 3 },
+    {
+      id: "limits",
+      schedule: "@hourly",
+      startDate: "2024-03-01T00:00:00Z",
+      maxActiveRuns: 2,
+      maxActiveTasks: 3,
+    },
     `[${noop("x")}, ${noop("y")}, ${noop("z")}]`,
   ),
-  "timeout.ts": dagSource({ id: "timeout", ...manualHourly, dagrunTimeoutMs: 30 * 60_000 }, `[${noop("slow")}, ${noop("after", ', upstream: ["slow"]')}]`),
-  "past.ts": dagSource({ id: "past", ...manualHourly, dependsOnPast: true }, `[${noop("p")}]`),
+  "timeout.ts": dagSource(
+    { id: "timeout", ...manualOnly, dagrunTimeoutMs: 30 * 60_000 },
+    `[${noop("slow")}, ${noop("after", ', upstream: ["slow"]')}]`,
+  ),
+  "past.ts": dagSource({ id: "past", ...manualOnly, dependsOnPast: true }, `[${noop("p")}]`),
   "params.ts": `import { dag, task } from "hourglass";
 export default dag({ id: "params", schedule: null, startDate: "2024-03-01T00:00:00Z",
   params: { table: { type: "string", default: "cpu" }, limit: { type: "integer", default: 10, minimum: 1 } },
@@ -45,7 +61,10 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
     assert.ok(order.indexOf("b") < order.indexOf("c"));
     const done = await h.service.getRun("chain", run.runId);
     assert.equal(done.state, "success");
-    assert.deepEqual(done.taskInstances.map((ti) => ti.state), ["success", "success", "success", "success"]);
+    assert.deepEqual(
+      done.taskInstances.map((ti) => ti.state),
+      ["success", "success", "success", "success"],
+    );
   });
 
   it("a failed task makes its downstream upstream_failed and the run failed", async () => {
@@ -68,10 +87,13 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
     const b = await h.service.taskState("chain", runId, "b");
     assert.equal(b.state, "success");
     assert.equal(b.tryNumber, 2);
-    assert.deepEqual(b.tries.map((t) => [t.tryNumber, t.state]), [
-      [1, "failed"],
-      [2, "success"],
-    ]);
+    assert.deepEqual(
+      b.tries.map((t) => [t.tryNumber, t.state]),
+      [
+        [1, "failed"],
+        [2, "success"],
+      ],
+    );
     assert.equal((await h.service.getRun("chain", runId)).state, "success");
   });
 
@@ -79,18 +101,28 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
     const h = harness();
     await h.unpause("retry");
     const run = await h.service.trigger("retry", { logicalDate: "2024-03-01T01:00:00Z" });
-    const failTwice = (ti: { tryNumber: number }) => (ti.tryNumber < 3 ? { error: `try ${ti.tryNumber} failed` } : "success");
-    assert.deepEqual(only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber), [1]);
+    const failTwice = (ti: { tryNumber: number }) =>
+      ti.tryNumber < 3 ? { error: `try ${ti.tryNumber} failed` } : "success";
+    assert.deepEqual(
+      only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber),
+      [1],
+    );
     assert.equal((await h.service.taskState("retry", run.runId, "r")).state, "up_for_retry");
     h.clock.advance(59_999);
     assert.deepEqual(only("retry", await h.work(failTwice)), [], "not before retryDelayMs");
     h.clock.advance(1);
-    assert.deepEqual(only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber), [2]);
+    assert.deepEqual(
+      only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber),
+      [2],
+    );
     // 60 s x 2 = 120 s, capped at 90 s.
     h.clock.advance(89_999);
     assert.deepEqual(only("retry", await h.work(failTwice)), []);
     h.clock.advance(1);
-    assert.deepEqual(only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber), [3]);
+    assert.deepEqual(
+      only("retry", await h.work(failTwice)).map((ti) => ti.tryNumber),
+      [3],
+    );
     assert.equal((await h.service.getRun("retry", run.runId)).state, "success");
   });
 
@@ -163,21 +195,36 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
     assert.equal((await h.service.taskState("past", second.runId, "p")).state, "none");
     await h.service.clear({ dagId: "past", runId: "manual__2024-03-01T01:00:00+00:00" });
     const ran = only("past", await h.work());
-    assert.deepEqual(ran.map((ti) => ti.dagRunId), [ran[0]!.dagRunId, second.id]);
+    assert.deepEqual(
+      ran.map((ti) => ti.dagRunId),
+      [ran[0]!.dagRunId, second.id],
+    );
     assert.equal((await h.service.getRun("past", second.runId)).state, "success");
   });
 
   it("trigger: conf is checked against the DAG's params; a taken interval and an unknown DAG are refused", async () => {
     const h = harness();
-    await rejectsWith(h.service.trigger("params", { conf: { limit: 0 } }), "ValidationError", /limit: must be >= 1, got 0/);
-    await rejectsWith(h.service.trigger("params", { conf: { table: 5 } }), "ValidationError", /table: expected a string/);
+    await rejectsWith(
+      h.service.trigger("params", { conf: { limit: 0 } }),
+      "ValidationError",
+      /limit: must be >= 1, got 0/,
+    );
+    await rejectsWith(
+      h.service.trigger("params", { conf: { table: 5 } }),
+      "ValidationError",
+      /table: expected a string/,
+    );
     await rejectsWith(h.service.trigger("nope"), "NotFound", /DAG "nope" is not known/);
     await rejectsWith(
       h.service.trigger("chain", { logicalDate: "2024-03-01T05:10:00Z" }),
       "Conflict",
       /manual__2024-03-01T05:00:00\+00:00 \(success\) already covers/,
     );
-    await rejectsWith(h.service.trigger("chain", { logicalDate: "yesterday" }), "ValidationError", /invalid date "yesterday"/);
+    await rejectsWith(
+      h.service.trigger("chain", { logicalDate: "yesterday" }),
+      "ValidationError",
+      /invalid date "yesterday"/,
+    );
     const run = await h.service.trigger("params", { conf: { limit: 5, extra: "kept" } });
     assert.deepEqual(run.conf, { limit: 5, extra: "kept" });
     assert.match(run.runId, /^manual__2024-03-01T/);
@@ -190,7 +237,11 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
     assert.equal(marked.state, "success");
     const done = await h.service.getRun("chain", run.runId);
     assert.ok(done.taskInstances.every((ti) => ti.state === "success"));
-    await rejectsWith(h.service.markRun("chain", "manual__nope", "failed"), "NotFound", /has no run manual__nope/);
+    await rejectsWith(
+      h.service.markRun("chain", "manual__nope", "failed"),
+      "NotFound",
+      /has no run manual__nope/,
+    );
   });
 
   it("clear by a date range, with downstream; bad clear requests get clear errors", async () => {
@@ -202,7 +253,10 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
       taskIds: ["b"],
       downstream: true,
     });
-    assert.deepEqual(cleared.runs.sort(), ["manual__2024-03-01T05:00:00+00:00", "manual__2024-03-01T06:00:00+00:00"]);
+    assert.deepEqual(cleared.runs.sort(), [
+      "manual__2024-03-01T05:00:00+00:00",
+      "manual__2024-03-01T06:00:00+00:00",
+    ]);
     assert.deepEqual([...new Set(cleared.taskInstances.map((ti) => ti.taskId))].sort(), ["b", "c"]);
     await h.work();
     await rejectsWith(h.service.clear({ dagId: "chain" }), "ValidationError", /say what to clear/);
@@ -211,6 +265,10 @@ onEachDatabase("runs and task instances", { start: "2024-03-01T10:30:00Z", dags 
       "ValidationError",
       /the range is reversed/,
     );
-    await rejectsWith(h.service.clear({ dagId: "chain", runId: "x", taskIds: ["zz"] }), "ValidationError", /has no task zz/);
+    await rejectsWith(
+      h.service.clear({ dagId: "chain", runId: "x", taskIds: ["zz"] }),
+      "ValidationError",
+      /has no task zz/,
+    );
   });
 });

@@ -288,5 +288,12 @@ describe("time in queries", () => {
       h.query("SELECT from_iso8601_timestamp('soon')"),
       /'soon' is not an ISO 8601 timestamp/,
     );
+    await assert.rejects(h.query("SELECT DATE '22/09/2021'"), /'22\/09\/2021' is not a valid date/);
+    await assert.rejects(h.query("SELECT parse_duration('soon')"), /'soon' is not a duration/);
+    await assert.rejects(h.query("SELECT ago(5)"), /ago\(\) needs a duration such as 15m/);
+    await assert.rejects(
+      h.query(`SELECT create_time_series(time, measure_value::double) FILTER (WHERE true)${FROM}`),
+      /create_time_series takes no DISTINCT, ORDER BY, FILTER or OVER/,
+    );
   });
 });

@@ -16,6 +16,7 @@ import type {
   WriteRecord,
 } from "../../store/types.js";
 import type { DimensionPool } from "./dimension-pool.js";
+import { FieldKind, scanFlatObject, scanned } from "./flat-scanner.js";
 import type { ConnectorMapping } from "./types.js";
 
 export interface MapFailure {
@@ -32,6 +33,7 @@ const SCALAR_TYPES = new Set<string>(["DOUBLE", "BIGINT", "VARCHAR", "BOOLEAN", 
 const TIME_UNITS = new Set<string>(["MILLISECONDS", "SECONDS", "MICROSECONDS", "NANOSECONDS"]);
 const DIGITS = /^\d{1,19}$/;
 const SIGNED_DIGITS = /^-?\d{1,19}$/;
+const INTEGER_TEXT = /^-?\d+$/;
 /** Longest payload text quoted in a reason. */
 const quoteMaxChars = 60;
 
@@ -45,6 +47,10 @@ export function mapPayload(data: Uint8Array, mapping: ConnectorMapping, pool: Di
   } catch {
     return fail("the payload is not UTF-8 text");
   }
+  // Flat records take the scanner's fast path; anything it does not take goes through JSON.parse.
+  if (mapping !== "single" && scanFlatObject(text) && (mapping === "flat" || scannedHasKey(TYPE_FIELD))) {
+    return mapFlat(pool);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -55,14 +61,11 @@ export function mapPayload(data: Uint8Array, mapping: ConnectorMapping, pool: Di
     return fail(`the payload is JSON but not an object: ${quote(text)}`);
   }
   const object = parsed as Record<string, unknown>;
-  switch (mapping) {
-    case "single":
-      return mapSingleMeasure(object, pool);
-    case "flat":
-      return mapFlat(object, pool);
-    default:
-      return "@type" in object ? mapFlat(object, pool) : mapSingleMeasure(object, pool, " (nor an @type)");
+  if (mapping === "single" || (mapping === "auto" && !(TYPE_FIELD in object))) {
+    return mapSingleMeasure(object, pool, mapping === "auto" ? " (nor an @type)" : "");
   }
+  const problem = scanObject(object);
+  return problem === undefined ? mapFlat(pool) : fail(problem);
 }
 
 // ---- single-measure JSON (the original Flink mapping) -------------------------------------------
@@ -229,25 +232,72 @@ const MEASURE_TYPES = new Map<string, ScalarMeasureValueType>(
     .map((m) => [m.name, m.type as ScalarMeasureValueType]),
 );
 
-function mapFlat(object: Record<string, unknown>, pool: DimensionPool): MapResult {
-  let kind: unknown;
-  let time: unknown;
-  const values: MeasureValue[] = [];
-  pool.begin();
+function scannedHasKey(key: string): boolean {
+  for (let i = 0; i < scanned.count; i++) if (scanned.keys[i] === key) return true;
+  return false;
+}
+
+/** Fills `scanned` from an object JSON.parse made; a nested value is a failure reason. */
+function scanObject(object: Record<string, unknown>): string | undefined {
+  let count = 0;
   for (const key in object) {
     const value = object[key];
+    let kind: FieldKind;
+    let text: string;
+    switch (typeof value) {
+      case "string":
+        kind = FieldKind.String;
+        text = value;
+        break;
+      case "number":
+        kind = FieldKind.Number;
+        text = String(value);
+        break;
+      case "boolean":
+        kind = value ? FieldKind.True : FieldKind.False;
+        text = String(value);
+        break;
+      default:
+        if (value !== null) {
+          return `'${key}' holds ${Array.isArray(value) ? "a list" : "an object"}: flat records hold strings and numbers`;
+        }
+        kind = FieldKind.Null;
+        text = "";
+    }
+    scanned.keys[count] = key;
+    scanned.kinds[count] = kind;
+    scanned.values[count] = text;
+    count++;
+  }
+  scanned.count = count;
+  return undefined;
+}
+
+/** A flat record from the fields in `scanned`: numbers keep the text the producer wrote. */
+function mapFlat(pool: DimensionPool): MapResult {
+  let kind: string | undefined;
+  let time: string | undefined;
+  let timeKind: FieldKind = FieldKind.Null;
+  const values: MeasureValue[] = [];
+  pool.begin();
+  for (let i = 0; i < scanned.count; i++) {
+    const key = scanned.keys[i]!;
+    const fieldKind = scanned.kinds[i]!;
+    const value = scanned.values[i]!;
     if (key === TYPE_FIELD) {
-      kind = value;
+      kind = fieldKind === FieldKind.Null ? undefined : value;
       continue;
     }
     if (key === TIME_FIELD) {
-      time = value;
+      time = fieldKind === FieldKind.Null ? undefined : value;
+      timeKind = fieldKind;
       continue;
     }
-    if (value === null || value === undefined) continue;
     const declared = MEASURE_TYPES.get(key);
-    switch (typeof value) {
-      case "string":
+    switch (fieldKind) {
+      case FieldKind.Null:
+        break;
+      case FieldKind.String:
         // Strings are dimensions, except the measures the model declares as VARCHAR.
         if (declared === "VARCHAR") values.push({ Name: key, Value: value, Type: "VARCHAR" });
         else if (declared !== undefined)
@@ -255,36 +305,35 @@ function mapFlat(object: Record<string, unknown>, pool: DimensionPool): MapResul
         else if (value === "") return fail(`dimension '${key}' is empty`);
         else pool.add(key, value);
         break;
-      case "number": {
-        if (!Number.isFinite(value)) return fail(`measure '${key}' is not a finite number`);
+      case FieldKind.Number: {
+        const number = Number(value);
+        if (!Number.isFinite(number)) return fail(`measure '${key}' is not a finite number`);
         if (declared === "BIGINT") {
-          if (!Number.isSafeInteger(value)) return fail(`measure '${key}' ${value} is not a BIGINT`);
-          values.push({ Name: key, Value: String(value), Type: "BIGINT" });
+          if (!Number.isSafeInteger(number)) return fail(`measure '${key}' ${value} is not a BIGINT`);
+          values.push({
+            Name: key,
+            Value: INTEGER_TEXT.test(value) ? value : String(number),
+            Type: "BIGINT",
+          });
         } else if (declared === undefined || declared === "DOUBLE") {
-          values.push({ Name: key, Value: String(value), Type: "DOUBLE" });
+          values.push({ Name: key, Value: value, Type: "DOUBLE" });
         } else {
           return fail(`measure '${key}' must be a ${declared}, got the number ${value}`);
         }
         break;
       }
-      case "boolean":
-        values.push({ Name: key, Value: String(value), Type: "BOOLEAN" });
-        break;
       default:
-        return fail(
-          `'${key}' holds ${Array.isArray(value) ? "a list" : "an object"}: flat records hold strings and numbers`,
-        );
+        values.push({ Name: key, Value: value, Type: "BOOLEAN" });
     }
   }
   if (kind === undefined) return fail(`no ${TYPE_FIELD} (metrics or events)`);
-  const measureName = typeof kind === "string" ? RECORD_NAMES[kind] : undefined;
-  if (measureName === undefined) {
-    return fail(`unknown ${TYPE_FIELD} '${quote(String(kind))}' (metrics or events)`);
-  }
-  if (time === undefined || time === null || time === "") return fail(`no ${TIME_FIELD}`);
-  const timeFields = flatTime(time);
+  const measureName = Object.hasOwn(RECORD_NAMES, kind) ? RECORD_NAMES[kind] : undefined;
+  if (measureName === undefined) return fail(`unknown ${TYPE_FIELD} '${quote(kind)}' (metrics or events)`);
+  if (time === undefined || time === "") return fail(`no ${TIME_FIELD}`);
+  const timeFields =
+    timeKind === FieldKind.Number || timeKind === FieldKind.String ? flatTime(time) : undefined;
   if (timeFields === undefined) {
-    return fail(`${TIME_FIELD} '${quote(String(time))}' is not a non-negative number of epoch seconds`);
+    return fail(`${TIME_FIELD} '${quote(time)}' is not a non-negative number of epoch seconds`);
   }
   if (values.length === 0) return fail("no measures");
   return {
@@ -297,9 +346,10 @@ function mapFlat(object: Record<string, unknown>, pool: DimensionPool): MapResul
   };
 }
 
-/** Epoch seconds (a number or numeric text); fractions keep their milliseconds. */
-function flatTime(value: unknown): { time: string; unit: TimeUnit } | undefined {
-  const seconds = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+/** Epoch seconds (a number's text or numeric text); fractions keep their milliseconds. */
+function flatTime(text: string): { time: string; unit: TimeUnit } | undefined {
+  if (DIGITS.test(text)) return { time: text, unit: "SECONDS" };
+  const seconds = text.trim() === "" ? Number.NaN : Number(text);
   if (!Number.isFinite(seconds) || seconds < 0) return undefined;
   if (Number.isInteger(seconds)) return { time: String(seconds), unit: "SECONDS" };
   return { time: String(Math.round(seconds * 1000)), unit: "MILLISECONDS" };

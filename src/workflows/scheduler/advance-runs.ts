@@ -44,7 +44,16 @@ export interface AdvanceInput {
   loaded: LoadedDag | undefined;
   /** The DAG's unfinished backfills (queued, running, paused). */
   backfills: readonly Backfill[];
+  /**
+   * Queued runs of each backfill read ahead, oldest first (the scheduler keeps it between ticks):
+   * a backfill of a year has 8,760 queued runs, and sorting them at every tick would cost more
+   * than the runs. Admission is a compare-and-set, so a cached run that changed meanwhile
+   * (cancelled) is simply not admitted.
+   */
+  queuedAhead?: Map<number, DagRun[]>;
 }
+
+const readAheadRuns = 256;
 
 /** Admits queued runs and moves every running run of one DAG on; returns how many things changed. */
 export async function advanceDag(input: AdvanceInput): Promise<number> {
@@ -84,9 +93,17 @@ async function admitRuns(input: AdvanceInput, running: readonly DagRun[]): Promi
     const runningOwned = running.filter((run) => run.backfillId === backfill.id).length;
     const slots = backfill.maxActiveRuns - runningOwned;
     if (slots <= 0) continue;
-    candidates.push(
-      ...(await metadata.listRuns({ backfillId: backfill.id, states: ["queued"], limit: slots })),
-    );
+    const cache = input.queuedAhead ?? new Map<number, DagRun[]>();
+    let ahead = cache.get(backfill.id) ?? [];
+    if (ahead.length < slots) {
+      ahead = await metadata.listRuns({
+        backfillId: backfill.id,
+        states: ["queued"],
+        limit: Math.max(slots, readAheadRuns),
+      });
+    }
+    candidates.push(...ahead.slice(0, slots));
+    cache.set(backfill.id, ahead.slice(slots));
   }
 
   const admitted: DagRun[] = [];

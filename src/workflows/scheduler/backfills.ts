@@ -74,14 +74,25 @@ export interface BackfillManagerOptions {
 }
 
 const unfinished: BackfillState[] = ["queued", "running", "paused"];
+/** Progress of an unchanged backfill is counted again after this long (real time). */
+const progressRecheckMs = 1000;
 
 export class BackfillManager {
   readonly #options: BackfillManagerOptions;
   /** The progress last announced per backfill, so unchanged progress is not announced again. */
   readonly #announced = new Map<number, string>();
+  /** Backfills with a run that ended since their progress was last counted. */
+  readonly #dirty = new Set<number>();
+  readonly #checkedAt = new Map<number, { state: BackfillState; atMs: number }>();
 
   constructor(options: BackfillManagerOptions) {
     this.#options = options;
+    options.events.on("run:finished", ({ run }) => {
+      if (run.backfillId !== null) this.#dirty.add(run.backfillId);
+    });
+    options.events.on("run:started", ({ run }) => {
+      if (run.backfillId !== null) this.#dirty.add(run.backfillId);
+    });
   }
 
   async plan(
@@ -229,6 +240,20 @@ export class BackfillManager {
     );
     const still: Backfill[] = [];
     for (let backfill of open) {
+      // Counting a large backfill's runs is not free: only when one of its runs ended, or its
+      // state changed, or now and then (a run marked or cleared from another process).
+      const checked = this.#checkedAt.get(backfill.id);
+      if (
+        checked !== undefined &&
+        checked.state === backfill.state &&
+        !this.#dirty.has(backfill.id) &&
+        performance.now() - checked.atMs < progressRecheckMs
+      ) {
+        still.push(backfill);
+        continue;
+      }
+      this.#dirty.delete(backfill.id);
+      this.#checkedAt.set(backfill.id, { state: backfill.state, atMs: performance.now() });
       const progress = await metadata.getBackfillProgress(backfill.id);
       if (backfill.state === "queued" && progress.queued < progress.total - progress.skipped) {
         backfill =

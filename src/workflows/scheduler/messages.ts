@@ -36,4 +36,6 @@ export type PoolMessage = { type: "run"; job: TaskJob } | { type: "abort"; reaso
 
 export type WorkerMessage =
   | { type: "ready"; pid: number }
+  /** The DAG file is loaded and the task begins: its execution timeout starts now. */
+  | { type: "started"; attempt: TryRef }
   | { type: "finished"; attempt: TryRef; outcome: JobOutcome };

@@ -12,7 +12,7 @@
  * "Now" always comes from `clockMs`, so tests move time forward without waiting.
  */
 import type { LoadedDag } from "../loader.js";
-import type { MetadataStore } from "../metadata/index.js";
+import type { DagRun, MetadataStore } from "../metadata/index.js";
 import { advanceDag } from "./advance-runs.js";
 import { BackfillManager } from "./backfills.js";
 import { createDueRuns } from "./create-runs.js";
@@ -63,6 +63,8 @@ export class Scheduler {
   #tickChain: Promise<unknown> = Promise.resolve();
   #wakeRequested = false;
   #wakeUp: (() => void) | null = null;
+  #lastSweepMs = Number.NEGATIVE_INFINITY;
+  readonly #queuedAhead = new Map<number, DagRun[]>();
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
@@ -159,13 +161,20 @@ export class Scheduler {
     const { metadata } = this;
     const events = this.events;
     const nowMs = this.clockMs();
-    await sweepOrphans({
-      metadata,
-      events,
-      nowMs,
-      heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs ?? defaultHeartbeatTimeoutMs,
-      maxLostWorkers: this.#options.maxLostWorkers ?? defaultMaxLostWorkers,
-    });
+    const heartbeatTimeoutMs = this.#options.heartbeatTimeoutMs ?? defaultHeartbeatTimeoutMs;
+    // Orphans are looked for a few times per heartbeat timeout, not at every tick: a tick runs
+    // after every finished task, and the sweep's write would cost each one an fsync.
+    const sweepEveryMs = Math.min(5000, heartbeatTimeoutMs / 3);
+    if (nowMs - this.#lastSweepMs >= sweepEveryMs || nowMs < this.#lastSweepMs) {
+      this.#lastSweepMs = nowMs;
+      await sweepOrphans({
+        metadata,
+        events,
+        nowMs,
+        heartbeatTimeoutMs,
+        maxLostWorkers: this.#options.maxLostWorkers ?? defaultMaxLostWorkers,
+      });
+    }
     const rows = (await metadata.listDags()).filter(
       (row) => this.#dagIds === undefined || this.#dagIds.has(row.dagId),
     );
@@ -189,12 +198,13 @@ export class Scheduler {
           row: (await metadata.getDag(row.dagId)) ?? row,
           loaded: row.isActive ? this.findDag(row.dagId) : undefined,
           backfills: backfills.filter((b) => b.dagId === row.dagId),
+          queuedAhead: this.#queuedAhead,
         });
       } catch (error) {
         events.emit("error", { where: `moving runs of ${row.dagId} on`, error });
       }
     }
-    // Runs that finished in this tick may complete a backfill now rather than at the next tick.
-    if (backfills.length > 0) await this.backfills.update(nowMs, this.#dagIds);
+    // A cleared or reprocessed run is queued again: read ahead afresh now and then.
+    if (backfills.length === 0) this.#queuedAhead.clear();
   }
 }

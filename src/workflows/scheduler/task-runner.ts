@@ -80,7 +80,13 @@ export interface TaskRunResult {
 export async function runTask(
   loaded: LoadedTaskDag,
   input: TaskRunInput,
-  options: { services: TaskServices; signal: AbortSignal; log: (message: string) => void },
+  options: {
+    services: TaskServices;
+    signal: AbortSignal;
+    log: (message: string) => void;
+    /** Called right before the task's own code runs (after the context is built). */
+    onStart?: () => void;
+  },
 ): Promise<TaskRunResult> {
   const { dag, codeVersion } = loaded;
   const task = getTask(dag, input.taskId);
@@ -119,6 +125,7 @@ export async function runTask(
   options.log(
     `Running ${dag.id}.${task.id} for ${input.runId}, try ${input.tryNumber}, interval [${ctx.sql.start}, ${ctx.sql.end}), code version ${codeVersion}`,
   );
+  options.onStart?.();
   const work = (async () => {
     let result: unknown;
     if (task.run !== undefined) {

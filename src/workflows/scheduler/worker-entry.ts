@@ -47,7 +47,12 @@ async function run(job: TaskJob): Promise<void> {
         tryNumber: job.attempt.tryNumber,
         conf: job.conf,
       },
-      { services, signal: controller.signal, log },
+      {
+        services,
+        signal: controller.signal,
+        log,
+        onStart: () => send({ type: "started", attempt: job.attempt }),
+      },
     );
     exports.push(...done.exports);
     outcome = { state: "success", exports, codeVersion };

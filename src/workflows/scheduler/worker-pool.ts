@@ -51,6 +51,8 @@ interface ActiveJob {
   stopReason: string | null;
   /** The pool killed the process for it and recorded the outcome already. */
   settled: boolean;
+  /** The task's execution timeout; its timer starts when the worker says the task began. */
+  timeoutMs: number | null;
   timeout?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
   done: Promise<void>;
@@ -253,6 +255,8 @@ export class WorkerPool {
                 child.kill("SIGKILL");
               },
             );
+        } else if (message.type === "started") {
+          this.#taskBegan(slot, message.attempt);
         } else if (message.type === "finished") {
           void this.#finished(slot, message.attempt, message.outcome);
         }
@@ -373,6 +377,7 @@ export class WorkerPool {
       ti,
       stopReason: null,
       settled: false,
+      timeoutMs: null,
       done: new Promise((resolve) => {
         resolveDone = resolve;
       }),
@@ -385,16 +390,27 @@ export class WorkerPool {
       "INFO",
       `Starting attempt ${ti.tryNumber} of ${ti.maxTries} on worker ${slot.workerId} (pid ${slot.pid})`,
     );
-    if (task.executionTimeoutMs !== null) {
-      const limitMs = task.executionTimeoutMs;
-      active.timeout = setTimeout(
-        () => this.#stopJob(slot, active, `execution timeout: the task ran longer than ${limitMs} ms`, true),
-        limitMs,
-      );
-    }
+    active.timeoutMs = task.executionTimeoutMs;
     const message: PoolMessage = { type: "run", job };
     slot.child.send(message);
     events.emit("task:started", { ...taskEventOf(ti, run.runId), workerId: slot.workerId, pid: slot.pid });
+  }
+
+  /** The execution timeout covers the task's own code, not the loading of its DAG file (as Airflow's). */
+  #taskBegan(slot: Slot, attempt: TryRef): void {
+    const active = slot.job;
+    if (
+      active === null ||
+      active.job.attempt.tryNumber !== attempt.tryNumber ||
+      active.job.taskId !== attempt.taskId
+    )
+      return;
+    if (active.timeoutMs === null || active.stopReason !== null) return;
+    const limitMs = active.timeoutMs;
+    active.timeout = setTimeout(
+      () => this.#stopJob(slot, active, `execution timeout: the task ran longer than ${limitMs} ms`, true),
+      limitMs,
+    );
   }
 
   /** Aborts the try's signal; kills the worker process if the task does not end within killGraceMs. */

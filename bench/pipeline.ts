@@ -1,0 +1,170 @@
+/**
+ * Pipeline benchmark.
+ *
+ * 1. Generated to stored: the historical generator (host scale 1, a loop every 10 s, single-measure
+ *    JSON) → the stream (4 shards, fsync per group commit) → the connector → the store, all in
+ *    this process and at the same time, timed from the first loop to the last record committed;
+ *    against the store's native batch path alone (generator → storeSink, a loop a WriteRecords).
+ * 2. Lag: the real-time generator at host scale 10 (10,000 metric and 12,000 event series), a loop
+ *    every second (the original's default `--sleep-time 0` means back to back; ours keeps loops on
+ *    whole seconds, so 1 s is its fastest), into the stream, for `--lag-seconds`; per batch, the time
+ *    from its oldest record's arrival on the stream to its checkpoint, against the batching delay.
+ *
+ *   node --import tsx bench/pipeline.ts [--minutes 60] [--lag-seconds 60] [--lag-scale 10]
+ */
+import fs from "node:fs";
+import { historical, type RecordShape, realtime } from "../src/loadgen/index.js";
+import { storeSink, streamSink } from "../src/loadgen/sinks.js";
+import { TimestreamStore } from "../src/store/index.js";
+import { defaultMaxDelayMs, startConnector } from "../src/stream/connector/index.js";
+import { openStreamService } from "../src/stream/index.js";
+import { arg, fmt, peakRssMb, tempDir } from "./util.js";
+
+const minutes = arg("minutes", 60);
+const lagSeconds = arg("lag-seconds", 60);
+const lagScale = arg("lag-scale", 10);
+const DB = "bench-db";
+const TABLE = "bench-table";
+
+async function openStore(dir: string): Promise<TimestreamStore> {
+  const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
+  await store.createDatabase(DB);
+  await store.createTable({
+    DatabaseName: DB,
+    TableName: TABLE,
+    RetentionProperties: { MemoryStoreRetentionPeriodInHours: 24, MagneticStoreRetentionPeriodInDays: 1 },
+  });
+  return store;
+}
+
+/** The hour (or `minutes`) that ended a minute ago, on a whole minute: inside the memory store. */
+function range(): { from: number; to: number } {
+  const to = Math.floor(Date.now() / 60_000) * 60 - 60;
+  return { from: to - minutes * 60, to };
+}
+
+async function nativePath(): Promise<{ records: number; seconds: number }> {
+  const dir = tempDir("hg-bench-native-");
+  const store = await openStore(dir);
+  const sink = storeSink(store, DB, TABLE);
+  const startedMs = performance.now();
+  const summary = await historical({ ...range(), stepSeconds: 10, sink });
+  const seconds = (performance.now() - startedMs) / 1000;
+  if (sink.stats.rejected > 0) throw new Error(`native path: ${sink.stats.firstProblem}`);
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { records: summary.records, seconds };
+}
+
+async function throughStream(): Promise<{
+  records: number;
+  seconds: number;
+  generatorSeconds: number;
+  batches: number;
+}> {
+  const dir = tempDir("hg-bench-pipeline-");
+  const store = await openStore(dir);
+  const streams = await openStreamService({ dir, sweepIntervalMs: 0 });
+  await streams.createStream("metrics", 4);
+  const connector = await startConnector({
+    streams,
+    store,
+    stream: "metrics",
+    database: DB,
+    table: TABLE,
+    stateDir: dir,
+  });
+  const startedMs = performance.now();
+  const summary = await historical({ ...range(), stepSeconds: 10, sink: streamSink(streams, "metrics") });
+  const generatorSeconds = (performance.now() - startedMs) / 1000;
+  await new Promise<void>((resolve) => {
+    const done = () => connector.status().counts.written >= summary.records;
+    if (done()) resolve();
+    connector.on("batch:written", () => {
+      if (done()) resolve();
+    });
+  });
+  const seconds = (performance.now() - startedMs) / 1000;
+  const status = await connector.stop();
+  if (status.counts.deadLettered > 0)
+    throw new Error(`pipeline: ${status.counts.deadLettered} records dead-lettered`);
+  await streams.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { records: summary.records, seconds, generatorSeconds, batches: status.counts.batches };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function lag(shape: RecordShape): Promise<void> {
+  const dir = tempDir("hg-bench-lag-");
+  const store = await openStore(dir);
+  const streams = await openStreamService({ dir, sweepIntervalMs: 0 });
+  await streams.createStream("metrics", 4);
+  const connector = await startConnector({
+    streams,
+    store,
+    stream: "metrics",
+    database: DB,
+    table: TABLE,
+    stateDir: dir,
+    mapping: shape === "multi" ? "flat" : "single",
+  });
+  const lags: number[] = [];
+  const behind: number[] = [];
+  connector.on("batch:written", (b) => lags.push(b.committedAtMs - b.oldestArrivalMs));
+  const sampler = setInterval(() => behind.push(connector.status().lag.millisBehindLatest), 1000);
+  const summary = await realtime({
+    hostScale: lagScale,
+    intervalSeconds: 1,
+    loops: lagSeconds,
+    shape,
+    sink: streamSink(streams, "metrics"),
+  });
+  await new Promise<void>((resolve) => {
+    const done = () => connector.status().counts.written >= summary.records;
+    if (done()) resolve();
+    connector.on("batch:written", () => {
+      if (done()) resolve();
+    });
+  });
+  clearInterval(sampler);
+  const status = await connector.stop();
+  await streams.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(
+    `lag, ${shape}-measure shape, host scale ${lagScale}, a loop every 1 s for ${lagSeconds} s: ` +
+      `${fmt(summary.records)} records in ${summary.loops} loops (${summary.skippedTicks} ticks skipped: the producer was busy), ` +
+      `${status.counts.batches} batches`,
+  );
+  console.log(
+    `  arrival → checkpoint per batch: max ${fmt(Math.max(...lags))} ms, p95 ${fmt(percentile(lags, 0.95))} ms, ` +
+      `median ${fmt(percentile(lags, 0.5))} ms (batching delay ${defaultMaxDelayMs} ms); ` +
+      `MillisBehindLatest sampled each second: max ${fmt(Math.max(...behind))} ms, p95 ${fmt(percentile(behind, 0.95))} ms`,
+  );
+}
+
+const native = await nativePath();
+const pipeline = await throughStream();
+const nativeRate = native.records / native.seconds;
+const pipelineRate = pipeline.records / pipeline.seconds;
+console.log(
+  `generated to stored, ${minutes} min at host scale 1, a loop every 10 s (${fmt(native.records)} single-measure records):`,
+);
+console.log(
+  `  generator → storeSink (native batch path):       ${fmt(nativeRate)} records/s (${native.seconds.toFixed(1)} s)`,
+);
+console.log(
+  `  generator → stream → connector → store:          ${fmt(pipelineRate)} records/s (${pipeline.seconds.toFixed(1)} s; ` +
+    `generator done after ${pipeline.generatorSeconds.toFixed(1)} s, ${pipeline.batches} batches)`,
+);
+console.log(`  ratio pipeline / native: ${(pipelineRate / nativeRate).toFixed(2)}`);
+if (lagSeconds > 0) {
+  await lag("multi");
+  await lag("single");
+}
+console.log(`peak RSS ${fmt(peakRssMb())} MB`);
