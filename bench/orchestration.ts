@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { resolveConfig } from "../src/config.js";
 import { startHourglass } from "../src/runtime/index.js";
 import { arg, fmt, peakRssMb, tempDir } from "./util.js";
@@ -27,14 +28,22 @@ export default dag({ id: "noop", schedule: "@hourly", startDate: "2020-01-01T00:
   maxActiveRuns: 64, maxActiveTasks: 64, tasks: [task({ id: "noop", run: () => {} })] });
 `,
 );
-const schema = `bench_${Date.now()}`;
+// PostgreSQL: a database of its own, dropped at the end (the runtime uses the URL's database).
+const pgAdmin = "postgres://postgres@127.0.0.1:5432/test";
+const pgDatabase = `hg_bench_${Date.now()}`;
+if (withPg) {
+  const admin = new pg.Client({ connectionString: pgAdmin });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pgDatabase}`);
+  await admin.end();
+}
 const config = resolveConfig({
   flags: {
     stateDir: path.join(dir, "state"),
     dagsDir,
     port: 0,
     workers,
-    ...(withPg ? { metadataUrl: `postgres://postgres@127.0.0.1:5432/test?schema=${schema}` } : {}),
+    ...(withPg ? { metadataUrl: `postgres://postgres@127.0.0.1:5432/${pgDatabase}` } : {}),
   },
   env: {},
   cwd: dir,
@@ -75,7 +84,17 @@ try {
     `  seed (MWAA): 25 runs in ~18 s = ${seedRunsPerSecond.toFixed(2)} runs/s; ratio ${(rate / seedRunsPerSecond).toFixed(1)}x (goal >= 100x, the year in < 60 s)`,
   );
   console.log(`  peak RSS ${peakRssMb()} MB`);
+  for (const run of await runtime.workflows.listRuns({ dagId: "noop", states: ["failed"], limit: 5 })) {
+    const details = await runtime.workflows.getRun("noop", run.runId);
+    console.log(`  failed: ${run.runId}: ${details.taskInstances.map((ti) => `${ti.taskId} ${ti.state} ${ti.error ?? ""}`).join("; ")}`);
+  }
 } finally {
   await runtime.stop();
   fs.rmSync(dir, { recursive: true, force: true });
+  if (withPg) {
+    const admin = new pg.Client({ connectionString: pgAdmin });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pgDatabase}`);
+    await admin.end();
+  }
 }

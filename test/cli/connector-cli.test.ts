@@ -7,10 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { removeServerInfo, writeServerInfo } from "../../src/api/server-info.js";
-import { historical } from "../../src/loadgen/index.js";
-import { streamSink } from "../../src/loadgen/sinks.js";
 import { TimestreamStore } from "../../src/store/index.js";
-import { openStreamService } from "../../src/stream/index.js";
 import { BIN, runCli } from "../support/cli.js";
 
 describe("hourglass connector", () => {
@@ -28,12 +25,18 @@ describe("hourglass connector", () => {
   ];
 
   before(async () => {
-    // A stream with one loop of the generator (26,000 records, a minute ago) and an empty table.
-    const streams = await openStreamService({ dir, sweepIntervalMs: 0 });
-    await streams.createStream("metrics", 2);
-    const time = Math.floor(Date.now() / 1000) - 60;
-    await historical({ from: time, to: time + 1, stepSeconds: 10, sink: streamSink(streams, "metrics") });
-    await streams.close();
+    // The input: one real-time loop of the load generator (26,000 records), and an empty table.
+    const generated = await cli([
+      "loadgen",
+      "--stream",
+      "metrics",
+      "--create",
+      "--shards",
+      "2",
+      "--loops",
+      "1",
+    ]);
+    assert.equal(generated.code, 0, generated.stderr);
     const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
     await store.createDatabase("devops");
     await store.createTable({ DatabaseName: "devops", TableName: "host_metrics" });

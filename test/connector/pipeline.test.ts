@@ -2,7 +2,7 @@
  * End to end: the historical generator → the stream (4 shards) → the connector → the store.
  *
  * The brief's hour at host scale 1 (360 loops, 9.36 M records) takes minutes on the 2-core test
- * machine, so this test fills 3 minutes (18 loops, 468,000 records); bench/pipeline.ts runs the
+ * machine, so this test fills 2 minutes (12 loops, 312,000 records); bench/pipeline.ts runs the
  * full hour.
  */
 import assert from "node:assert/strict";
@@ -20,7 +20,7 @@ import { type StreamConnector, startConnector } from "../../src/stream/connector
 import { SEED_QUERY } from "../support/seed.js";
 import { DB, openPipeline, type Pipeline, rows, SEED_START_S, TABLE, whenHandled } from "./helpers.js";
 
-const MINUTES = 3;
+const MINUTES = 2;
 const STEP_S = 10;
 const LOOPS = (MINUTES * 60) / STEP_S;
 

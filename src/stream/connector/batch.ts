@@ -1,25 +1,23 @@
 import type { WriteRecord } from "../../store/types.js";
+import type { StreamRecord } from "../types.js";
 import { DimensionPool } from "./dimension-pool.js";
 import { isMapFailure, type MapResult } from "./mapping.js";
 
-/** A stream record as the connector keeps it until its batch is written. */
+/** A stream record and its shard, as the dead-letter stream needs them. */
 export interface BatchEntry {
   shardId: string;
-  shardIndex: number;
-  sequenceNumber: string;
-  partitionKey: string;
-  arrivalMs: number;
-  /** Kept for the dead-letter stream, should the store refuse the record. */
-  data: Uint8Array;
+  record: StreamRecord;
 }
 
 /**
  * Records on their way to one store write. Every stream record gives at most one store record, so
- * `entries[i]` is the stream record of `records[i]` and a rejection's RecordIndex maps back to it.
+ * `sources[i]` is the stream record of `records[i]` and a rejection's RecordIndex maps back to it.
+ * (Parallel arrays rather than an object per record: a batch holds 50,000 of them.)
  */
 export class Batch {
   readonly records: WriteRecord[] = [];
-  readonly entries: BatchEntry[] = [];
+  readonly sources: StreamRecord[] = [];
+  readonly sourceShards: string[] = [];
   readonly failures: { entry: BatchEntry; reason: string }[] = [];
   /** Shard index → last sequence number of that shard in this batch: the checkpoint after it. */
   readonly lastSequence = new Map<number, { shardId: string; sequenceNumber: string }>();
@@ -30,17 +28,32 @@ export class Batch {
   oldestArrivalMs = Number.POSITIVE_INFINITY;
   newestArrivalMs = Number.NEGATIVE_INFINITY;
 
-  add(entry: BatchEntry, mapped: MapResult, receivedMs: number): void {
+  add(
+    shardId: string,
+    shardIndex: number,
+    record: StreamRecord,
+    mapped: MapResult,
+    receivedMs: number,
+  ): void {
     if (this.size === 0) this.firstReceivedMs = receivedMs;
     this.size++;
     if (isMapFailure(mapped)) {
-      this.failures.push({ entry, reason: mapped.failure });
+      this.failures.push({ entry: { shardId, record }, reason: mapped.failure });
     } else {
       this.records.push(mapped);
-      this.entries.push(entry);
+      this.sources.push(record);
+      this.sourceShards.push(shardId);
     }
-    this.lastSequence.set(entry.shardIndex, { shardId: entry.shardId, sequenceNumber: entry.sequenceNumber });
-    if (entry.arrivalMs < this.oldestArrivalMs) this.oldestArrivalMs = entry.arrivalMs;
-    if (entry.arrivalMs > this.newestArrivalMs) this.newestArrivalMs = entry.arrivalMs;
+    const last = this.lastSequence.get(shardIndex);
+    if (last) last.sequenceNumber = record.SequenceNumber;
+    else this.lastSequence.set(shardIndex, { shardId, sequenceNumber: record.SequenceNumber });
+    const arrivalMs = record.ApproximateArrivalTimestamp.getTime();
+    if (arrivalMs < this.oldestArrivalMs) this.oldestArrivalMs = arrivalMs;
+    if (arrivalMs > this.newestArrivalMs) this.newestArrivalMs = arrivalMs;
+  }
+
+  /** The stream record behind `records[index]`. */
+  source(index: number): BatchEntry {
+    return { shardId: this.sourceShards[index]!, record: this.sources[index]! };
   }
 }

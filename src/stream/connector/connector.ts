@@ -13,15 +13,16 @@
  * Readers stop reading while a sealed batch waits (back-pressure: at most about three batches in
  * memory), and wait on the stream service's shard events when they reach the tip (no polling).
  */
-import { conflict, HourglassError, isHourglassError, toHourglassError } from "../../errors.js";
+import { conflict, HourglassError, toHourglassError } from "../../errors.js";
 import type { StreamRecord } from "../types.js";
 import { backoffDelayMs } from "./backoff.js";
-import { Batch, type BatchEntry } from "./batch.js";
+import { Batch } from "./batch.js";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { type DeadLetter, DeadLetterWriter } from "./dead-letter.js";
+import { type DeadLetter, DeadLetterWriter, letterOf } from "./dead-letter.js";
 import { mapPayload } from "./mapping.js";
 import { MovingRate } from "./moving-rate.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
+import { GaveUp, type RetryContext, retryTransient } from "./retry-loop.js";
 import { ShardCursor } from "./shard-cursor.js";
 import { TypedEvents } from "./typed-events.js";
 import type {
@@ -37,13 +38,10 @@ import { Latch, WakeSignal } from "./wake-signal.js";
 
 /** GetRecords' own maximum. */
 const readLimitRecords = 10_000;
-/** How long a reader at the tip waits for the shard before checking whether it should stop. */
+/** A reader at the tip reads again at least this often, even without a wake-up (a safety net). */
 const tipWaitMs = 1_000;
 /** Connectors running in this process, by checkpoint file: two would overwrite each other's. */
 const running = new Set<string>();
-
-/** Thrown inside the writer when a stop was asked while a write kept failing: the batch is left for the next run. */
-class GaveUp extends Error {}
 
 export class StreamConnector {
   private readonly events = new TypedEvents<ConnectorEventMap>();
@@ -78,6 +76,8 @@ export class StreamConnector {
     private readonly runningKey: string,
   ) {
     this.firstRun = previous === null;
+    this.retryContext.initialDelayMs = options.retryInitialDelayMs;
+    this.retryContext.maxDelayMs = options.retryMaxDelayMs;
     this.counts = previous
       ? { ...previous.counts }
       : { read: 0, written: 0, rejected: 0, parseFailed: 0, deadLettered: 0, batches: 0, retries: 0 };
@@ -320,17 +320,16 @@ export class StreamConnector {
       );
     }
     const receivedMs = performance.now();
+    const { mapping, batchSize } = this.options;
     for (const record of records) {
-      const entry: BatchEntry = {
-        shardId: shard.shardId,
-        shardIndex: shard.index,
-        sequenceNumber: record.SequenceNumber,
-        partitionKey: record.PartitionKey,
-        arrivalMs: record.ApproximateArrivalTimestamp.getTime(),
-        data: record.Data,
-      };
-      this.filling.add(entry, mapPayload(record.Data, this.options.mapping, this.filling.pool), receivedMs);
-      if (this.filling.size >= this.options.batchSize) {
+      this.filling.add(
+        shard.shardId,
+        shard.index,
+        record,
+        mapPayload(record.Data, mapping, this.filling.pool),
+        receivedMs,
+      );
+      if (this.filling.size >= batchSize) {
         this.ready.push(this.filling);
         this.filling = new Batch();
       }
@@ -404,7 +403,7 @@ export class StreamConnector {
       written = result.RecordsIngested.Total;
       rejected = result.rejected.length;
       for (const r of result.rejected) {
-        const letter = letterOf(batch.entries[r.RecordIndex]!, "rejected", r.Reason);
+        const letter = letterOf(batch.source(r.RecordIndex), "rejected", r.Reason);
         letter.recordIndex = r.RecordIndex;
         if (r.ExistingVersion !== undefined) letter.existingVersion = r.ExistingVersion;
         letters.push(letter);
@@ -507,50 +506,19 @@ export class StreamConnector {
     };
   }
 
-  /**
-   * Runs `work` until it succeeds. Transient failures (retryable errors, and a table or stream
-   * that does not exist yet) are retried with backoff; other errors end the connector. Once a stop
-   * was asked, a failing call is not retried again (nothing is checkpointed, so nothing is lost).
-   */
-  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        const failure = toHourglassError(error);
-        const transient = failure.retryable || isHourglassError(failure, "NotFound");
-        const wrapped = new HourglassError(failure.code, `${what} failed: ${failure.message}`, {
-          cause: error,
-          context: failure.context,
-          retryable: transient,
-        });
-        if (!transient) throw wrapped;
-        if (this.stopRequested) {
-          this.noteError(wrapped, false);
-          throw new GaveUp();
-        }
-        const delayMs = backoffDelayMs(
-          attempt,
-          this.options.retryInitialDelayMs,
-          this.options.retryMaxDelayMs,
-        );
-        this.counts.retries++;
-        this.noteError(wrapped, true, delayMs);
-        await this.stopLatch.wait(delayMs);
-      }
-    }
+  private retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return retryTransient(what, work, this.retryContext);
   }
-}
 
-function letterOf(entry: BatchEntry, kind: DeadLetter["kind"], reason: string): DeadLetter {
-  return {
-    kind,
-    reason,
-    shardId: entry.shardId,
-    sequenceNumber: entry.sequenceNumber,
-    partitionKey: entry.partitionKey,
-    arrivalMs: entry.arrivalMs,
-    data: entry.data,
+  private readonly retryContext: RetryContext = {
+    initialDelayMs: 0,
+    maxDelayMs: 0,
+    stopRequested: () => this.stopRequested,
+    wait: (ms) => this.stopLatch.wait(ms),
+    onFailure: (error, delayMs) => {
+      if (delayMs !== undefined) this.counts.retries++;
+      this.noteError(error, delayMs !== undefined, delayMs);
+    },
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import { HourglassError, isHourglassError } from "../../errors.js";
 import { maxPutRecordsRequestBytes, maxRecordBytes, maxRecordsPerPutRecords } from "../limits.js";
-import type { PutRecordInput, StreamService } from "../types.js";
+import type { PutRecordInput, PutRecordsOutput, StreamService } from "../types.js";
+import type { BatchEntry } from "./batch.js";
 
 export interface DeadLetter {
   kind: "parse" | "rejected";
@@ -73,7 +74,14 @@ export class DeadLetterWriter {
         bytes += size;
         end++;
       }
-      const result = await this.streams.putRecords(this.streamName, records.slice(start, end));
+      let result: PutRecordsOutput;
+      try {
+        result = await this.streams.putRecords(this.streamName, records.slice(start, end));
+      } catch (error) {
+        // Deleted by hand: create it again on the retry.
+        if (isHourglassError(error, "NotFound")) this.created = false;
+        throw error;
+      }
       if (result.FailedRecordCount > 0) {
         const failed = result.Records.find((r) => "ErrorCode" in r) as { ErrorMessage: string } | undefined;
         throw new HourglassError(
@@ -132,4 +140,17 @@ export class DeadLetterWriter {
     }
     return { Data: Buffer.from(json, "utf8"), PartitionKey: letter.partitionKey };
   }
+}
+
+/** The dead letter of a batch's stream record. */
+export function letterOf(entry: BatchEntry, kind: DeadLetter["kind"], reason: string): DeadLetter {
+  return {
+    kind,
+    reason,
+    shardId: entry.shardId,
+    sequenceNumber: entry.record.SequenceNumber,
+    partitionKey: entry.record.PartitionKey,
+    arrivalMs: entry.record.ApproximateArrivalTimestamp.getTime(),
+    data: entry.record.Data,
+  };
 }

@@ -51,6 +51,11 @@ export interface AdvanceInput {
    * (cancelled) is simply not admitted.
    */
   queuedAhead?: Map<number, DagRun[]>;
+  /**
+   * Only these running runs need a look (a task of theirs ended); undefined: every running run.
+   * Runs admitted in this tick are always looked at.
+   */
+  onlyRuns?: ReadonlySet<number>;
 }
 
 const readAheadRuns = 256;
@@ -62,9 +67,12 @@ export async function advanceDag(input: AdvanceInput): Promise<number> {
   const running = await metadata.listRuns({ dagId: row.dagId, states: ["running"] });
   const admitted = await admitRuns(input, running);
   changes += admitted.length;
-  const active = await metadata.countActive({ dagId: row.dagId });
-  const taskSlots = { left: Math.max(0, row.maxActiveTasks - active.queuedTasks - active.runningTasks) };
-  for (const run of [...running, ...admitted]) changes += await advanceRun(input, run, taskSlots);
+  // Not countActive: it also counts the DAG's queued runs, all 8,760 of a year's backfill.
+  const activeTasks = (await metadata.listTaskInstances({ dagId: row.dagId, states: ["queued", "running"] }))
+    .length;
+  const taskSlots = { left: Math.max(0, row.maxActiveTasks - activeTasks) };
+  const look = input.onlyRuns === undefined ? running : running.filter((run) => input.onlyRuns!.has(run.id));
+  for (const run of [...look, ...admitted]) changes += await advanceRun(input, run, taskSlots);
   return changes;
 }
 

@@ -76,6 +76,8 @@ export interface BackfillManagerOptions {
 const unfinished: BackfillState[] = ["queued", "running", "paused"];
 /** Progress of an unchanged backfill is counted again after this long (real time). */
 const progressRecheckMs = 1000;
+/** …and at most this often while its runs are ending. */
+const dirtyRecheckMs = 200;
 
 export class BackfillManager {
   readonly #options: BackfillManagerOptions;
@@ -83,7 +85,7 @@ export class BackfillManager {
   readonly #announced = new Map<number, string>();
   /** Backfills with a run that ended since their progress was last counted. */
   readonly #dirty = new Set<number>();
-  readonly #checkedAt = new Map<number, { state: BackfillState; atMs: number }>();
+  readonly #checkedAt = new Map<number, { state: BackfillState; atMs: number; left: number }>();
 
   constructor(options: BackfillManagerOptions) {
     this.#options = options;
@@ -243,18 +245,23 @@ export class BackfillManager {
       // Counting a large backfill's runs is not free: only when one of its runs ended, or its
       // state changed, or now and then (a run marked or cleared from another process).
       const checked = this.#checkedAt.get(backfill.id);
-      if (
-        checked !== undefined &&
-        checked.state === backfill.state &&
-        !this.#dirty.has(backfill.id) &&
-        performance.now() - checked.atMs < progressRecheckMs
-      ) {
+      const sinceMs = checked === undefined ? Number.POSITIVE_INFINITY : performance.now() - checked.atMs;
+      // Near its end every change is counted at once, so completion is seen without delay.
+      const nearEnd = checked !== undefined && checked.left <= 2 * backfill.maxActiveRuns;
+      const due = this.#dirty.has(backfill.id)
+        ? nearEnd || sinceMs >= dirtyRecheckMs
+        : sinceMs >= progressRecheckMs;
+      if (checked !== undefined && checked.state === backfill.state && !due) {
         still.push(backfill);
         continue;
       }
       this.#dirty.delete(backfill.id);
-      this.#checkedAt.set(backfill.id, { state: backfill.state, atMs: performance.now() });
       const progress = await metadata.getBackfillProgress(backfill.id);
+      this.#checkedAt.set(backfill.id, {
+        state: backfill.state,
+        atMs: performance.now(),
+        left: progress.total - progress.done,
+      });
       if (backfill.state === "queued" && progress.queued < progress.total - progress.skipped) {
         backfill =
           (await metadata.setBackfillState(backfill.id, { to: "running", from: ["queued"] }, nowMs)) ??

@@ -47,6 +47,10 @@ export interface SchedulerOptions {
 
 export const defaultTickMs = 1000;
 export const defaultHeartbeatTimeoutMs = 30_000;
+/** Real time between looks at every running run when nothing else asks for one. */
+const fullPassEveryMs = 1000;
+/** Real time between two ticks asked for by events. */
+const minTickGapMs = 10;
 
 export class Scheduler {
   readonly events: WorkflowEvents;
@@ -64,6 +68,10 @@ export class Scheduler {
   #wakeRequested = false;
   #wakeUp: (() => void) | null = null;
   #lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** Runs with news since the last tick; every running run is looked at in a full pass now and then. */
+  #changedRuns = new Set<number>();
+  #lastFullPassMs = Number.NEGATIVE_INFINITY;
+  #lastFullPassClockMs = Number.NaN;
   readonly #queuedAhead = new Map<number, DagRun[]>();
 
   constructor(options: SchedulerOptions) {
@@ -90,9 +98,10 @@ export class Scheduler {
       retention: options.retention,
       wake: () => this.wake(),
     });
-    // A change anywhere is a reason to look again at once.
-    for (const event of ["dags:loaded", "task:succeeded", "task:failed", "task:retry"] as const) {
-      this.events.on(event, () => this.wake());
+    // A change anywhere is a reason to look again at once; a task's end, at its run first.
+    this.events.on("dags:loaded", () => this.wake());
+    for (const event of ["task:succeeded", "task:failed", "task:retry"] as const) {
+      this.events.on(event, ({ dagRunId }) => this.markRunChanged(dagRunId));
     }
   }
 
@@ -110,11 +119,17 @@ export class Scheduler {
     this.#loop = this.#runLoop();
   }
 
-  /** One tick now (serialized with the loop's own ticks). */
-  tick(): Promise<void> {
-    const next = this.#tickChain.then(() => this.#tickOnce());
+  /** One tick now (serialized with the loop's own ticks); `fullPass` looks at every running run. */
+  tick(options: { fullPass?: boolean } = {}): Promise<void> {
+    const next = this.#tickChain.then(() => this.#tickOnce(options.fullPass === true));
     this.#tickChain = next.catch(() => undefined);
     return next;
+  }
+
+  /** A run's task instances changed (a task ended, a user cleared some): look at it in the next tick. */
+  markRunChanged(dagRunId: number): void {
+    this.#changedRuns.add(dagRunId);
+    this.wake();
   }
 
   wake(): void {
@@ -141,6 +156,8 @@ export class Scheduler {
       }
       if (this.#stopped) break;
       if (!this.#wakeRequested) await this.#sleep();
+      // Let the news of a busy moment (tasks ending one after another) gather into one tick.
+      else if (this.#tickMs > 0) await new Promise((resolve) => setTimeout(resolve, minTickGapMs));
     }
   }
 
@@ -157,7 +174,7 @@ export class Scheduler {
     });
   }
 
-  async #tickOnce(): Promise<void> {
+  async #tickOnce(forceFullPass: boolean): Promise<void> {
     const { metadata } = this;
     const events = this.events;
     const nowMs = this.clockMs();
@@ -188,6 +205,19 @@ export class Scheduler {
       }
     }
     const backfills = await this.backfills.update(nowMs, this.#dagIds);
+    // A full pass (every running run) at least every fullPassEveryMs, of real time or of the
+    // clock (retry delays and run timeouts come due); otherwise only the runs with news.
+    const fullPass =
+      forceFullPass ||
+      performance.now() - this.#lastFullPassMs >= fullPassEveryMs ||
+      Math.abs(nowMs - this.#lastFullPassClockMs) >= fullPassEveryMs ||
+      Number.isNaN(this.#lastFullPassClockMs);
+    if (fullPass) {
+      this.#lastFullPassMs = performance.now();
+      this.#lastFullPassClockMs = nowMs;
+    }
+    const onlyRuns = fullPass ? undefined : this.#changedRuns;
+    this.#changedRuns = new Set();
     // Fresh rows: run creation moved the bookkeeping, and a DAG's state may have changed.
     for (const row of rows) {
       try {
@@ -199,6 +229,7 @@ export class Scheduler {
           loaded: row.isActive ? this.findDag(row.dagId) : undefined,
           backfills: backfills.filter((b) => b.dagId === row.dagId),
           queuedAhead: this.#queuedAhead,
+          ...(onlyRuns === undefined ? {} : { onlyRuns }),
         });
       } catch (error) {
         events.emit("error", { where: `moving runs of ${row.dagId} on`, error });

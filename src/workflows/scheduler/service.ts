@@ -301,7 +301,7 @@ export class WorkflowService implements WorkflowApi {
       },
       this.#now(),
     );
-    this.#scheduler.wake();
+    for (const id of cleared.dagRunIds) this.#scheduler.markRunChanged(id);
     const runIds = new Map<number, string>();
     for (const id of cleared.dagRunIds)
       runIds.set(id, (await this.#metadata.getRun(id))?.runId ?? String(id));
