@@ -86,7 +86,9 @@ try {
   console.log(`  peak RSS ${peakRssMb()} MB`);
   for (const run of await runtime.workflows.listRuns({ dagId: "noop", states: ["failed"], limit: 5 })) {
     const details = await runtime.workflows.getRun("noop", run.runId);
-    console.log(`  failed: ${run.runId}: ${details.taskInstances.map((ti) => `${ti.taskId} ${ti.state} ${ti.error ?? ""}`).join("; ")}`);
+    console.log(
+      `  failed: ${run.runId}: ${details.taskInstances.map((ti) => `${ti.taskId} ${ti.state} ${ti.error ?? ""}`).join("; ")}`,
+    );
   }
 } finally {
   await runtime.stop();

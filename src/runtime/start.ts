@@ -135,6 +135,7 @@ export async function startHourglass(
         serverUrl: http.url,
         logsDir: path.join(config.stateDir, "logs"),
         findDag: (dagId) => scheduler.bag.get(dagId),
+        allDags: () => scheduler.bag.all(),
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         killGraceMs: options.killGraceMs,
       });

@@ -32,7 +32,11 @@ export type JobOutcome =
   | { state: "success"; exports: ExportWritten[]; codeVersion: string | null }
   | { state: "failed"; error: string; exports: ExportWritten[]; codeVersion: string | null };
 
-export type PoolMessage = { type: "run"; job: TaskJob } | { type: "abort"; reason: string };
+export type PoolMessage =
+  | { type: "run"; job: TaskJob }
+  | { type: "abort"; reason: string }
+  /** Load these DAG files now, while idle, so the first task of each does not wait for it. */
+  | { type: "preload"; dags: Array<{ file: string; dagId: string }> };
 
 export type WorkerMessage =
   | { type: "ready"; pid: number }

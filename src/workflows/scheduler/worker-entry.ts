@@ -70,6 +70,9 @@ async function run(job: TaskJob): Promise<void> {
 process.on("message", (message: PoolMessage) => {
   if (message.type === "run") {
     void run(message.job);
+  } else if (message.type === "preload") {
+    // A file that does not load fails its task later, with the error in the task's log.
+    void Promise.allSettled(message.dags.map(({ file, dagId }) => cache.get(file, dagId)));
   } else if (message.type === "abort" && current !== null) {
     current.controller.abort(new HourglassError("Timeout", message.reason));
   }

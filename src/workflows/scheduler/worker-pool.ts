@@ -36,6 +36,8 @@ export interface WorkerPoolOptions {
   logsDir: string;
   /** The DAG a task instance belongs to (the scheduler's DAG bag): its file and timeouts. */
   findDag: (dagId: string) => LoadedDag | undefined;
+  /** Every loaded DAG: a new worker loads their files while idle (optional). */
+  allDags?: () => LoadedDag[];
   /** Real time between heartbeats (default 2 s); keep it well below the scheduler's heartbeat timeout. */
   heartbeatIntervalMs?: number;
   /** Real time between looks for queued work when nothing wakes the pool (default 1 s). */
@@ -68,6 +70,8 @@ interface Slot {
   exited: boolean;
   exitedPromise: Promise<void>;
   job: ActiveJob | null;
+  /** Between a claim and its job starting: the DB already gives the try to this worker. */
+  claiming: boolean;
   /** Lines of output not yet ended by a newline. */
   pending: { stdout: string; stderr: string };
 }
@@ -233,6 +237,7 @@ export class WorkerPool {
         markExited = resolve;
       }),
       job: null,
+      claiming: false,
       pending: { stdout: "", stderr: "" },
     };
     this.#slots[index] = slot;
@@ -247,6 +252,14 @@ export class WorkerPool {
               () => {
                 slot.ready = true;
                 this.#crashes = 0;
+                const dags = this.#options.allDags?.() ?? [];
+                if (dags.length > 0 && child.connected) {
+                  const preload: PoolMessage = {
+                    type: "preload",
+                    dags: dags.map((loaded) => ({ file: loaded.file, dagId: loaded.dag.id })),
+                  };
+                  child.send(preload);
+                }
                 resolve();
                 this.wake();
               },
@@ -318,10 +331,15 @@ export class WorkerPool {
       let claimedAny = false;
       for (const slot of idle) {
         if (this.#stopping) return;
-        const [ti] = await metadata.claimTaskInstances(slot.workerId, 1, this.#clockMs());
-        if (ti === undefined) return;
-        claimedAny = true;
-        await this.#startJob(slot, ti);
+        slot.claiming = true;
+        try {
+          const [ti] = await metadata.claimTaskInstances(slot.workerId, 1, this.#clockMs());
+          if (ti === undefined) return;
+          claimedAny = true;
+          await this.#startJob(slot, ti);
+        } finally {
+          slot.claiming = false;
+        }
       }
       if (!claimedAny) return;
     }
@@ -524,6 +542,46 @@ export class WorkerPool {
       try {
         const { running } = await metadata.heartbeat(slot.workerId, this.#clockMs());
         const active = slot.job;
+        // Tries the DB gives this worker that it is not running (their end could not be
+        // recorded): cleared, so they run again rather than stay "running" for ever.
+        const stale = slot.claiming
+          ? []
+          : running.filter(
+              (r) =>
+                active === null ||
+                r.dagRunId !== active.job.attempt.dagRunId ||
+                r.taskId !== active.job.taskId ||
+                r.tryNumber !== active.job.attempt.tryNumber,
+            );
+        for (const attempt of stale) {
+          // Read again: a job that ended since the heartbeat may have recorded its end meanwhile.
+          // Once the slot has moved on, a try still running in the DB will never be ended by it.
+          const ti = await metadata.getTaskInstance(attempt);
+          const current = slot.job;
+          if (
+            ti?.state !== "running" ||
+            ti.workerId !== slot.workerId ||
+            ti.tryNumber !== attempt.tryNumber ||
+            slot.claiming ||
+            (current !== null &&
+              current.job.attempt.dagRunId === attempt.dagRunId &&
+              current.job.taskId === attempt.taskId)
+          ) {
+            continue;
+          }
+          const run = await metadata.getRun(attempt.dagRunId);
+          if (run === null) continue;
+          await metadata.clearTaskInstances(
+            { dagId: run.dagId, dagRunIds: [attempt.dagRunId], taskIds: [attempt.taskId] },
+            this.#clockMs(),
+          );
+          events.emit("error", {
+            where: `worker ${slot.workerId}`,
+            error: new Error(
+              `try ${attempt.tryNumber} of ${run.dagId}.${attempt.taskId} (${run.runId}) was left running: cleared to run again`,
+            ),
+          });
+        }
         if (active === null || active.stopReason !== null || active.settled) continue;
         const held = running.some(
           (r) =>
