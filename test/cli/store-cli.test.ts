@@ -40,15 +40,32 @@ describe("hourglass CLI: databases, tables, write, query", () => {
   it("creates, lists, describes, updates and deletes databases and tables", async () => {
     assert.equal((await cli(["db", "create", "airflow-db"])).code, 0);
     const created = await cli([
-      "table", "create", "airflow-db", "airflow-table", "--memory-hours", "24", "--magnetic-days", "1",
+      "table",
+      "create",
+      "airflow-db",
+      "airflow-table",
+      "--memory-hours",
+      "24",
+      "--magnetic-days",
+      "1",
     ]);
     assert.equal(created.code, 0, created.stderr);
     assert.equal(JSON.parse(created.stdout).RetentionProperties.MemoryStoreRetentionPeriodInHours, 24);
     const dbs = await cli(["db", "list"]);
     assert.match(dbs.stdout, /airflow-db\s+1/);
     const tables = await cli(["table", "list", "airflow-db", "--json"]);
-    assert.deepEqual(JSON.parse(tables.stdout).map((t: { TableName: string }) => t.TableName), ["airflow-table"]);
-    const updated = await cli(["table", "update", "airflow-db", "airflow-table", "--magnetic-writes", "true"]);
+    assert.deepEqual(
+      JSON.parse(tables.stdout).map((t: { TableName: string }) => t.TableName),
+      ["airflow-table"],
+    );
+    const updated = await cli([
+      "table",
+      "update",
+      "airflow-db",
+      "airflow-table",
+      "--magnetic-writes",
+      "true",
+    ]);
     assert.equal(JSON.parse(updated.stdout).MagneticStoreWriteProperties.EnableMagneticStoreWrites, true);
     const refused = await cli(["db", "delete", "airflow-db"]);
     assert.equal(refused.code, 2);
@@ -77,7 +94,10 @@ describe("hourglass CLI: databases, tables, write, query", () => {
     assert.equal(csv.stdout, "host,n,top\nh-0,50,147.0\nh-1,50,148.0\nh-2,50,149.0\n");
     const json = await cli(["query", sql, "--format", "json", "--max-rows", "1"]);
     assert.deepEqual(
-      json.stdout.trim().split("\n").map((l) => JSON.parse(l)),
+      json.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
       [
         { host: "h-0", n: "50", top: "147.0" },
         { host: "h-1", n: "50", top: "148.0" },
@@ -97,8 +117,18 @@ describe("hourglass CLI: databases, tables, write, query", () => {
     const mixed = await cli(
       ["write", "airflow-db", "airflow-table"],
       JSON.stringify([
-        { Dimensions: [{ Name: "host", Value: "bad" }], MeasureName: "cpu", MeasureValue: "x", Time: String(Date.now()) },
-        { Dimensions: [{ Name: "host", Value: "good" }], MeasureName: "cpu", MeasureValue: "1", Time: String(Date.now()) },
+        {
+          Dimensions: [{ Name: "host", Value: "bad" }],
+          MeasureName: "cpu",
+          MeasureValue: "x",
+          Time: String(Date.now()),
+        },
+        {
+          Dimensions: [{ Name: "host", Value: "good" }],
+          MeasureName: "cpu",
+          MeasureValue: "1",
+          Time: String(Date.now()),
+        },
       ]),
     );
     assert.equal(mixed.code, 1);

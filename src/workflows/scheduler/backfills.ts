@@ -235,7 +235,11 @@ export class BackfillManager {
   }
 
   /** The scheduler's bookkeeping: starts, completes, and announces the progress of unfinished backfills. */
-  async update(nowMs: number, dagIds?: ReadonlySet<string>): Promise<Backfill[]> {
+  async update(
+    nowMs: number,
+    dagIds?: ReadonlySet<string>,
+    options: { force?: boolean } = {},
+  ): Promise<Backfill[]> {
     const { metadata } = this.#options;
     const open = (await metadata.listBackfills({ states: unfinished })).filter(
       (b) => dagIds === undefined || dagIds.has(b.dagId),
@@ -251,7 +255,7 @@ export class BackfillManager {
       const due = this.#dirty.has(backfill.id)
         ? nearEnd || sinceMs >= dirtyRecheckMs
         : sinceMs >= progressRecheckMs;
-      if (checked !== undefined && checked.state === backfill.state && !due) {
+      if (checked !== undefined && checked.state === backfill.state && !due && options.force !== true) {
         still.push(backfill);
         continue;
       }

@@ -119,7 +119,10 @@ export class Scheduler {
     this.#loop = this.#runLoop();
   }
 
-  /** One tick now (serialized with the loop's own ticks); `fullPass` looks at every running run. */
+  /**
+   * One tick now (serialized with the loop's own ticks); `fullPass` looks at every running run
+   * and counts every backfill's progress, skipping none of the loop's economies.
+   */
   tick(options: { fullPass?: boolean } = {}): Promise<void> {
     const next = this.#tickChain.then(() => this.#tickOnce(options.fullPass === true));
     this.#tickChain = next.catch(() => undefined);
@@ -204,7 +207,7 @@ export class Scheduler {
         events.emit("error", { where: `creating runs of ${row.dagId}`, error });
       }
     }
-    const backfills = await this.backfills.update(nowMs, this.#dagIds);
+    const backfills = await this.backfills.update(nowMs, this.#dagIds, { force: forceFullPass });
     // A full pass (every running run) at least every fullPassEveryMs, of real time or of the
     // clock (retry delays and run timeouts come due); otherwise only the runs with news.
     const fullPass =
