@@ -29,7 +29,7 @@ const markerFile = path.join(dir, `loaded-${hours}h.json`);
 const END_S = Date.UTC(2021, 8, 22, 18, 0, 0) / 1000;
 const START_S = END_S - hours * 3600;
 const clockMs = () => (END_S + 60) * 1000;
-const queryStart = START_S + 2 * 3600; // the third hour
+const queryStart = START_S + Math.min(2, hours - 1) * 3600; // the third hour (or the last, for short tables)
 const iso = (s: number) => new Date(s * 1000).toISOString().replace("T", " ").replace(".000Z", "+00:00");
 const SEED_QUERY = `SELECT instance_name, BIN(time, 15s) AS binned_timestamp, ROUND(AVG(measure_value::double), 2) AS avg_cpu_utilization, ROUND(APPROX_PERCENTILE(measure_value::double, 0.9), 2) AS p90_cpu_utilization, ROUND(APPROX_PERCENTILE(measure_value::double, 0.95), 2) AS p95_cpu_utilization, ROUND(APPROX_PERCENTILE(measure_value::double, 0.99), 2) AS p99_cpu_utilization FROM "airflow-db"."airflow-table" WHERE measure_name = 'cpu_nice' AND time BETWEEN '${iso(queryStart)}' AND '${iso(queryStart + 3600)}' GROUP BY region, instance_name, availability_zone, BIN(time, 15s) ORDER BY binned_timestamp ASC`;
 

@@ -47,7 +47,7 @@ export async function setUpDemoResources(store: StoreService, lake: Lake): Promi
 export interface DemoOptions {
   /** Hours of history to fill before unpausing the DAG (default 24). */
   fillHours?: number;
-  /** Seconds between generated loops in the fill (default 60; the seed's generator ran every ~10 s). */
+  /** Seconds between generated loops in the fill (default 60; the CLI passes its --fill-step, 5 minutes by default; the seed's generator ran every ~10 s). */
   fillStepSeconds?: number;
   hostScale?: number;
   /** Keep generating through the stream and the connector (default true). */
