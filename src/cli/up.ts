@@ -7,7 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
+import { readServerInfo } from "../api/server-info.js";
 import { resolveConfig } from "../config.js";
+import { HourglassError } from "../errors.js";
 import { DEMO_BUCKET, DEMO_DAG, type Demo, startDemo } from "../runtime/demo.js";
 import { type HourglassRuntime, startHourglass } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
@@ -118,6 +120,13 @@ export function registerUp(program: Command): void {
         },
       });
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      const running = readServerInfo(config.stateDir);
+      if (running) {
+        throw new HourglassError(
+          "Conflict",
+          `Hourglass already runs for ${config.stateDir} at ${running.url} (pid ${running.pid}): stop it first, or use another --state-dir`,
+        );
+      }
       fs.mkdirSync(config.dagsDir, { recursive: true });
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);

@@ -153,11 +153,22 @@ export class TimestreamStore implements TableResolver {
       fs.mkdirSync(options.dir, { recursive: true });
       file = path.join(options.dir, "store.duckdb");
     }
-    const engine = await Engine.open({
-      path: file,
-      threads: options.threads,
-      memoryLimit: options.memoryLimit,
-    });
+    let engine: Engine;
+    try {
+      engine = await Engine.open({ path: file, threads: options.threads, memoryLimit: options.memoryLimit });
+    } catch (error) {
+      // DuckDB lets one process write a file: say which file and what to do, not DuckDB's raw text.
+      const message = error instanceof Error ? error.message : String(error);
+      if (/Could not set lock/i.test(message)) {
+        const pid = /PID (\d+)/.exec(message)?.[1];
+        throw new HourglassError(
+          "Conflict",
+          `the store ${file} is open in another process${pid ? ` (pid ${pid})` : ""}: stop it, or talk to it (a running \`hourglass up\` serves the CLI over HTTP), or use another --state-dir`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     const catalog = await Catalog.load(engine);
     const region = options.region ?? "local";
     const store = new TimestreamStore(

@@ -70,3 +70,30 @@ describe("store durability", () => {
     }
   });
 });
+
+describe("store: one process per state folder", () => {
+  it("refuses a second process with a clear message naming the file", { timeout: 60_000 }, async () => {
+    const dir = tempDir("hg-lock-");
+    const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
+    try {
+      const script = `import { TimestreamStore } from ${JSON.stringify(new URL("../../src/store/index.ts", import.meta.url).pathname)};
+        try { await TimestreamStore.open({ dir: ${JSON.stringify(dir)} }); console.log("opened"); }
+        catch (e) { console.log(e.code + ": " + e.message); }`;
+      const output = await new Promise<string>((resolve, reject) => {
+        const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        proc.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+        });
+        proc.on("error", reject);
+        proc.on("close", () => resolve(out));
+      });
+      assert.match(output, /^Conflict: the store .*store\.duckdb is open in another process \(pid \d+\)/);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
