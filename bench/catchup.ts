@@ -17,11 +17,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { resolveConfig } from "../src/config.js";
-import { buildModel, generateLoop, toSingleMeasureRecords } from "../src/loadgen/index.js";
 import { startHourglass } from "../src/runtime/index.js";
 import { TimestreamStore } from "../src/store/index.js";
-import type { WriteRecord } from "../src/store/types.js";
-import { arg, fmt, peakRssMb, tempDir } from "./util.js";
+import { arg, fmt, loadSeedMetrics, peakRssMb, tempDir } from "./util.js";
 
 const hours = arg("hours", 24);
 const workers = arg("workers", 2);
@@ -45,21 +43,9 @@ async function load(): Promise<void> {
     RetentionProperties: { MemoryStoreRetentionPeriodInHours: 24, MagneticStoreRetentionPeriodInDays: 1 },
     MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
   });
-  const model = buildModel({ hostScale: 1 });
   const loops = hours * 360;
   const t0 = performance.now();
-  for (let l = 0; l < loops; l += 2) {
-    const records: WriteRecord[] = [];
-    for (let k = l; k < Math.min(loops, l + 2); k++) {
-      records.push(...toSingleMeasureRecords(generateLoop(model, DAY_S + k * 10, { includeEvents: false })));
-    }
-    const result = await store.writeRecords(
-      { DatabaseName: "airflow-db", TableName: "airflow-table", Records: records },
-      { maxRecords: records.length },
-    );
-    if (result.rejected.length > 0) throw new Error(result.rejected[0]!.Reason);
-    if (l % 360 === 0) process.stderr.write(`loaded ${l / 360} h of ${hours} h\n`);
-  }
+  await loadSeedMetrics(store, DAY_S, hours);
   await store.checkpoint();
   await store.close();
   const seconds = (performance.now() - t0) / 1000;

@@ -13,10 +13,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
-import { buildModel, generateLoop, toSingleMeasureRecords } from "../src/loadgen/index.js";
 import { TimestreamStore } from "../src/store/index.js";
-import type { WriteRecord } from "../src/store/types.js";
-import { arg, fmt, median, peakRssMb } from "./util.js";
+import { arg, fmt, loadSeedMetrics, median, peakRssMb } from "./util.js";
 
 const hours = arg("hours", 6);
 const runs = arg("runs", 5);
@@ -43,23 +41,9 @@ async function load(): Promise<void> {
     TableName: "airflow-table",
     RetentionProperties: { MemoryStoreRetentionPeriodInHours: 24, MagneticStoreRetentionPeriodInDays: 1 },
   });
-  const model = buildModel({ hostScale: 1 });
   const loops = hours * 360;
   const t0 = performance.now();
-  for (let l = 0; l < loops; l += 2) {
-    const records: WriteRecord[] = [];
-    for (let k = l; k < Math.min(loops, l + 2); k++) {
-      records.push(
-        ...toSingleMeasureRecords(generateLoop(model, START_S + k * 10, { includeEvents: false })),
-      );
-    }
-    const result = await store.writeRecords(
-      { DatabaseName: "airflow-db", TableName: "airflow-table", Records: records },
-      { maxRecords: records.length },
-    );
-    if (result.rejected.length > 0) throw new Error(result.rejected[0]!.Reason);
-    if (l % 360 === 0) process.stderr.write(`loaded ${l / 360} h of ${hours} h\n`);
-  }
+  await loadSeedMetrics(store, START_S, hours);
   await store.checkpoint();
   await store.close();
   const seconds = (performance.now() - t0) / 1000;

@@ -55,7 +55,7 @@ function demoFlags(command: Command): Command {
     .option("--fill-hours <n>", "hours of history to generate before unpausing the DAG", positiveInt, 24)
     .option(
       "--fill-step <duration>",
-      "time between generated loops in the history (default 5m: 7.5 M records for 24 h, under a minute; 10s is the seed's density, 37x more)",
+      "time between generated loops in the history (default 5m: 7.5 M records for 24 h; 10s is the seed's density, 30x the records)",
       seconds,
       300,
     )
