@@ -79,7 +79,9 @@ export const DUCK_TYPE: Record<ScalarMeasureValueType, string> = {
   TIMESTAMP: "TIMESTAMP_NS",
 };
 
-export const pointsTable = (t: { id: number }): string => `_hg.t${t.id}_points`;
+/** The points table's name inside the `_hg` schema. */
+export const pointsTableName = (t: { id: number }): string => `t${t.id}_points`;
+export const pointsTable = (t: { id: number }): string => `_hg.${pointsTableName(t)}`;
 export const seriesTable = (t: { id: number }): string => `_hg.t${t.id}_series`;
 export const measuresTable = (t: { id: number }): string => `_hg.t${t.id}_measures`;
 

@@ -6,13 +6,14 @@
  * WriteRecords' rules: a bad row is rejected with its index and reason, the rest are written.
  */
 import { validationError } from "../errors.js";
+import type { RowBatch } from "./batch.js";
 import {
   checkedSeriesKey,
   type DimensionCache,
   MAX_MEASURE_NAME_BYTES,
   MAX_VARCHAR_VALUE_BYTES,
-  type NormalizedRecord,
   RecordRule,
+  type ScalarValue,
 } from "./records.js";
 import type { Dimension, RejectedRecord, ScalarMeasureValueType } from "./types.js";
 
@@ -61,9 +62,9 @@ function checkValue(type: ScalarMeasureValueType, value: unknown): number | bigi
   }
 }
 
-/** Checks a columnar batch and turns it into the write path's records; bad rows become rejections. */
+/** Checks a columnar batch and turns it into the writer's batch; bad rows become rejections. */
 export function normalizeColumns(request: ColumnarWriteRequest): {
-  records: NormalizedRecord[];
+  batch: RowBatch;
   rejected: RejectedRecord[];
 } {
   const rows = request.seriesIndex.length;
@@ -96,9 +97,24 @@ export function normalizeColumns(request: ColumnarWriteRequest): {
     return null;
   });
 
-  const records: NormalizedRecord[] = [];
+  // The batch keeps only good series and measures, renumbered; rows of bad ones are rejected.
+  const batchSeries = new Int32Array(request.series.length).fill(-1);
+  const batchMeasures = new Int32Array(request.measures.length).fill(-1);
+  const batch: RowBatch = {
+    rows: 0,
+    recordIndex: new Int32Array(rows),
+    series: [],
+    seriesOf: new Int32Array(rows),
+    measures: [],
+    measureOf: new Int32Array(rows),
+    timeNs: new Array<bigint>(rows),
+    version: new Array<bigint>(rows),
+    values: new Array<ScalarValue | null>(rows),
+    attributes: null,
+  };
   const rejected: RejectedRecord[] = [];
   const singleTime = typeof request.timeNs === "bigint" ? request.timeNs : null;
+  let n = 0;
   for (let i = 0; i < rows; i++) {
     const s = request.seriesIndex[i]!;
     const m = request.measureIndex[i]!;
@@ -119,23 +135,33 @@ export function normalizeColumns(request: ColumnarWriteRequest): {
       rejected.push({ RecordIndex: i, Reason: measureProblems[m]! });
       continue;
     }
-    const timeNs = singleTime ?? (request.timeNs as ArrayLike<bigint>)[i]!;
+    let value: ScalarValue;
     try {
-      records.push({
-        index: i,
-        dimensions: request.series[s]!,
-        seriesKey: key,
-        measureName: measure.name,
-        type: measure.type,
-        value: checkValue(measure.type, request.values[i]),
-        attributes: null,
-        timeNs,
-        version,
-      });
+      value = checkValue(measure.type, request.values[i]);
     } catch (error) {
       if (!(error instanceof RecordRule)) throw error;
       rejected.push({ RecordIndex: i, Reason: `MeasureValue ${error.message}` });
+      continue;
     }
+    if (batchSeries[s] === -1) {
+      batchSeries[s] = batch.series.length;
+      batch.series.push({ key, dimensions: request.series[s]! });
+    }
+    if (batchMeasures[m] === -1) {
+      batchMeasures[m] = batch.measures.length;
+      batch.measures.push({ name: measure.name, type: measure.type });
+    }
+    batch.recordIndex[n] = i;
+    batch.seriesOf[n] = batchSeries[s]!;
+    batch.measureOf[n] = batchMeasures[m]!;
+    batch.timeNs[n] = singleTime ?? (request.timeNs as ArrayLike<bigint>)[i]!;
+    batch.version[n] = version;
+    batch.values[n] = value;
+    n++;
   }
-  return { records, rejected };
+  batch.rows = n;
+  batch.timeNs.length = n;
+  batch.version.length = n;
+  batch.values.length = n;
+  return { batch, rejected };
 }

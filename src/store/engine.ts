@@ -3,21 +3,37 @@
  * interface: run SQL, read small results as JSON-ish rows, append typed columns, stream results.
  */
 import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
   type DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBResult,
-  type DuckDBType,
   type DuckDBValue,
-  INTEGER,
-  VARCHAR,
 } from "@duckdb/node-api";
+// The raw bindings under @duckdb/node-api: they copy a whole typed array into a vector at once.
+import bindings from "@duckdb/node-bindings";
 
-export type ColumnKind = "INTEGER" | "BIGINT" | "DOUBLE" | "VARCHAR" | "BOOLEAN";
-const duckTypes: Record<ColumnKind, DuckDBType> = { INTEGER, BIGINT, DOUBLE, VARCHAR, BOOLEAN };
+/**
+ * A column of rows to append. `fixed`: the values as DuckDB stores them (INTEGER as Int32Array,
+ * BIGINT and TIMESTAMP_NS as BigInt64Array of epoch nanoseconds, DOUBLE as Float64Array, BOOLEAN as
+ * Uint8Array of 0/1), with `valid` (1: a value, 0: NULL) or null when no row is NULL.
+ */
+export type AppendColumn =
+  | {
+      kind: "fixed";
+      values: Int32Array | BigInt64Array | Float64Array | Uint8Array;
+      valid: Uint8Array | null;
+    }
+  | { kind: "strings"; values: readonly (string | null)[] }
+  | { kind: "null" };
+
+export interface AppendTarget {
+  table: string;
+  schema: string;
+  /** "temp" for a temporary table. */
+  catalog?: string;
+  /** Default: the writer connection. */
+  connection?: DuckDBConnection;
+}
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
@@ -72,25 +88,51 @@ export class Engine {
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
 
-  /** Appends columns (all of one length) to a temp table of the writer connection, a data chunk at a time. */
-  async appendColumns(
-    tempTable: string,
-    kinds: readonly ColumnKind[],
-    columns: readonly (DuckDBValue[] | Int32Array | Float64Array)[],
-  ): Promise<void> {
-    const rowCount = columns[0]?.length ?? 0;
+  /**
+   * Appends rows, given as columns, to a table through DuckDB's appender, a data chunk (2,048 rows)
+   * at a time. The columns must match the table's columns in order and count. Fixed-width values
+   * are copied into DuckDB's vectors with one memory copy per chunk (no call per value); strings
+   * take one call each. Inside a transaction of the same connection the rows are part of it.
+   */
+  async appendRows(target: AppendTarget, columns: readonly AppendColumn[], rowCount: number): Promise<void> {
     if (rowCount === 0) return;
-    const types = kinds.map((kind) => duckTypes[kind]);
-    const appender = await this.writer.createAppender(tempTable, "main", "temp");
+    const connection = target.connection ?? this.writer;
+    const appender = await connection.createAppender(target.table, target.schema, target.catalog ?? null);
     try {
+      if (appender.columnCount !== columns.length) {
+        throw new Error(
+          `appending to ${target.table}: the table has ${appender.columnCount} columns, the rows ${columns.length}`,
+        );
+      }
+      const types = columns.map((_, c) => appender.columnType(c));
+      const validity = new Uint8Array(CHUNK_ROWS / 8);
       for (let offset = 0; offset < rowCount; offset += CHUNK_ROWS) {
         const n = Math.min(CHUNK_ROWS, rowCount - offset);
         const chunk = DuckDBDataChunk.create(types, n);
         for (let c = 0; c < columns.length; c++) {
           const column = columns[c]!;
-          const part = offset === 0 && n === rowCount ? column : column.slice(offset, offset + n);
-          if (part instanceof Int32Array || part instanceof Float64Array) setTypedColumn(chunk, c, part);
-          else chunk.setColumnValues(c, part);
+          const vector = bindings.data_chunk_get_vector(chunk.chunk, c);
+          if (column.kind === "fixed") {
+            const part = column.values.subarray(offset, offset + n);
+            bindings.copy_data_to_vector(
+              vector,
+              0,
+              part.buffer as ArrayBuffer,
+              part.byteOffset,
+              part.byteLength,
+            );
+            if (column.valid) setValidity(vector, validity, n, (i) => column.valid![offset + i] === 1);
+          } else if (column.kind === "strings") {
+            let nulls = false;
+            for (let i = 0; i < n; i++) {
+              const value = column.values[offset + i];
+              if (value === null || value === undefined) nulls = true;
+              else bindings.vector_assign_string_element(vector, i, value);
+            }
+            if (nulls) setValidity(vector, validity, n, (i) => column.values[offset + i] != null);
+          } else {
+            setValidity(vector, validity, n, () => false);
+          }
         }
         appender.appendDataChunk(chunk);
       }
@@ -106,23 +148,18 @@ export class Engine {
   }
 }
 
-/**
- * Copies a typed array with no NULLs into a chunk's column in one `set`, instead of one setItem a
- * value (which also writes the validity mask value by value). DuckDB's numeric vectors keep their
- * values in a typed array `items`; when that is not what we find, the generic path is used.
- */
-function setTypedColumn(chunk: DuckDBDataChunk, column: number, values: Int32Array | Float64Array): void {
-  const vector = chunk.getColumnVector(column) as unknown as { items?: unknown; flush(): void };
-  const items = vector.items;
-  if (
-    (values instanceof Int32Array && items instanceof Int32Array && items.length === values.length) ||
-    (values instanceof Float64Array && items instanceof Float64Array && items.length === values.length)
-  ) {
-    items.set(values);
-    vector.flush();
-  } else {
-    chunk.setColumnValues(column, Array.from(values));
-  }
+/** Writes a vector's validity mask (bit i of the mask: row i is not NULL) from a per-row test. */
+function setValidity(
+  vector: bindings.Vector,
+  scratch: Uint8Array,
+  rowCount: number,
+  isValid: (row: number) => boolean,
+): void {
+  const bytes = Math.ceil(rowCount / 64) * 8;
+  scratch.fill(0, 0, bytes);
+  for (let i = 0; i < rowCount; i++) if (isValid(i)) scratch[i >> 3]! |= 1 << (i & 7);
+  bindings.vector_ensure_validity_writable(vector);
+  bindings.copy_data_to_vector_validity(vector, 0, scratch.buffer as ArrayBuffer, scratch.byteOffset, bytes);
 }
 
 /** Quotes an identifier for DuckDB. */

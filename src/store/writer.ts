@@ -7,20 +7,22 @@
  * transaction, so a crash leaves either all of a batch or none of it.
  */
 import { HourglassError } from "../errors.js";
+import type { RowBatch } from "./batch.js";
 import {
   type AttributeColumn,
   type DimensionColumn,
   DUCK_TYPE,
   measuresTable,
   pointsTable,
+  pointsTableName,
   seriesTable,
   type TableState,
   VALUE_COLUMN,
   visibleCutoffNs,
 } from "./catalog.js";
-import { type ColumnKind, type DuckDBValue, type Engine, quoteString } from "./engine.js";
-import { MAX_DIMENSIONS_PER_TABLE, type NormalizedRecord } from "./records.js";
-import type { MeasureValueType, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
+import { type AppendColumn, type Engine, quoteString } from "./engine.js";
+import { MAX_DIMENSIONS_PER_TABLE, type ScalarValue } from "./records.js";
+import type { Dimension, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
 
 const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
 const NS_PER_HOUR = 3_600_000_000_000n;
@@ -29,30 +31,12 @@ const MEASURE_ID_SPAN = 1_048_576;
 /** Shared empty lists: most records bring no new dimension or attribute, and allocate nothing. */
 const NONE: string[] = [];
 const NONE_ATTRIBUTES: { name: string; type: ScalarMeasureValueType }[] = [];
-/** Time offsets inside a batch travel as doubles: exact up to 2^53 ns. */
-const MAX_EXACT_OFFSET_NS = 2n ** 53n;
-
-/** Staging column kind for each scalar type (timestamps travel as epoch-nanosecond BIGINTs). */
-const STAGE_KIND: Record<ScalarMeasureValueType, ColumnKind> = {
-  DOUBLE: "DOUBLE",
-  BIGINT: "BIGINT",
-  VARCHAR: "VARCHAR",
-  BOOLEAN: "BOOLEAN",
-  TIMESTAMP: "BIGINT",
-};
-
-interface StagedColumn {
-  /** Physical column in the points table. */
-  column: string;
-  type: ScalarMeasureValueType;
-  values: DuckDBValue[];
-}
 
 /** Schema additions a batch makes; applied to the in-memory catalog only after commit. */
 interface PendingChanges {
   dimensions: DimensionColumn[];
   attributes: AttributeColumn[];
-  series: Map<string, { id: number; record: NormalizedRecord }>;
+  series: Map<string, { id: number; dimensions: Dimension[] }>;
   measures: Map<string, number>;
   measureInfo: { measureId: number; kind: "type" | "dimension"; value: string }[];
   valueTypes: Set<ScalarMeasureValueType>;
@@ -68,7 +52,7 @@ export class TableWriter {
   /** Writes one batch to one table. Call only from the store's serial write queue. */
   async write(
     table: TableState,
-    records: NormalizedRecord[],
+    batch: RowBatch,
     rejected: RejectedRecord[],
     nowNs: bigint,
   ): Promise<WriteResult> {
@@ -90,54 +74,78 @@ export class TableWriter {
     const pendingMeasureTypes = new Set<string>();
     const pendingMeasureDims = new Set<string>();
     const pendingCombos: SeenPairs = new Map();
+    const { rows, recordIndex, seriesOf, measureOf, timeNs, version, values, attributes } = batch;
 
-    // Accepted records as parallel arrays: no object per record on the hot path.
-    const acceptedRecords: NormalizedRecord[] = [];
-    const acceptedSeries: number[] = [];
-    const acceptedMeasures: number[] = [];
+    // Each series and measure of the batch is resolved to its id on its first accepted row (a
+    // series whose rows are all rejected changes nothing in the table). UNRESOLVED: not yet seen.
+    const UNRESOLVED = -1;
+    const batchSeriesIds = new Int32Array(batch.series.length).fill(UNRESOLVED);
+    const batchMeasureIds = new Int32Array(batch.measures.length).fill(UNRESOLVED);
+
+    // Each row's series and measure id; -1 for a rejected row.
+    const rowSeries = new Int32Array(rows);
+    const rowMeasure = new Int32Array(rows).fill(-1);
     const lowerLimit = table.magneticWrites ? visibleCutoff : memoryCutoff;
     let lastTime = -1n;
     let lastTimeInWindow = false;
+    let singleTime = true;
+    const reject = (row: number, reason: string, existingVersion?: number) => {
+      rejected.push({
+        RecordIndex: recordIndex[row]!,
+        Reason: reason,
+        ...(existingVersion === undefined ? {} : { ExistingVersion: existingVersion }),
+      });
+    };
 
-    for (const record of records) {
+    for (let i = 0; i < rows; i++) {
       // The ingestion window: Timestream refuses the future beyond 15 minutes, and the past beyond
       // the memory store unless magnetic writes are on (then back to the magnetic retention).
-      // Records of a batch mostly share one time, so the verdict is reused.
-      if (record.timeNs !== lastTime) {
-        lastTime = record.timeNs;
-        lastTimeInWindow = record.timeNs < futureLimit && record.timeNs >= lowerLimit;
+      // Rows of a batch mostly share one time, so the verdict is reused.
+      const t = timeNs[i]!;
+      if (t !== lastTime) {
+        if (i > 0) singleTime = false;
+        lastTime = t;
+        lastTimeInWindow = t < futureLimit && t >= lowerLimit;
       }
       if (!lastTimeInWindow) {
-        const lower = table.magneticWrites ? visibleCutoff : memoryCutoff;
-        rejected.push({
-          RecordIndex: record.index,
-          Reason: `The record timestamp ${formatWindowTime(record.timeNs)} is outside the time range [${formatWindowTime(lower)}, ${formatWindowTime(futureLimit)}) of the data ingestion window.`,
-        });
+        reject(
+          i,
+          `The record timestamp ${formatWindowTime(t)} is outside the time range [${formatWindowTime(lowerLimit)}, ${formatWindowTime(futureLimit)}) of the data ingestion window.`,
+        );
         continue;
       }
-      // A known series brings no new dimension; only a new one is checked against the table's limits.
-      let seriesId = table.series.get(record.seriesKey) ?? pending.series.get(record.seriesKey)?.id;
-      let problem: string | null = null;
+      const s = seriesOf[i]!;
+      let seriesId = batchSeriesIds[s]!;
       let newDimensions: string[] = NONE;
-      if (seriesId === undefined) {
-        newDimensions = [];
-        for (const d of record.dimensions) {
-          if (table.dimensionByName.has(d.Name) || pending.dimensions.some((p) => p.name === d.Name))
-            continue;
-          if (table.attributeByName.has(d.Name) || pending.attributes.some((p) => p.name === d.Name)) {
-            problem = `Dimension '${d.Name}' clashes with a multi-measure attribute of the same name`;
-            break;
+      let problem: string | null = null;
+      const series = batch.series[s]!;
+      if (seriesId === UNRESOLVED) {
+        // A known series brings no new dimension; only a new one is checked against the table's limits.
+        const known = table.series.get(series.key) ?? pending.series.get(series.key)?.id;
+        if (known !== undefined) {
+          seriesId = known;
+          batchSeriesIds[s] = known;
+        } else {
+          newDimensions = [];
+          for (const d of series.dimensions) {
+            if (table.dimensionByName.has(d.Name) || pending.dimensions.some((p) => p.name === d.Name))
+              continue;
+            if (table.attributeByName.has(d.Name) || pending.attributes.some((p) => p.name === d.Name)) {
+              problem = `Dimension '${d.Name}' clashes with a multi-measure attribute of the same name`;
+              break;
+            }
+            newDimensions.push(d.Name);
           }
-          newDimensions.push(d.Name);
-        }
-        if (!problem && nextDimension + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
-          problem = `The table would have more than ${MAX_DIMENSIONS_PER_TABLE} dimensions`;
+          if (!problem && nextDimension + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+            problem = `The table would have more than ${MAX_DIMENSIONS_PER_TABLE} dimensions`;
+          }
         }
       }
       let newAttributes: { name: string; type: ScalarMeasureValueType }[] = NONE_ATTRIBUTES;
-      if (!problem && record.attributes) {
+      const rowAttributes = attributes?.[i] ?? null;
+      if (!problem && rowAttributes) {
         newAttributes = [];
-        for (const a of record.attributes) {
+        for (const a of rowAttributes) {
           const existing =
             table.attributeByName.get(a.name) ?? pending.attributes.find((p) => p.name === a.name);
           if (existing) {
@@ -155,21 +163,29 @@ export class TableWriter {
         }
       }
       if (problem) {
-        rejected.push({ RecordIndex: record.index, Reason: problem });
+        reject(i, problem);
         continue;
       }
       for (const name of newDimensions) pending.dimensions.push({ name, column: `d${nextDimension++}` });
       for (const a of newAttributes) pending.attributes.push({ ...a, column: `a${nextAttribute++}` });
-      if (seriesId === undefined) {
+      if (seriesId === UNRESOLVED) {
         seriesId = nextSeriesId++;
-        pending.series.set(record.seriesKey, { id: seriesId, record });
+        batchSeriesIds[s] = seriesId;
+        pending.series.set(series.key, { id: seriesId, dimensions: series.dimensions });
       }
 
-      const measure = table.measures.get(record.measureName);
-      let measureId = measure?.id ?? pending.measures.get(record.measureName);
-      if (measureId === undefined) {
-        measureId = nextMeasureId++;
-        pending.measures.set(record.measureName, measureId);
+      const m = measureOf[i]!;
+      const measure = batch.measures[m]!;
+      let measureId = batchMeasureIds[m]!;
+      if (measureId === UNRESOLVED) {
+        measureId = table.measures.get(measure.name)?.id ?? pending.measures.get(measure.name) ?? UNRESOLVED;
+        if (measureId === UNRESOLVED) {
+          measureId = nextMeasureId++;
+          pending.measures.set(measure.name, measureId);
+        }
+        batchMeasureIds[m] = measureId;
+        if (measure.type !== "MULTI" && !table.valueTypes.has(measure.type))
+          pending.valueTypes.add(measure.type);
       }
       // Which types and dimensions each measure has (for SHOW MEASURES), checked once per series.
       if (
@@ -177,268 +193,194 @@ export class TableWriter {
         !seenBefore(pendingCombos, measureId, seriesId)
       ) {
         markSeen(pendingCombos, measureId, seriesId);
-        const typeKey = `${measureId}\u0000${record.type}`;
-        if (!measure?.types.has(record.type) && !pendingMeasureTypes.has(typeKey)) {
+        const stored = table.measures.get(measure.name);
+        const typeKey = `${measureId}\u0000${measure.type}`;
+        if (!stored?.types.has(measure.type) && !pendingMeasureTypes.has(typeKey)) {
           pendingMeasureTypes.add(typeKey);
-          pending.measureInfo.push({ measureId, kind: "type", value: record.type });
+          pending.measureInfo.push({ measureId, kind: "type", value: measure.type });
         }
-        for (const d of record.dimensions) {
-          if (measure?.dimensions.has(d.Name)) continue;
+        for (const d of series.dimensions) {
+          if (stored?.dimensions.has(d.Name)) continue;
           const dimKey = `${measureId}\u0000${d.Name}`;
           if (pendingMeasureDims.has(dimKey)) continue;
           pendingMeasureDims.add(dimKey);
           pending.measureInfo.push({ measureId, kind: "dimension", value: d.Name });
         }
       }
-      if (record.type !== "MULTI" && !table.valueTypes.has(record.type)) pending.valueTypes.add(record.type);
-      acceptedRecords.push(record);
-      acceptedSeries.push(seriesId);
-      acceptedMeasures.push(measureId);
+      rowSeries[i] = seriesId;
+      rowMeasure[i] = measureId;
     }
 
     // Duplicates inside the batch follow the same Version rules as against stored data: the first
-    // occurrence stands as "existing" for later ones.
-    const byTime = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> position
-    // Keys that fit in a small integer hash much faster: a tight span when the ids allow it.
+    // occurrence stands as "existing" for later ones. Keys that fit in a small integer hash much
+    // faster: a tight span when the ids allow it.
     const span = nextMeasureId < 1024 && nextSeriesId < 1 << 20 ? 1024 : MEASURE_ID_SPAN;
-    const dropped = new Uint8Array(acceptedRecords.length); // 1: a no-op, 2: rejected
-    let atTime: Map<number, number> | undefined;
+    const byTime = new Map<bigint, Map<number, number>>(); // time -> series/measure combo -> row
+    const oneTime = singleTime ? new Map<number, number>() : null;
+    const dropped = new Uint8Array(rows); // 1: a no-op, 2: rejected
+    let atTime: Map<number, number> | undefined = oneTime ?? undefined;
     let atTimeKey = -1n;
-    for (let i = 0; i < acceptedRecords.length; i++) {
-      const record = acceptedRecords[i]!;
-      if (record.timeNs !== atTimeKey) {
-        atTimeKey = record.timeNs;
+    for (let i = 0; i < rows; i++) {
+      if (rowMeasure[i] === -1) {
+        dropped[i] = 2;
+        continue;
+      }
+      if (!oneTime && timeNs[i] !== atTimeKey) {
+        atTimeKey = timeNs[i]!;
         atTime = byTime.get(atTimeKey);
         if (!atTime) {
           atTime = new Map();
           byTime.set(atTimeKey, atTime);
         }
       }
-      const key = acceptedSeries[i]! * span + acceptedMeasures[i]!;
+      const key = rowSeries[i]! * span + rowMeasure[i]!;
       const earlier = atTime!.get(key);
       if (earlier === undefined) {
         atTime!.set(key, i);
-        continue;
-      }
-      const first = acceptedRecords[earlier]!;
-      if (record.version > first.version) {
+      } else if (version[i]! > version[earlier]!) {
         dropped[earlier] = 1;
         atTime!.set(key, i);
-      } else if (sameValue(first, record)) {
+      } else if (sameRowValue(batch, earlier, i)) {
         dropped[i] = 1; // an identical record again: a no-op that still counts as ingested
       } else {
-        rejected.push({
-          RecordIndex: record.index,
-          Reason:
-            "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
-          ExistingVersion: Number(first.version),
-        });
+        reject(
+          i,
+          "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
+          Number(version[earlier]!),
+        );
         dropped[i] = 2;
       }
     }
     let ingestedNoOp = 0;
-    const stageRecords: NormalizedRecord[] = [];
-    const stageSeries: number[] = [];
-    const stageMeasures: number[] = [];
-    for (let i = 0; i < acceptedRecords.length; i++) {
-      if (dropped[i] === 1) ingestedNoOp++;
-      if (dropped[i] !== 0) continue;
-      stageRecords.push(acceptedRecords[i]!);
-      stageSeries.push(acceptedSeries[i]!);
-      stageMeasures.push(acceptedMeasures[i]!);
+    let kept = 0;
+    for (let i = 0; i < rows; i++) {
+      if (dropped[i] === 0) kept++;
+      else if (dropped[i] === 1) ingestedNoOp++;
     }
 
     const result: WriteResult = {
       RecordsIngested: { Total: 0, MemoryStore: 0, MagneticStore: 0 },
       rejected,
     };
-    if (stageRecords.length === 0) {
+    if (kept === 0) {
       result.RecordsIngested.Total = ingestedNoOp;
       result.RecordsIngested.MemoryStore = ingestedNoOp;
       return result;
     }
 
-    // Columns to stage: the value columns this batch uses.
-    const staged = new Map<string, StagedColumn>();
+    // The batch as columns in the points table's shape: typed arrays that DuckDB's vectors take
+    // with one copy per 2,048 rows. Only the value columns this batch uses are filled.
+    const rowCount = kept;
+    const filled = new Map<string, ValueColumn>();
     const attributeColumn = (name: string): AttributeColumn =>
       (table.attributeByName.get(name) ?? pending.attributes.find((p) => p.name === name))!;
-    let lastType: MeasureValueType | null = null;
-    for (const record of stageRecords) {
-      if (record.attributes) {
-        for (const a of record.attributes) {
-          const col = attributeColumn(a.name);
-          if (!staged.has(col.column))
-            staged.set(col.column, { column: col.column, type: col.type, values: [] });
-        }
-      } else if (record.type !== lastType) {
-        lastType = record.type;
-        const type = record.type as ScalarMeasureValueType;
-        const column = VALUE_COLUMN[type];
-        if (!staged.has(column)) staged.set(column, { column, type, values: [] });
+    const columnFor = (column: string, type: ScalarMeasureValueType): ValueColumn => {
+      let values = filled.get(column);
+      if (!values) {
+        values = new ValueColumn(column, type, rowCount);
+        filled.set(column, values);
       }
-    }
-    const stagedColumns = [...staged.values()];
-    const singleColumn = stagedColumns.length === 1 ? stagedColumns[0]! : null;
-    // Times travel as DOUBLE nanosecond offsets from the batch's first time (exact below 2^53 ns,
-    // 104 days); versions only when they differ. Numbers cross into DuckDB far faster than BigInts.
-    const baseTime = stageRecords[0]!.timeNs;
-    const baseVersion = stageRecords[0]!.version;
-    let minTime = baseTime;
-    let maxTime = baseTime;
-    let sameVersion = true;
+      return values;
+    };
+    // Each batch measure's value column (single-measure measures), found on its first row.
+    const measureColumn: (ValueColumn | undefined)[] = new Array(batch.measures.length);
+    const times = new BigInt64Array(rowCount);
+    const stagedSeries = new Int32Array(rowCount);
+    const stagedMeasures = new Int32Array(rowCount);
+    const versions = new BigInt64Array(rowCount);
+    /** The batch row behind each staged position. */
+    const stagedRow = new Int32Array(rowCount);
+    let minTime = 0n;
+    let maxTime = 0n;
     let magnetic = 0;
-    const timeOffsets = new Float64Array(stageRecords.length);
-    let offsetTime = baseTime;
-    let offset = 0;
     lastTime = -1n;
-    const seriesIds = Int32Array.from(stageSeries);
-    const measureIds = Int32Array.from(stageMeasures);
-    // The common case, one DOUBLE column: a typed array, copied into DuckDB's vectors in one go.
-    const doubles = singleColumn?.type === "DOUBLE" ? new Float64Array(stageRecords.length) : null;
-    for (let i = 0; i < stageRecords.length; i++) {
-      const record = stageRecords[i]!;
-      const t = record.timeNs;
+    let p = 0;
+    for (let i = 0; i < rows; i++) {
+      if (dropped[i] !== 0) continue;
+      const t = timeNs[i]!;
       if (t !== lastTime) {
+        if (p === 0 || t < minTime) minTime = t;
+        if (p === 0 || t > maxTime) maxTime = t;
         lastTime = t;
-        if (t < minTime) minTime = t;
-        if (t > maxTime) maxTime = t;
       }
       if (t < memoryCutoff) magnetic++;
-      if (t !== offsetTime) {
-        offsetTime = t;
-        offset = Number(t - baseTime); // a BigInt subtraction allocates: once per distinct time
-      }
-      timeOffsets[i] = offset;
-      if (record.version !== baseVersion) sameVersion = false;
-      if (doubles) {
-        doubles[i] = record.value as number;
-      } else if (singleColumn) {
-        singleColumn.values.push(record.value as DuckDBValue);
-      } else if (record.attributes) {
-        for (const c of stagedColumns) c.values.push(null);
-        for (const a of record.attributes) {
-          staged.get(attributeColumn(a.name).column)!.values[i] = a.value as DuckDBValue;
+      times[p] = t;
+      versions[p] = version[i]!;
+      stagedSeries[p] = rowSeries[i]!;
+      stagedMeasures[p] = rowMeasure[i]!;
+      stagedRow[p] = i;
+      const rowAttributes = attributes?.[i] ?? null;
+      if (rowAttributes) {
+        for (const a of rowAttributes) {
+          const column = attributeColumn(a.name);
+          columnFor(column.column, column.type).set(p, a.value);
         }
       } else {
-        const column = VALUE_COLUMN[record.type as ScalarMeasureValueType];
-        for (const c of stagedColumns)
-          c.values.push(c.column === column ? (record.value as DuckDBValue) : null);
-      }
-    }
-    // A batch spanning more than 104 days (possible with magnetic writes) sends absolute times.
-    const absoluteTimes = maxTime - minTime >= MAX_EXACT_OFFSET_NS;
-    const timeColumn: DuckDBValue[] | Float64Array = absoluteTimes
-      ? stageRecords.map((r) => r.timeNs - baseTime)
-      : timeOffsets;
-    const versions = sameVersion ? null : stageRecords.map((r) => r.version);
-
-    const stageName = `stage_t${table.id}`;
-    const engine = this.engine;
-    // A fresh staging table a batch: its rowid is then the position in the batch (0..n-1).
-    const stageKinds: ColumnKind[] = [
-      "INTEGER",
-      "INTEGER",
-      absoluteTimes ? "BIGINT" : "DOUBLE",
-      ...(versions ? (["BIGINT"] as const) : []),
-      ...stagedColumns.map((c) => STAGE_KIND[c.type]),
-    ];
-    const stageNames = [
-      "series_id",
-      "measure_id",
-      "time_offset",
-      ...(versions ? ["version"] : []),
-      ...stagedColumns.map((c) => c.column),
-    ];
-    await engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${stageName}(${stageNames.map((n, i) => `${n} ${stageKinds[i]}`).join(", ")})`,
-    );
-    const stageTime = `make_timestamp_ns(${baseTime} + s.time_offset::BIGINT)`;
-    const stageVersion = versions ? "s.version" : `${baseVersion}`;
-    // The staging rows are committed before the transaction so their rowids are their positions
-    // (rows appended inside a transaction get provisional rowids until it commits).
-    await engine.appendColumns(stageName, stageKinds, [
-      seriesIds,
-      measureIds,
-      timeColumn,
-      ...(versions ? [versions] : []),
-      ...stagedColumns.map((c) => (doubles && c === singleColumn ? doubles : c.values)),
-    ]);
-    await engine.run("BEGIN TRANSACTION");
-    try {
-      await this.applySchemaChanges(table, pending);
-      const stageRef = `temp.${stageName}`;
-      const points = pointsTable(table);
-      const timeRange = `p.time BETWEEN make_timestamp_ns(${minTime}) AND make_timestamp_ns(${maxTime})`;
-      const allValueColumns = [
-        ...Object.entries(VALUE_COLUMN).map(([type, column]) => ({
-          column,
-          type: type as ScalarMeasureValueType,
-        })),
-        ...table.attributes,
-      ];
-      const sameExpr = allValueColumns
-        .map(({ column, type }) => {
-          const s = staged.get(column);
-          if (!s) return `p.${column} IS NULL`;
-          const stagedValue = type === "TIMESTAMP" ? `make_timestamp_ns(s.${column})` : `s.${column}`;
-          return `${stagedValue} IS NOT DISTINCT FROM p.${column}`;
-        })
-        .join(" AND ");
-      // Data mostly arrives in time order: a batch entirely after the newest stored point cannot
-      // clash with anything stored, so the check is skipped.
-      const newestStored = await this.newestTime(table);
-      const conflicts =
-        newestStored === null || minTime > newestStored
-          ? []
-          : await engine.rows(
-              `SELECT s.rowid AS row_idx, p._version AS existing_version, ${stageVersion} AS version, (${sameExpr}) AS same
-         FROM ${stageRef} s JOIN ${points} p
-           ON p._series_id = s.series_id AND p._measure_id = s.measure_id AND p.time = ${stageTime}
-         WHERE ${timeRange}`,
-            );
-      const removeFromStage: number[] = [];
-      const replace: number[] = [];
-      const rejectedPositions = new Set<number>();
-      for (const c of conflicts) {
-        const position = Number(c["row_idx"]);
-        const existing = BigInt(String(c["existing_version"]));
-        const version = BigInt(String(c["version"]));
-        if (version > existing) replace.push(position);
-        else if (c["same"] === true) removeFromStage.push(position);
-        else {
-          removeFromStage.push(position);
-          rejectedPositions.add(position);
-          rejected.push({
-            RecordIndex: stageRecords[position]!.index,
-            Reason:
-              "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
-            ExistingVersion: Number(existing),
-          });
+        const m = measureOf[i]!;
+        let column = measureColumn[m];
+        if (column === undefined) {
+          const type = batch.measures[m]!.type as ScalarMeasureValueType;
+          column = columnFor(VALUE_COLUMN[type], type);
+          measureColumn[m] = column;
         }
+        column.set(p, values[i]!);
       }
-      if (removeFromStage.length > 0) {
-        await engine.run(`DELETE FROM ${stageRef} WHERE rowid IN (${removeFromStage.join(",")})`);
-      }
-      if (replace.length > 0) {
-        await engine.run(
-          `DELETE FROM ${points} p USING ${stageRef} s
-           WHERE s.rowid IN (${replace.join(",")}) AND p._series_id = s.series_id AND p._measure_id = s.measure_id
-             AND p.time = ${stageTime} AND ${timeRange}`,
+      p++;
+    }
+    const filledColumns = [...filled.values()];
+
+    const engine = this.engine;
+    const rejectedPositions = new Set<number>();
+    try {
+      // Data mostly arrives in time order: a batch entirely after the newest stored point cannot
+      // clash with anything stored, so its rows go straight into the points table.
+      const newestStored = await this.newestTime(table);
+      if (newestStored === null || minTime > newestStored) {
+        await engine.run("BEGIN TRANSACTION");
+        await this.applySchemaChanges(table, pending);
+        // Every column of the points table, in its physical order; those this batch leaves empty are NULL.
+        const attributes = [...table.attributes, ...pending.attributes].sort(
+          (a, b) => Number(a.column.slice(1)) - Number(b.column.slice(1)),
         );
+        const valueColumns = [...Object.values(VALUE_COLUMN), ...attributes.map((a) => a.column)];
+        await engine.appendRows(
+          { table: pointsTableName(table), schema: "_hg" },
+          [
+            { kind: "fixed", values: times, valid: null },
+            { kind: "fixed", values: stagedSeries, valid: null },
+            { kind: "fixed", values: stagedMeasures, valid: null },
+            { kind: "fixed", values: versions, valid: null },
+            ...valueColumns.map((name) => filled.get(name)?.toAppend() ?? { kind: "null" as const }),
+          ],
+          rowCount,
+        );
+      } else {
+        await this.writeAfterCheck(table, pending, {
+          times,
+          seriesIds: stagedSeries,
+          measureIds: stagedMeasures,
+          versions,
+          filledColumns,
+          minTime,
+          maxTime,
+          onConflict: (position, existing, same) => {
+            const row = stagedRow[position]!;
+            if (version[row]! > existing) return "replace";
+            if (same) return "skip";
+            rejectedPositions.add(position);
+            reject(
+              row,
+              "A record with the same dimensions, time and measure name already exists with a different value; send a higher Version to update it.",
+              Number(existing),
+            );
+            return "skip";
+          },
+        });
       }
-      const targetColumns = stagedColumns.map((c) => c.column);
-      const sourceColumns = stagedColumns.map((c) =>
-        c.type === "TIMESTAMP" ? `make_timestamp_ns(s.${c.column})` : `s.${c.column}`,
-      );
-      await engine.run(
-        `INSERT INTO ${points} (time, _series_id, _measure_id, _version${targetColumns.map((c) => `, ${c}`).join("")})
-         SELECT ${stageTime}, s.series_id, s.measure_id, ${stageVersion}${sourceColumns.map((c) => `, ${c}`).join("")}
-         FROM ${stageRef} s`,
-      );
       await engine.run("COMMIT");
 
-      for (const position of rejectedPositions) if (stageRecords[position]!.timeNs < memoryCutoff) magnetic--;
-      const memory = ingestedNoOp + stageRecords.length - rejectedPositions.size - magnetic;
+      for (const position of rejectedPositions) if (times[position]! < memoryCutoff) magnetic--;
+      const memory = ingestedNoOp + rowCount - rejectedPositions.size - magnetic;
       result.RecordsIngested = { Total: memory + magnetic, MemoryStore: memory, MagneticStore: magnetic };
     } catch (error) {
       await engine.run("ROLLBACK").catch(() => undefined);
@@ -460,6 +402,87 @@ export class TableWriter {
       }
     }
     return result;
+  }
+
+  /**
+   * The path for a batch that may meet stored points: its rows go to a staging table, one join
+   * finds the stored points with the same series, measure and time, and Timestream's Version
+   * rules decide each (`onConflict`): a higher version replaces the stored point, the same value is
+   * a no-op, a different value is rejected. Leaves the transaction open for the caller to commit.
+   */
+  private async writeAfterCheck(
+    table: TableState,
+    pending: PendingChanges,
+    batch: {
+      times: BigInt64Array;
+      seriesIds: Int32Array;
+      measureIds: Int32Array;
+      versions: BigInt64Array;
+      filledColumns: ValueColumn[];
+      minTime: bigint;
+      maxTime: bigint;
+      onConflict: (position: number, existingVersion: bigint, sameValue: boolean) => "replace" | "skip";
+    },
+  ): Promise<void> {
+    const engine = this.engine;
+    const stageName = `stage_t${table.id}`;
+    const valueColumns = batch.filledColumns.map((c) => c.column);
+    // A fresh staging table a batch, committed before the transaction: its rowids are then the
+    // positions in the batch (rows appended inside a transaction get provisional rowids).
+    await engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${stageName}(time TIMESTAMP_NS, _series_id INTEGER, _measure_id INTEGER, _version BIGINT${batch.filledColumns
+        .map((c) => `, ${c.column} ${DUCK_TYPE[c.type]}`)
+        .join("")})`,
+    );
+    await engine.appendRows(
+      { table: stageName, schema: "main", catalog: "temp" },
+      [
+        { kind: "fixed", values: batch.times, valid: null },
+        { kind: "fixed", values: batch.seriesIds, valid: null },
+        { kind: "fixed", values: batch.measureIds, valid: null },
+        { kind: "fixed", values: batch.versions, valid: null },
+        ...batch.filledColumns.map((c) => c.toAppend()),
+      ],
+      batch.times.length,
+    );
+    await engine.run("BEGIN TRANSACTION");
+    await this.applySchemaChanges(table, pending);
+    const stage = `temp.${stageName}`;
+    const points = pointsTable(table);
+    const timeRange = `p.time BETWEEN make_timestamp_ns(${batch.minTime}) AND make_timestamp_ns(${batch.maxTime})`;
+    const filled = new Set(valueColumns);
+    const sameValue = [
+      ...Object.values(VALUE_COLUMN),
+      ...table.attributes.map((a) => a.column),
+      ...pending.attributes.map((a) => a.column),
+    ]
+      .map((column) =>
+        filled.has(column) ? `s.${column} IS NOT DISTINCT FROM p.${column}` : `p.${column} IS NULL`,
+      )
+      .join(" AND ");
+    const conflicts = await engine.rows(
+      `SELECT s.rowid AS row_idx, p._version AS existing_version, (${sameValue}) AS same
+         FROM ${stage} s JOIN ${points} p
+           ON p._series_id = s._series_id AND p._measure_id = s._measure_id AND p.time = s.time
+         WHERE ${timeRange}`,
+    );
+    const skip: number[] = [];
+    const replace: number[] = [];
+    for (const c of conflicts) {
+      const position = Number(c["row_idx"]);
+      const verdict = batch.onConflict(position, BigInt(String(c["existing_version"])), c["same"] === true);
+      (verdict === "replace" ? replace : skip).push(position);
+    }
+    if (skip.length > 0) await engine.run(`DELETE FROM ${stage} WHERE rowid IN (${skip.join(",")})`);
+    if (replace.length > 0) {
+      await engine.run(
+        `DELETE FROM ${points} p USING ${stage} s
+         WHERE s.rowid IN (${replace.join(",")}) AND p._series_id = s._series_id AND p._measure_id = s._measure_id
+           AND p.time = s.time AND ${timeRange}`,
+      );
+    }
+    const columns = ["time", "_series_id", "_measure_id", "_version", ...valueColumns].join(", ");
+    await engine.run(`INSERT INTO ${points} (${columns}) SELECT ${columns} FROM ${stage}`);
   }
 
   /** The newest point time of each table (null: empty), learned once per process, then kept up to date. */
@@ -505,10 +528,10 @@ export class TableWriter {
       for (let i = 0; i < rows.length; i += 500) {
         // Grouped by column set so each INSERT names exactly the dimensions its series have.
         const groups = new Map<string, string[]>();
-        for (const { id, record } of rows.slice(i, i + 500)) {
-          const cols = record.dimensions.map((d) => columnOf.get(d.Name)!);
+        for (const { id, dimensions } of rows.slice(i, i + 500)) {
+          const cols = dimensions.map((d) => columnOf.get(d.Name)!);
           const key = cols.join(",");
-          const values = `(${id}${record.dimensions.map((d) => `, ${quoteString(d.Value)}`).join("")})`;
+          const values = `(${id}${dimensions.map((d) => `, ${quoteString(d.Value)}`).join("")})`;
           const list = groups.get(key);
           if (list) list.push(values);
           else groups.set(key, [values]);
@@ -533,6 +556,58 @@ export class TableWriter {
   }
 }
 
+/** One value column of a batch, held as the typed array DuckDB's vector of its type takes. */
+class ValueColumn {
+  readonly values: Float64Array | BigInt64Array | Uint8Array | (string | null)[];
+  /** 1 where a row has a value; the others are NULL. */
+  private readonly valid: Uint8Array;
+  private count = 0;
+
+  constructor(
+    readonly column: string,
+    readonly type: ScalarMeasureValueType,
+    rowCount: number,
+  ) {
+    this.values =
+      type === "DOUBLE"
+        ? new Float64Array(rowCount)
+        : type === "BIGINT" || type === "TIMESTAMP"
+          ? new BigInt64Array(rowCount)
+          : type === "BOOLEAN"
+            ? new Uint8Array(rowCount)
+            : new Array<string | null>(rowCount).fill(null);
+    this.valid = new Uint8Array(rowCount);
+  }
+
+  set(row: number, value: ScalarValue): void {
+    switch (this.type) {
+      case "DOUBLE":
+        (this.values as Float64Array)[row] = value as number;
+        break;
+      case "BIGINT":
+      case "TIMESTAMP":
+        (this.values as BigInt64Array)[row] = typeof value === "bigint" ? value : BigInt(value as number);
+        break;
+      case "BOOLEAN":
+        (this.values as Uint8Array)[row] = value ? 1 : 0;
+        break;
+      case "VARCHAR":
+        (this.values as (string | null)[])[row] = value as string;
+        break;
+    }
+    if (this.valid[row] === 0) {
+      this.valid[row] = 1;
+      this.count++;
+    }
+  }
+
+  toAppend(): AppendColumn {
+    if (Array.isArray(this.values)) return { kind: "strings", values: this.values };
+    const values = this.values as Float64Array | BigInt64Array | Uint8Array;
+    return { kind: "fixed", values, valid: this.count === values.length ? null : this.valid };
+  }
+}
+
 /** Which (measure, series) pairs were recorded in measure_info: a byte per series id, per measure. */
 export type SeenPairs = Map<number, Uint8Array>;
 
@@ -552,12 +627,15 @@ function markSeen(pairs: SeenPairs, measureId: number, seriesId: number): void {
   seen[seriesId] = 1;
 }
 
-function sameValue(a: NormalizedRecord, b: NormalizedRecord): boolean {
-  if (a.type !== b.type) return false;
-  if (!a.attributes || !b.attributes) return a.value === b.value;
-  if (a.attributes.length !== b.attributes.length) return false;
-  const other = new Map(b.attributes.map((x) => [x.name, x.value]));
-  return a.attributes.every((x) => other.get(x.name) === x.value);
+/** Whether two rows of a batch carry the same value (same type, and same value or attributes). */
+function sameRowValue(batch: RowBatch, a: number, b: number): boolean {
+  if (batch.measures[batch.measureOf[a]!]!.type !== batch.measures[batch.measureOf[b]!]!.type) return false;
+  const attributesA = batch.attributes?.[a] ?? null;
+  const attributesB = batch.attributes?.[b] ?? null;
+  if (!attributesA || !attributesB) return batch.values[a] === batch.values[b];
+  if (attributesA.length !== attributesB.length) return false;
+  const other = new Map(attributesB.map((x) => [x.name, x.value]));
+  return attributesA.every((x) => other.get(x.name) === x.value);
 }
 
 function commitPending(table: TableState, pending: PendingChanges, nextSeriesId: number): void {
