@@ -1,7 +1,9 @@
 /**
  * Ingest: the WORKLOAD model (26,000-record loops, single-measure) through the store's native batch
  * paths (columnar `writeColumns`, and WriteRecords-shaped objects), against a naive row-by-row
- * DuckDB appender of the same rows in the same script. Each side runs in its own process.
+ * DuckDB appender of the same rows in the same script. Each side runs in its own process. Also the
+ * same loops as multi-measure records (the flat shape's metrics_record / events_record), counted
+ * in values so that the rate compares with the single-measure ones.
  *
  *   node --import tsx bench/ingest.ts [--loops 60] [--loops-per-write 2]
  */
@@ -15,6 +17,7 @@ import {
   generateLoop,
   METRIC_DIMENSIONS,
   toColumnarLoop,
+  toMultiMeasureRecords,
   toSingleMeasureRecords,
 } from "../src/loadgen/index.js";
 import { TimestreamStore } from "../src/store/index.js";
@@ -29,7 +32,8 @@ const firstTime = nowS - loops * 10 - 60;
 const loopRecords = (l: number): WriteRecord[] =>
   toSingleMeasureRecords(generateLoop(model, firstTime + l * 10));
 
-async function ours(columnar: boolean): Promise<{ rows: number; seconds: number }> {
+async function ours(part: string): Promise<{ rows: number; seconds: number }> {
+  const columnar = part === "columnar";
   const dir = tempDir("hg-bench-ingest-");
   const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
   await store.createDatabase("bench-db");
@@ -40,7 +44,23 @@ async function ours(columnar: boolean): Promise<{ rows: number; seconds: number 
   });
   let rows = 0;
   let busyMs = 0;
-  if (columnar) {
+  if (part === "multi") {
+    // Multi-measure records (metrics_record and events_record: 2,200 records, 26,000 values a
+    // loop), WriteRecords-shaped, several loops a call. Rows here count values, as the others do.
+    for (let l = 0; l < loops; l += loopsPerWrite) {
+      const records: WriteRecord[] = [];
+      for (let k = l; k < Math.min(loops, l + loopsPerWrite); k++)
+        records.push(...toMultiMeasureRecords(generateLoop(model, firstTime + k * 10)));
+      const t0 = performance.now();
+      const result = await store.writeRecords(
+        { DatabaseName: "bench-db", TableName: "bench-table", Records: records },
+        { maxRecords: records.length },
+      );
+      busyMs += performance.now() - t0;
+      if (result.rejected.length > 0) throw new Error(`rejected: ${result.rejected[0]!.Reason}`);
+      for (const r of records) rows += r.MeasureValues!.length;
+    }
+  } else if (columnar) {
     // The columnar native path: a loop's columns as the generator makes them (no strings).
     for (let l = 0; l < loops; l++) {
       const loop = toColumnarLoop(generateLoop(model, firstTime + l * 10));
@@ -122,7 +142,7 @@ async function naiveAppender(): Promise<{ rows: number; seconds: number }> {
 // Each side runs in its own process so that each peak memory figure is its own.
 const part = process.argv[process.argv.indexOf("--part") + 1];
 if (process.argv.includes("--part")) {
-  const r = part === "naive" ? await naiveAppender() : await ours(part === "columnar");
+  const r = part === "naive" ? await naiveAppender() : await ours(part!);
   process.stdout.write(JSON.stringify({ ...r, peakRssMb: peakRssMb() }));
 } else {
   const run = (which: string) => {
@@ -142,6 +162,7 @@ if (process.argv.includes("--part")) {
   const baseline = run("naive");
   const columnar = run("columnar");
   const records = run("records");
+  const multi = run("multi");
   const rate = (r: { rows: number; seconds: number }) => r.rows / r.seconds;
   const line = (label: string, r: { rows: number; seconds: number; peakRssMb: number }) =>
     console.log(
@@ -151,4 +172,5 @@ if (process.argv.includes("--part")) {
   line("naive row-by-row DuckDB appender", baseline);
   line("hourglass writeColumns (native)", columnar);
   line(`hourglass writeRecords (${loopsPerWrite} loops/call)`, records);
+  line(`multi-measure writeRecords (values/s)`, multi);
 }

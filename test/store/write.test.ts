@@ -324,6 +324,61 @@ describe("store writes (Timestream WriteRecords rules)", () => {
     );
   });
 
+  it("writes every value type the same way when the batch is older than stored data (the checked path)", async () => {
+    // Newer data first, so the next batch cannot take the append-only path and is checked.
+    await write([record(host(96), "cpu_user", "1", NOW_S - 30)]);
+    const time = NOW_S - 300;
+    const multi = (values: { Name: string; Value: string; Type: "DOUBLE" | "BIGINT" | "BOOLEAN" }[]) => ({
+      Dimensions: [
+        { Name: "region", Value: "eu-west-1" },
+        { Name: "instance_name", Value: "i-97" },
+      ],
+      MeasureName: "metrics_record",
+      MeasureValueType: "MULTI" as const,
+      MeasureValues: values,
+      Time: String(time),
+      TimeUnit: "SECONDS" as const,
+    });
+    const result = await write([
+      record(host(97), "cpu_user", "42.5", time),
+      record(host(97), "tasks", "-17", time, { MeasureValueType: "BIGINT" }),
+      record(host(97), "state", "it's", time, { MeasureValueType: "VARCHAR" }),
+      record(host(97), "healthy", "false", time, { MeasureValueType: "BOOLEAN" }),
+      record(host(97), "booted", String(NOW_S - 3600), time, { MeasureValueType: "TIMESTAMP" }),
+      multi([{ Name: "cpu_system", Value: "2.5", Type: "DOUBLE" }]),
+    ]);
+    assert.deepEqual(result.rejected, []);
+    const { rows } = await queryAll(
+      t.store,
+      `SELECT measure_name, measure_value::double, measure_value::bigint, measure_value::varchar, measure_value::boolean, measure_value::timestamp, cpu_system
+       FROM "${DB}"."${TABLE}" WHERE instance_name = 'i-97' ORDER BY measure_name`,
+    );
+    assert.deepEqual(rows, [
+      ["booted", null, null, null, null, "2021-09-22 15:00:00.000000000", null],
+      ["cpu_user", "42.5", null, null, null, null, null],
+      ["healthy", null, null, null, "false", null, null],
+      ["metrics_record", null, null, null, null, null, "2.5"],
+      ["state", null, null, "it's", null, null, null],
+      ["tasks", null, "-17", null, null, null, null],
+    ]);
+    // The same MULTI record with one more measure (a new column) is a different value: it needs
+    // a higher version, as in Timestream; with one it replaces the stored record.
+    const more = [
+      { Name: "cpu_system", Value: "2.5", Type: "DOUBLE" as const },
+      { Name: "restarts_97", Value: "4", Type: "BIGINT" as const },
+    ];
+    const refused = await write([multi(more)]);
+    assert.equal(refused.rejected.length, 1);
+    assert.equal(refused.rejected[0]!.ExistingVersion, 1);
+    const replaced = await write([{ ...multi(more), Version: 2 }]);
+    assert.deepEqual(replaced.rejected, []);
+    const after = await queryAll(
+      t.store,
+      `SELECT cpu_system, restarts_97 FROM "${DB}"."${TABLE}" WHERE instance_name = 'i-97' AND measure_name = 'metrics_record'`,
+    );
+    assert.deepEqual(after.rows, [["2.5", "4"]]);
+  });
+
   it("names an unknown database or table", async () => {
     await assert.rejects(
       t.store.writeRecords({
