@@ -11,6 +11,7 @@ import path from "node:path";
 import { conflict, HourglassError, notFound, validationError } from "../errors.js";
 import type { MeasureInfo, ResolvedTable, TableResolver } from "../sql/contract.js";
 import { dialectSetupSql, translate } from "../sql/index.js";
+import { batchFromRecords } from "./batch.js";
 import {
   Catalog,
   createTableDdl,
@@ -25,7 +26,6 @@ import {
   VALUE_COLUMN,
   visibleCutoffNs,
 } from "./catalog.js";
-import { batchFromRecords } from "./batch.js";
 import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
 import {
