@@ -93,7 +93,7 @@ function seriesText(model: DevOpsModel): SeriesText {
       metricJson: model.metricSeries.map((s) => jsonOf(s, METRIC_DIMENSIONS)),
       eventJson: model.eventSeries.map((s) => jsonOf(s, EVENT_DIMENSIONS)),
     };
-    // Payload encoding relies on it (see encodeSeries); the model's names are all ASCII.
+    // Payload encoding relies on it (see PayloadEncoder); the model's names are all ASCII.
     if (text.metricJson.some(isNotAscii) || text.eventJson.some(isNotAscii)) {
       throw new HourglassError("Internal", "series dimensions must be printable ASCII");
     }
@@ -218,51 +218,83 @@ export const toWriteRecords = (loop: GeneratedLoop): WriteRecord[] => Array.from
 
 // ---- Stream payloads --------------------------------------------------------------------------
 
+/** Characters of JSON encoded into one buffer: one allocation per this much, not per record. */
+const encodeGroupChars = 64 * 1024;
+
+/**
+ * Collects JSON texts and encodes them a group at a time: one join and one buffer for ~64 KiB of
+ * records (a third faster than a buffer per record, and far less for the collector), each record a
+ * slice of it. All our JSON is ASCII (checked in seriesText), so bytes = characters and latin1
+ * encodes exactly what UTF-8 would.
+ */
+class PayloadEncoder {
+  private readonly keys: string[] = [];
+  private readonly jsons: string[] = [];
+  private chars = 0;
+
+  add(partitionKey: string, json: string): void {
+    this.keys.push(partitionKey);
+    this.jsons.push(json);
+    this.chars += json.length;
+  }
+
+  get full(): boolean {
+    return this.chars >= encodeGroupChars;
+  }
+
+  /** The payloads collected so far, and starts a new group. */
+  take(): StreamPayload[] {
+    const bytes = Buffer.from(this.jsons.join(""), "latin1");
+    const payloads: StreamPayload[] = new Array(this.jsons.length);
+    let offset = 0;
+    for (let i = 0; i < this.jsons.length; i++) {
+      const end = offset + this.jsons[i]!.length;
+      payloads[i] = { partitionKey: this.keys[i]!, data: bytes.subarray(offset, end) };
+      offset = end;
+    }
+    this.keys.length = 0;
+    this.jsons.length = 0;
+    this.chars = 0;
+    return payloads;
+  }
+}
+
 /** The original generator's JSON: one object per series per measure, measure keys first. */
 export function* iterateSingleMeasurePayloads(loop: GeneratedLoop): Generator<StreamPayload> {
   const text = seriesText(loop.model);
   const timeJson = JSON.stringify(String(loop.time));
   const columns = metricColumnList(loop);
   const metricSeries = loop.model.metricSeries;
-  const jsons: string[] = new Array(columns.length);
+  const encoder = new PayloadEncoder();
   for (let i = 0; i < metricSeries.length; i++) {
     const dimensionsJson = text.metricJson[i]!;
+    const key = metricSeries[i]!.instance_name;
     for (let m = 0; m < columns.length; m++) {
-      jsons[m] =
+      encoder.add(
+        key,
         `{"MeasureName":"${METRIC_MEASURES[m]}","MeasureValue":"${columns[m]![i]}",` +
-        `"MeasureValueType":"DOUBLE","Time":${timeJson},"TimeUnit":"SECONDS",${dimensionsJson}}`;
+          `"MeasureValueType":"DOUBLE","Time":${timeJson},"TimeUnit":"SECONDS",${dimensionsJson}}`,
+      );
     }
-    yield* encodeSeries(metricSeries[i]!.instance_name, jsons);
+    if (encoder.full) yield* encoder.take();
   }
-  if (loop.events === undefined) return;
-  const eventSeries = loop.model.eventSeries;
-  jsons.length = EVENT_MEASURES.length;
-  for (let i = 0; i < eventSeries.length; i++) {
-    const dimensionsJson = text.eventJson[i]!;
-    for (let m = 0; m < EVENT_MEASURES.length; m++) {
-      const measure = EVENT_MEASURES[m]!;
-      jsons[m] =
-        `{"MeasureName":"${measure.name}","MeasureValue":"${eventValue(loop, m, i)}",` +
-        `"MeasureValueType":"${measure.type}","Time":${timeJson},"TimeUnit":"SECONDS",${dimensionsJson}}`;
+  if (loop.events !== undefined) {
+    const eventSeries = loop.model.eventSeries;
+    for (let i = 0; i < eventSeries.length; i++) {
+      const dimensionsJson = text.eventJson[i]!;
+      const key = eventSeries[i]!.instance_name;
+      for (let m = 0; m < EVENT_MEASURES.length; m++) {
+        const measure = EVENT_MEASURES[m]!;
+        encoder.add(
+          key,
+          `{"MeasureName":"${measure.name}","MeasureValue":"${eventValue(loop, m, i)}",` +
+            `"MeasureValueType":"${measure.type}","Time":${timeJson},"TimeUnit":"SECONDS",${dimensionsJson}}`,
+        );
+      }
+      if (encoder.full) yield* encoder.take();
     }
-    yield* encodeSeries(eventSeries[i]!.instance_name, jsons);
   }
-}
-
-/**
- * One encode per series instead of one per record (a third faster): the records of a series are
- * slices of one buffer. All our JSON is ASCII (checked in seriesText), so bytes = characters.
- */
-function encodeSeries(partitionKey: string, jsons: readonly string[]): StreamPayload[] {
-  const bytes = Buffer.from(jsons.join(""), "latin1");
-  const payloads: StreamPayload[] = new Array(jsons.length);
-  let offset = 0;
-  for (let m = 0; m < jsons.length; m++) {
-    const end = offset + jsons[m]!.length;
-    payloads[m] = { partitionKey, data: bytes.subarray(offset, end) };
-    offset = end;
-  }
-  return payloads;
+  yield* encoder.take();
 }
 
 /** The later generator's JSON: one flat object per series, measures as numbers, `time`, `@type`. */
@@ -272,23 +304,28 @@ export function* iterateFlatPayloads(loop: GeneratedLoop): Generator<StreamPaylo
   const columns = metricColumnList(loop);
   const metricKeys = METRIC_MEASURES.map((name) => `,"${name}":`);
   const metricSeries = loop.model.metricSeries;
+  const encoder = new PayloadEncoder();
   for (let i = 0; i < metricSeries.length; i++) {
     let json = `{${text.metricJson[i]}`;
     for (let m = 0; m < columns.length; m++) json += metricKeys[m] + String(columns[m]![i]);
-    json += `${tail},"@type":"metrics"}`;
-    yield { partitionKey: metricSeries[i]!.instance_name, data: Buffer.from(json, "utf8") };
+    encoder.add(metricSeries[i]!.instance_name, `${json}${tail},"@type":"metrics"}`);
+    if (encoder.full) yield* encoder.take();
   }
   const events = loop.events;
-  if (events === undefined) return;
-  const eventSeries = loop.model.eventSeries;
-  for (let i = 0; i < eventSeries.length; i++) {
-    const json =
-      `{${text.eventJson[i]},"task_completed":${events.task_completed[i]},` +
-      `"task_end_state":"${TASK_END_STATES[events.task_end_state[i]!]}",` +
-      `"gc_reclaimed":${events.gc_reclaimed[i]},"gc_pause":${events.gc_pause[i]},` +
-      `"memory_free":${events.memory_free[i]}${tail},"@type":"events"}`;
-    yield { partitionKey: eventSeries[i]!.instance_name, data: Buffer.from(json, "utf8") };
+  if (events !== undefined) {
+    const eventSeries = loop.model.eventSeries;
+    for (let i = 0; i < eventSeries.length; i++) {
+      encoder.add(
+        eventSeries[i]!.instance_name,
+        `{${text.eventJson[i]},"task_completed":${events.task_completed[i]},` +
+          `"task_end_state":"${TASK_END_STATES[events.task_end_state[i]!]}",` +
+          `"gc_reclaimed":${events.gc_reclaimed[i]},"gc_pause":${events.gc_pause[i]},` +
+          `"memory_free":${events.memory_free[i]}${tail},"@type":"events"}`,
+      );
+      if (encoder.full) yield* encoder.take();
+    }
   }
+  yield* encoder.take();
 }
 
 export const toSingleMeasurePayloads = (loop: GeneratedLoop): StreamPayload[] =>

@@ -6,6 +6,7 @@
 export type { HashKeyRange } from "./hash-key.js";
 export { hashKeyForPartitionKey, hashKeyRanges, shardForHashKey, shardForPartitionKey } from "./hash-key.js";
 export * as streamLimits from "./limits.js";
+export { RecordPage } from "./record-page.js";
 export type { SequencePosition } from "./sequence-number.js";
 export { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId } from "./sequence-number.js";
 export type { RecoveryNote } from "./shard-log.js";
@@ -16,6 +17,7 @@ export type {
   PutRecordInput,
   PutRecordOutput,
   PutRecordsOutput,
+  RecordPageOutput,
   ShardDescription,
   ShardIteratorOptions,
   ShardIteratorType,

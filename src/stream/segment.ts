@@ -35,6 +35,12 @@ export class Segment {
   lastArrivalMs = 0;
   sparse = new SparseIndex();
   removed = false;
+  /**
+   * Every frame's checksum was computed or checked by this process (a segment it created, or one
+   * it scanned on open), so reads skip it. A sealed segment opened from its index file was not
+   * read: its reads check every checksum, and report damage.
+   */
+  checksummed = false;
   private pins = 0;
   private handle: Promise<FileHandle> | undefined;
 
@@ -169,6 +175,8 @@ export class Segment {
       return true;
     });
     const corrupt = outOfOrder ?? result.corrupt;
+    // What the scan kept was checked, and whatever follows it is cut off by the caller.
+    this.checksummed = true;
     return corrupt === undefined ? {} : { corrupt };
   }
 }

@@ -17,8 +17,18 @@ export interface SequencePosition {
   offset: number;
 }
 
+/** "49" and the shard index, per shard: every acknowledged record gets a sequence number. */
+const shardPrefixes: string[] = [];
+const zeros = "0".repeat(offsetDigits);
+
 export function formatSequenceNumber(shardIndex: number, offset: number): string {
-  return prefix + String(shardIndex).padStart(shardDigits, "0") + String(offset).padStart(offsetDigits, "0");
+  let head = shardPrefixes[shardIndex];
+  if (head === undefined) {
+    head = prefix + String(shardIndex).padStart(shardDigits, "0");
+    shardPrefixes[shardIndex] = head;
+  }
+  const digits = String(offset);
+  return head + zeros.slice(digits.length) + digits;
 }
 
 /** Parses a sequence number made by formatSequenceNumber; throws ValidationError for anything else. */

@@ -1,9 +1,10 @@
 import { type FileHandle, mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { HourglassError } from "../errors.js";
-import { decodeFrame, type FrameRecord, frameHeader, stampFrame } from "./frame.js";
+import { checkFrame, frameHeader, soundFrameBytes, stampFrame } from "./frame.js";
 import { scanFrames } from "./frame-scan.js";
 import { fsyncDirectory } from "./fs-durability.js";
+import { RecordPage } from "./record-page.js";
 import { parseSegmentFileName, Segment, segmentFileName } from "./segment.js";
 
 export interface ShardLogOptions {
@@ -36,6 +37,20 @@ interface PendingAppend {
   frameBytes: number[];
 }
 
+/** Where the last read of the shard stopped: the next read usually starts there. */
+interface ReadPoint {
+  segment: Segment;
+  offset: number;
+  /** File position of the frame with `offset`. */
+  pos: number;
+}
+
+/**
+ * Bytes a read takes from a segment file at a time, each into a fresh buffer that the page's
+ * records point into (a GetRecords page of 10,000 records of ~350 B is 4 reads).
+ */
+const pageReadBytes = 1024 * 1024;
+
 interface Waiter {
   afterOffset: number;
   resolve: (arrived: boolean) => void;
@@ -58,6 +73,7 @@ export class ShardLog {
   private lastArrivalMs = 0;
   private readonly waiters = new Set<Waiter>();
   private closed = false;
+  private lastRead: ReadPoint | undefined;
 
   private constructor(
     readonly dir: string,
@@ -155,7 +171,10 @@ export class ShardLog {
   /** Creates an empty tail segment whose first record will get `firstOffset`. */
   private async startSegment(firstOffset: number): Promise<void> {
     const handle = await open(path.join(this.dir, segmentFileName(firstOffset)), "wx+");
-    this.segments.push(new Segment(this.dir, firstOffset, handle));
+    const segment = new Segment(this.dir, firstOffset, handle);
+    // Its frames' checksums are computed here as they are appended.
+    segment.checksummed = true;
+    this.segments.push(segment);
     this.writer = handle;
     this.writtenBytes = 0;
     this.dirNeedsSync = true;
@@ -179,23 +198,27 @@ export class ShardLog {
   // ---- write path: driven by the service, one batch at a time ----
 
   /**
-   * Writes frames (built by buildFrame) after the committed end, stamping offsets and one arrival
-   * time; they stay invisible until commit(). Returns the offset of the first.
+   * Writes buffers of unstamped frames (see writeUnstampedFrame) after the committed end, stamping
+   * offsets and one arrival time; they stay invisible until commit(). Returns the offset of the first.
    */
-  async append(frames: Buffer[], nowMs: number): Promise<number> {
+  async append(buffers: Buffer[], nowMs: number): Promise<number> {
     if (this.pending) throw new HourglassError("Internal", "append while another append is uncommitted");
     if (this.writtenBytes >= this.options.segmentBytes && this.tail.count > 0) await this.roll();
     // Arrival times never go backwards within a shard, so AT_TIMESTAMP can binary-search them.
     const arrivalMs = Math.max(Math.trunc(nowMs), this.lastArrivalMs);
     const firstOffset = this.tail.nextOffset;
     const frameBytes: number[] = [];
-    frames.forEach((frame, i) => {
-      stampFrame(frame, firstOffset + i, arrivalMs);
-      frameBytes.push(frame.length);
-    });
+    let offset = firstOffset;
+    for (const frames of buffers) {
+      for (let pos = 0; pos < frames.length; ) {
+        const bytes = stampFrame(frames, offset++, arrivalMs, pos);
+        frameBytes.push(bytes);
+        pos += bytes;
+      }
+    }
     const startPos = this.writtenBytes;
     this.pending = { firstOffset, arrivalMs, startPos, frameBytes };
-    const buffer = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    const buffer = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
     let written = 0;
     while (written < buffer.length) {
       const { bytesWritten } = await this.writer.write(
@@ -286,15 +309,15 @@ export class ShardLog {
   /**
    * Reads up to `limit` committed records from `fromOffset` on (at least one if any, even past
    * `maxBytes`), skipping records that arrived before `cutoffMs` (expired but not yet swept).
-   * Returns them and the offset to read from next.
+   * Returns them as a page (in the buffers read, see RecordPage) and the offset to read from next.
    */
-  async read(
+  async readPage(
     fromOffset: number,
     limit: number,
     maxBytes: number,
     cutoffMs: number,
-  ): Promise<{ records: FrameRecord[]; nextOffset: number }> {
-    const records: FrameRecord[] = [];
+  ): Promise<{ page: RecordPage; nextOffset: number }> {
+    const page = new RecordPage(this.index);
     let offset = fromOffset;
     const first = this.segmentFor(offset);
     if (first && first.count > 0 && first.firstArrivalMs < cutoffMs) {
@@ -302,7 +325,7 @@ export class ShardLog {
     }
     let bytes = 0;
     let full = false;
-    while (records.length < limit && !full) {
+    while (page.count < limit && !full) {
       this.assertOpen();
       const segment = this.segmentFor(offset);
       if (!segment) break;
@@ -311,37 +334,66 @@ export class ShardLog {
         offset = Math.max(offset, segment.firstOffset);
         const endBytes = segment.bytes;
         const endOffset = segment.nextOffset;
+        const verifyChecksums = !segment.checksummed;
         const handle = await segment.file();
-        const result = await scanFrames(
-          handle,
-          segment.sparse.positionAtOrBefore(offset),
-          endBytes,
-          (buf, pos, frameBytes) => {
-            const header = frameHeader(buf, pos);
-            if (header.offset < offset) return true;
-            if (header.arrivalMs < cutoffMs) {
-              offset = header.offset + 1;
-              return true;
+        const resume = this.lastRead;
+        let pos =
+          resume?.segment === segment && resume.offset === offset
+            ? resume.pos
+            : segment.sparse.positionAtOrBefore(offset);
+        let needBytes = 0;
+        while (pos < endBytes && page.count < limit && !full) {
+          const size = Math.min(Math.max(pageReadBytes, needBytes), endBytes - pos);
+          const buffer = Buffer.allocUnsafe(size);
+          await readFully(handle, buffer, pos, segment.path);
+          let bufferNumber = -1;
+          let p = 0;
+          needBytes = 0;
+          while (p < size) {
+            const frameBytes = soundFrameBytes(buffer, p, verifyChecksums);
+            if (frameBytes === 0) {
+              const check = checkFrame(buffer, p, verifyChecksums);
+              if (check.kind === "incomplete" && pos + p + check.needBytes <= endBytes) {
+                needBytes = check.needBytes; // the frame runs past this read: the next one starts at it
+                break;
+              }
+              const reason =
+                check.kind === "corrupt"
+                  ? check.reason
+                  : `frame at ${pos + p} runs past the end of the segment`;
+              throw new HourglassError("Internal", `damaged segment ${segment.path}: ${reason}`);
             }
-            if (records.length > 0 && bytes + frameBytes > maxBytes) {
-              full = true;
-              return false;
+            const frameOffset = buffer.readUIntLE(p + 8, 6);
+            if (frameOffset >= offset) {
+              if (buffer.readUIntLE(p + 14, 6) < cutoffMs) {
+                offset = frameOffset + 1;
+              } else {
+                if (page.count > 0 && bytes + frameBytes > maxBytes) {
+                  full = true;
+                  break;
+                }
+                if (bufferNumber < 0) bufferNumber = page.addBuffer(buffer);
+                page.addFrame(bufferNumber, p);
+                bytes += frameBytes;
+                offset = frameOffset + 1;
+                if (page.count >= limit) {
+                  p += frameBytes;
+                  break;
+                }
+              }
             }
-            records.push(decodeFrame(buf, pos, frameBytes));
-            bytes += frameBytes;
-            offset = header.offset + 1;
-            return records.length < limit;
-          },
-        );
-        if (result.corrupt) {
-          throw new HourglassError("Internal", `damaged segment ${segment.path}: ${result.corrupt}`);
+            p += frameBytes;
+          }
+          pos += p;
         }
-        if (records.length < limit && !full) offset = Math.max(offset, endOffset);
+        // `pos` is where the frame of `offset` starts (or the segment's end): the next read starts there.
+        this.lastRead = { segment, offset, pos };
+        if (page.count < limit && !full) offset = Math.max(offset, endOffset);
       } finally {
         segment.unpin();
       }
     }
-    return { records, nextOffset: offset };
+    return { page, nextOffset: offset };
   }
 
   /** The offset of the first committed record that arrived at or after `timeMs` (nextOffset if none). */
@@ -420,5 +472,17 @@ export class ShardLog {
     this.closed = true;
     this.cancelWaiters();
     for (const segment of this.segments) await segment.retire();
+  }
+}
+
+/** Fills `buffer` from `pos` of the file; a file shorter than its committed size is damaged. */
+async function readFully(handle: FileHandle, buffer: Buffer, pos: number, file: string): Promise<void> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, pos + filled);
+    if (bytesRead === 0) {
+      throw new HourglassError("Internal", `damaged segment ${file}: it ends at ${pos + filled}`);
+    }
+    filled += bytesRead;
   }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { conflict, HourglassError, notFound, toHourglassError, validationError } from "../errors.js";
 import { fsyncDirectory } from "./fs-durability.js";
 import { hashKeyRanges } from "./hash-key.js";
+import { PartitionKeyRouter } from "./key-router.js";
 import { defaultRetentionHours, maxGetRecordsBytes, maxGetRecordsLimit } from "./limits.js";
 import { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId } from "./sequence-number.js";
 import { SerialQueue } from "./serial-queue.js";
@@ -17,16 +18,19 @@ import type {
   PutRecordInput,
   PutRecordOutput,
   PutRecordsOutput,
+  RecordPageOutput,
   ShardIteratorOptions,
   ShardIteratorType,
   ShardStats,
   StreamDescription,
   StreamEventMap,
+  StreamRecord,
   StreamService,
   StreamServiceOptions,
 } from "./types.js";
 import {
-  prepareRecord,
+  prepareRecords,
+  type ShardFrames,
   validateGetRecordsLimit,
   validateRecordList,
   validateRequestBytes,
@@ -46,12 +50,13 @@ interface StreamState {
   dir: string;
   shards: ShardLog[];
   deleted: boolean;
+  router: PartitionKeyRouter;
 }
 
 /** A PutRecords call waiting for the next group commit. */
 interface PendingPut {
   stream: StreamState;
-  entries: { slot: number; shardIndex: number; frame: Buffer }[];
+  frames: ShardFrames[];
   results: (PutRecordOutput | PutRecordFailure)[];
   resolve: () => void;
   reject: (error: HourglassError) => void;
@@ -132,7 +137,7 @@ class LocalStreamService implements StreamService {
     for (let i = 0; i < meta.shardCount; i++) {
       shards.push(await ShardLog.open(path.join(dir, formatShardId(i)), i, shardOptions, this.recovery));
     }
-    return { meta, dir, shards, deleted: false };
+    return { meta, dir, shards, deleted: false, router: new PartitionKeyRouter(meta.shardCount) };
   }
 
   // ---- streams ----
@@ -247,45 +252,31 @@ class LocalStreamService implements StreamService {
 
   async putRecord(name: string, record: PutRecordInput): Promise<PutRecordOutput> {
     const stream = this.stream(name);
-    const prepared = prepareRecord(record, stream.meta.shardCount);
-    if ("error" in prepared) throw validationError(prepared.error, { awsCode: "InvalidArgumentException" });
+    const prepared = prepareRecords([record], stream.router);
+    const failure = prepared.failures.get(0);
+    if (failure !== undefined) throw validationError(failure, { awsCode: "InvalidArgumentException" });
     const results: PutRecordsOutput["Records"] = [];
-    await this.enqueue(
-      stream,
-      [{ slot: 0, shardIndex: prepared.shardIndex, frame: prepared.frame }],
-      results,
-    );
+    await this.enqueue(stream, prepared.shards, results);
     return results[0] as PutRecordOutput;
   }
 
   async putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput> {
     const stream = this.stream(name);
     const list = validateRecordList(records);
-    const results: PutRecordsOutput["Records"] = [];
-    const entries: PendingPut["entries"] = [];
-    let totalBytes = 0;
-    list.forEach((record, slot) => {
-      const prepared = prepareRecord(record, stream.meta.shardCount);
-      if ("error" in prepared) {
-        results[slot] = { ErrorCode: "InvalidArgumentException", ErrorMessage: prepared.error };
-        return;
-      }
-      totalBytes += prepared.sizeBytes;
-      entries.push({ slot, shardIndex: prepared.shardIndex, frame: prepared.frame });
-    });
+    const { shards, failures, totalBytes } = prepareRecords(list, stream.router);
     validateRequestBytes(totalBytes);
-    if (entries.length > 0) await this.enqueue(stream, entries, results);
-    return { FailedRecordCount: list.length - entries.length, Records: results };
+    const results: PutRecordsOutput["Records"] = new Array(list.length);
+    for (const [slot, message] of failures) {
+      results[slot] = { ErrorCode: "InvalidArgumentException", ErrorMessage: message };
+    }
+    if (shards.length > 0) await this.enqueue(stream, shards, results);
+    return { FailedRecordCount: failures.size, Records: results };
   }
 
   /** Queues records for the next batch write; resolves once they are durable and readable. */
-  private enqueue(
-    stream: StreamState,
-    entries: PendingPut["entries"],
-    results: PendingPut["results"],
-  ): Promise<void> {
+  private enqueue(stream: StreamState, frames: ShardFrames[], results: PendingPut["results"]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ stream, entries, results, resolve, reject });
+      this.pending.push({ stream, frames, results, resolve, reject });
       if (this.flushQueued) return;
       // Calls that arrive while a batch is being written and synced wait here together and share
       // the next write and fsync: the cost of a sync is paid once per batch, not once per call.
@@ -302,7 +293,7 @@ class LocalStreamService implements StreamService {
   private async writeBatch(batch: PendingPut[]): Promise<void> {
     const groups = new Map<
       ShardLog,
-      { stream: StreamState; frames: Buffer[]; slots: [PendingPut, number][] }
+      { stream: StreamState; buffers: Buffer[]; slots: [PendingPut, number[]][]; count: number }
     >();
     const live: PendingPut[] = [];
     for (const put of batch) {
@@ -313,15 +304,16 @@ class LocalStreamService implements StreamService {
         continue;
       }
       live.push(put);
-      for (const entry of put.entries) {
-        const shard = put.stream.shards[entry.shardIndex]!;
+      for (const frames of put.frames) {
+        const shard = put.stream.shards[frames.shardIndex]!;
         let group = groups.get(shard);
         if (!group) {
-          group = { stream: put.stream, frames: [], slots: [] };
+          group = { stream: put.stream, buffers: [], slots: [], count: 0 };
           groups.set(shard, group);
         }
-        group.frames.push(entry.frame);
-        group.slots.push([put, entry.slot]);
+        group.buffers.push(frames.buffer);
+        group.slots.push([put, frames.slots]);
+        group.count += frames.slots.length;
       }
     }
     if (live.length === 0) return;
@@ -330,7 +322,7 @@ class LocalStreamService implements StreamService {
     const committed: StreamEventMap["records"][] = [];
     try {
       const appended = await Promise.allSettled(
-        shards.map((shard) => shard.append(groups.get(shard)!.frames, nowMs)),
+        shards.map((shard) => shard.append(groups.get(shard)!.buffers, nowMs)),
       );
       throwFirstRejection(appended);
       throwFirstRejection(await Promise.allSettled(shards.map((shard) => shard.sync())));
@@ -339,18 +331,22 @@ class LocalStreamService implements StreamService {
         const group = groups.get(shard)!;
         shard.commit();
         const shardId = formatShardId(shard.index);
-        group.slots.forEach(([put, slot], j) => {
-          put.results[slot] = {
-            ShardId: shardId,
-            SequenceNumber: formatSequenceNumber(shard.index, firstOffset + j),
-          };
-        });
+        let offset = firstOffset;
+        for (const [put, slots] of group.slots) {
+          for (const slot of slots) {
+            put.results[slot] = {
+              ShardId: shardId,
+              SequenceNumber: formatSequenceNumber(shard.index, offset++),
+            };
+          }
+        }
         committed.push({
           streamName: group.stream.meta.name,
           shardId,
           firstSequenceNumber: formatSequenceNumber(shard.index, firstOffset),
-          lastSequenceNumber: formatSequenceNumber(shard.index, firstOffset + group.frames.length - 1),
-          count: group.frames.length,
+          lastSequenceNumber: formatSequenceNumber(shard.index, firstOffset + group.count - 1),
+          count: group.count,
+          arrivalMs: shard.position().lastArrivalMs,
         });
       });
     } catch (error) {
@@ -424,6 +420,13 @@ class LocalStreamService implements StreamService {
   }
 
   async getRecords(iterator: string, limit: number = maxGetRecordsLimit): Promise<GetRecordsOutput> {
+    const { page, NextShardIterator, MillisBehindLatest } = await this.getRecordPage(iterator, limit);
+    const records: StreamRecord[] = new Array(page.count);
+    for (let i = 0; i < page.count; i++) records[i] = page.record(i);
+    return { Records: records, NextShardIterator, MillisBehindLatest };
+  }
+
+  async getRecordPage(iterator: string, limit: number = maxGetRecordsLimit): Promise<RecordPageOutput> {
     this.assertOpen();
     validateGetRecordsLimit(limit);
     const nowMs = this.clock();
@@ -436,17 +439,12 @@ class LocalStreamService implements StreamService {
       });
     }
     const cutoffMs = nowMs - stream.meta.retentionHours * hourMs;
-    const { records, nextOffset } = await shard.read(position.offset, limit, maxGetRecordsBytes, cutoffMs);
+    const { page, nextOffset } = await shard.readPage(position.offset, limit, maxGetRecordsBytes, cutoffMs);
     const tip = shard.position();
-    const last = records.at(-1);
-    const millisBehindLatest = last && nextOffset < tip.nextOffset ? tip.lastArrivalMs - last.arrivalMs : 0;
+    const millisBehindLatest =
+      page.count > 0 && nextOffset < tip.nextOffset ? tip.lastArrivalMs - page.arrivalMs(page.count - 1) : 0;
     return {
-      Records: records.map((record) => ({
-        SequenceNumber: formatSequenceNumber(shard.index, record.offset),
-        ApproximateArrivalTimestamp: new Date(record.arrivalMs),
-        Data: record.data,
-        PartitionKey: record.partitionKey,
-      })),
+      page,
       NextShardIterator: encodeShardIterator({ ...position, offset: nextOffset }, nowMs),
       MillisBehindLatest: Math.max(0, millisBehindLatest),
     };

@@ -1,4 +1,5 @@
 import type { HashKeyRange } from "./hash-key.js";
+import type { RecordPage } from "./record-page.js";
 import type { RecoveryNote } from "./shard-log.js";
 
 /** Kinesis's DescribeStream StreamDescription, for a stream whose shards never split or merge. */
@@ -73,6 +74,16 @@ export interface GetRecordsOutput {
   MillisBehindLatest: number;
 }
 
+/**
+ * GetRecords without an object per record: the page's records stay in the buffers they were read
+ * into (see RecordPage). For consumers in this process that parse the data in place.
+ */
+export interface RecordPageOutput {
+  page: RecordPage;
+  NextShardIterator: string | null;
+  MillisBehindLatest: number;
+}
+
 /** Where a shard stands, for consumers that compute their lag. */
 export interface ShardStats {
   ShardId: string;
@@ -113,6 +124,8 @@ export interface StreamEventMap {
     firstSequenceNumber: string;
     lastSequenceNumber: string;
     count: number;
+    /** Their arrival time (ApproximateArrivalTimestamp, epoch ms): the shard's newest. */
+    arrivalMs: number;
   };
   /** The retention sweep deleted segment files of a shard. */
   trimmed: { streamName: string; shardId: string; segmentsDeleted: number };
@@ -139,6 +152,8 @@ export interface StreamService {
     opts?: ShardIteratorOptions,
   ): Promise<string>;
   getRecords(iterator: string, limit?: number): Promise<GetRecordsOutput>;
+  /** GetRecords' page as a RecordPage: the same records, iterator and lag, parsed in place. */
+  getRecordPage(iterator: string, limit?: number): Promise<RecordPageOutput>;
   /**
    * Resolves true as soon as the shard has a record after `afterSequenceNumber` (null: any record),
    * false after `timeoutMs` or when the service closes; lets a consumer wait without polling.

@@ -205,6 +205,39 @@ describe("connector: stream → store", () => {
     assert.ok(connector.status().counts.retries >= 3);
   });
 
+  it("reports MillisBehindLatest per shard and in all, kept current while it cannot read", async () => {
+    const connector = await startConnector(
+      options(p, { name: "lag", from: "latest", batchSize: 5, maxDelayMs: 20 }),
+    );
+    await p.store.deleteTable(DB, TABLE);
+    // One batch being retried, one sealed and waiting: the reader stops reading.
+    await put(p, 10, 8000, "lag-key");
+    await eventually(() => (connector.status().counts.read === 10 ? true : undefined), 20_000, "10 read");
+    const shardId = connector.status().shards.find((s) => s.lastRead !== null)!.shardId;
+    assert.equal(connector.status().lag.millisBehindLatest, 0, "it read everything there was");
+    // Records that arrive 5 s later are not read; they are the newest, so a read now would be 0
+    // behind (the gap before them does not count)...
+    p.streamClock.nowMs += 5_000;
+    await put(p, 3, 8100, "lag-key");
+    const shardLag = () => connector.status().shards.find((s) => s.shardId === shardId)!.millisBehindLatest;
+    assert.equal(shardLag(), 0);
+    // ... and records 3 s after those put the next record to read 3 s behind the newest.
+    p.streamClock.nowMs += 3_000;
+    await put(p, 2, 8200, "lag-key");
+    const behind = connector.status();
+    const shard = behind.shards.find((s) => s.shardId === shardId)!;
+    assert.equal(shard.millisBehindLatest, 3_000);
+    assert.equal(behind.lag.millisBehindLatest, 3_000, "the largest over the shards");
+    assert.equal(shard.behindRecords, 15);
+    assert.ok(behind.shards.every((s) => s.shardId === shardId || s.millisBehindLatest === 0));
+    await p.store.createTable({ DatabaseName: DB, TableName: TABLE });
+    await whenHandled(connector, 15, 20_000);
+    const caughtUp = connector.status();
+    assert.equal(caughtUp.lag.millisBehindLatest, 0);
+    assert.equal(caughtUp.lag.records, 0);
+    await connector.stop();
+  });
+
   it("counts records that retention removed before it could read them", async () => {
     const connector = await startConnector(options(p, { name: "retention", from: "latest", maxDelayMs: 20 }));
     await put(p, 2, 7000, "retention-key");

@@ -8,6 +8,7 @@ import {
   shardForHashKey,
   shardForPartitionKey,
 } from "../../src/stream/index.js";
+import { PartitionKeyRouter } from "../../src/stream/key-router.js";
 import { hourglassError, openTestService, removeDir } from "./helpers.js";
 
 const twoTo128 = 1n << 128n;
@@ -52,6 +53,23 @@ describe("shard selection", () => {
     }
     assert.throws(() => shardForHashKey(twoTo128, 3), hourglassError("ValidationError"));
     assert.throws(() => shardForHashKey(-1n, 3), hourglassError("ValidationError"));
+  });
+
+  it("routes keys through a cache with the same answers as MD5 every time, and refuses bad keys", () => {
+    // A cache of 16 keys, so it starts over many times among 1,000 keys asked for twice.
+    const router = new PartitionKeyRouter(7, 16);
+    const keys = Array.from({ length: 1_000 }, (_, i) =>
+      i % 3 === 0 ? `hôte-${i}-🙂` : `i-${i}.amazonaws.com`,
+    );
+    for (const key of [...keys, ...keys.reverse()]) {
+      const routed = router.route(key);
+      assert.ok(typeof routed !== "string");
+      assert.equal(routed.shardIndex, shardForPartitionKey(key, 7), key);
+      assert.deepEqual(routed.bytes, Buffer.from(key, "utf8"));
+    }
+    assert.equal(router.route(""), "PartitionKey must be 1..256 characters, got 0");
+    assert.equal(router.route("k".repeat(257)), "PartitionKey must be 1..256 characters, got 257");
+    assert.ok(typeof router.route("🙂".repeat(256)) !== "string", "256 characters of 4 UTF-8 bytes each");
   });
 
   describe("in a stream", () => {

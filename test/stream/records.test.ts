@@ -375,3 +375,103 @@ describe("records: put, iterate, get", () => {
     assert.equal(read, 1000);
   });
 });
+
+describe("records read in place: GetRecords' pages without copies", () => {
+  let service: StreamService;
+  let dir: string;
+  before(async () => {
+    // Large segments: a read takes 1 MiB of a segment at a time, and frames straddle those reads.
+    ({ service, dir } = await openTestService({ segmentBytes: 64 * 1024 * 1024 }));
+    await service.createStream("pages", 1);
+  });
+  after(async () => {
+    await service.close();
+    removeDir(dir);
+  });
+
+  /** Sizes around the 1 MiB read: small, a third of it (straddling reads), and the largest record. */
+  const sizes = [10, 350_000, 350_000, 350_000, 350_000, 7, streamLimits.maxRecordBytes - 2, 3, 350_000, 1];
+  const payload = (i: number, size: number): Buffer => Buffer.alloc(size, 0x61 + (i % 26));
+
+  it("gives GetRecords' records, iterator and lag, with data views into the read buffers", async () => {
+    const arrivals: number[] = [];
+    const off = service.on("records", (event) => arrivals.push(event.arrivalMs));
+    for (const [i, size] of sizes.entries()) {
+      const put = await service.putRecords("pages", [{ Data: payload(i, size), PartitionKey: `k${i}` }]);
+      assert.equal(put.FailedRecordCount, 0);
+    }
+    await service.putRecords(
+      "pages",
+      Array.from({ length: 400 }, (_, i) => ({ Data: Buffer.from(`small-${i}`), PartitionKey: "s" })),
+    );
+    off();
+    const start = await service.getShardIterator("pages", shard0, "TRIM_HORIZON");
+    const expected = await readAll(service, start, 5);
+    assert.equal(expected.length, sizes.length + 400);
+    for (const [i, size] of sizes.entries()) assert.deepEqual(expected[i]!.Data, payload(i, size));
+    // The "records" event gives each commit's arrival time.
+    assert.equal(arrivals.length, sizes.length + 1);
+    assert.equal(arrivals.at(-1), expected.at(-1)!.ApproximateArrivalTimestamp.getTime());
+
+    let iterator: string | null = start;
+    const seen = [];
+    for (let calls = 0; seen.length < expected.length; calls++) {
+      assert.ok(calls < 100);
+      const out = await service.getRecordPage(iterator!, 7);
+      const same = await service.getRecords(iterator!, 7);
+      assert.equal(out.NextShardIterator, same.NextShardIterator);
+      assert.equal(out.MillisBehindLatest, same.MillisBehindLatest);
+      assert.equal(out.page.count, same.Records.length);
+      for (let i = 0; i < out.page.count; i++) {
+        const record = out.page.record(i);
+        assert.deepEqual(record, same.Records[i]);
+        assert.equal(out.page.sequenceNumber(i), record.SequenceNumber);
+        assert.equal(out.page.partitionKey(i), record.PartitionKey);
+        assert.equal(out.page.arrivalMs(i), record.ApproximateArrivalTimestamp.getTime());
+        assert.equal(out.page.offset(i), parseSequenceNumber(record.SequenceNumber).offset);
+        // A view of the buffer the read filled: no copy.
+        const data = out.page.data(i);
+        assert.equal(data.buffer, out.page.buffer(i).buffer);
+        assert.deepEqual(
+          out.page.buffer(i).subarray(out.page.dataStart(i), out.page.dataEnd(i)),
+          Buffer.from(data),
+        );
+        seen.push(record);
+      }
+      iterator = out.NextShardIterator;
+    }
+    assert.deepEqual(seen, expected);
+    // The 400 small records came from one read: they share its buffer.
+    const tail = await service.getRecordPage(
+      await service.getShardIterator("pages", shard0, "AT_SEQUENCE_NUMBER", {
+        StartingSequenceNumber: expected[sizes.length]!.SequenceNumber,
+      }),
+    );
+    assert.equal(tail.page.count, 400);
+    assert.ok(
+      Array.from({ length: 400 }, (_, i) => tail.page.buffer(i)).every((b) => b === tail.page.buffer(0)),
+    );
+  });
+
+  it("reads right when readers at different places take turns", async () => {
+    const all = await readAll(service, await service.getShardIterator("pages", shard0, "TRIM_HORIZON"));
+    // Two readers, one a record behind the other, each resuming where it stopped.
+    let a: string | null = await service.getShardIterator("pages", shard0, "TRIM_HORIZON");
+    let b: string | null = await service.getShardIterator("pages", shard0, "AT_SEQUENCE_NUMBER", {
+      StartingSequenceNumber: all[1]!.SequenceNumber,
+    });
+    const fromA = [];
+    const fromB = [];
+    while (fromA.length < all.length || fromB.length < all.length - 1) {
+      const pageA = await service.getRecords(a!, 3);
+      fromA.push(...pageA.Records);
+      a = pageA.NextShardIterator;
+      const pageB = await service.getRecords(b!, 2);
+      fromB.push(...pageB.Records);
+      b = pageB.NextShardIterator;
+      if (pageA.Records.length === 0 && pageB.Records.length === 0) break;
+    }
+    assert.deepEqual(fromA, all);
+    assert.deepEqual(fromB, all.slice(1));
+  });
+});

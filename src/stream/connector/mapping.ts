@@ -18,6 +18,7 @@ import type {
 import type { DimensionPool } from "./dimension-pool.js";
 import { FieldKind, scanFlatObject, scanned } from "./flat-scanner.js";
 import type { ConnectorMapping } from "./types.js";
+import { DIGITS, quote, valueProblem } from "./values.js";
 
 export interface MapFailure {
   failure: string;
@@ -31,11 +32,7 @@ const fail = (failure: string): MapFailure => ({ failure });
 
 const SCALAR_TYPES = new Set<string>(["DOUBLE", "BIGINT", "VARCHAR", "BOOLEAN", "TIMESTAMP"]);
 const TIME_UNITS = new Set<string>(["MILLISECONDS", "SECONDS", "MICROSECONDS", "NANOSECONDS"]);
-const DIGITS = /^\d{1,19}$/;
-const SIGNED_DIGITS = /^-?\d{1,19}$/;
 const INTEGER_TEXT = /^-?\d+$/;
-/** Longest payload text quoted in a reason. */
-const quoteMaxChars = 60;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -175,7 +172,7 @@ function mapSingleMeasure(object: Record<string, unknown>, pool: DimensionPool, 
     }
   }
   if (value === undefined) return fail("no MeasureValue");
-  const problem = checkValue(type as ScalarMeasureValueType, value);
+  const problem = valueProblem(type as ScalarMeasureValueType, value);
   if (problem) return fail(`MeasureValue ${problem}`);
   return {
     Dimensions: pool.end(),
@@ -199,24 +196,6 @@ function scalarText(value: unknown): string | undefined {
       return String(value);
     default:
       return undefined;
-  }
-}
-
-/** Why `text` is not a value of `type`, or null when it is. */
-function checkValue(type: ScalarMeasureValueType, text: string): string | null {
-  switch (type) {
-    case "DOUBLE":
-      return text.trim() !== "" && Number.isFinite(Number(text)) ? null : `'${quote(text)}' is not a DOUBLE`;
-    case "BIGINT":
-      return SIGNED_DIGITS.test(text) ? null : `'${quote(text)}' is not a BIGINT`;
-    case "BOOLEAN": {
-      const lower = text.toLowerCase();
-      return lower === "true" || lower === "false" ? null : `'${quote(text)}' is not a BOOLEAN`;
-    }
-    case "TIMESTAMP":
-      return DIGITS.test(text) ? null : `'${quote(text)}' is not a TIMESTAMP (epoch integer)`;
-    default:
-      return null;
   }
 }
 
@@ -353,8 +332,4 @@ function flatTime(text: string): { time: string; unit: TimeUnit } | undefined {
   if (!Number.isFinite(seconds) || seconds < 0) return undefined;
   if (Number.isInteger(seconds)) return { time: String(seconds), unit: "SECONDS" };
   return { time: String(Math.round(seconds * 1000)), unit: "MILLISECONDS" };
-}
-
-function quote(text: string): string {
-  return text.length > quoteMaxChars ? `${text.slice(0, quoteMaxChars)}…` : text;
 }

@@ -7,6 +7,9 @@ import { formatSequenceNumber, parseSequenceNumber, parseShardId } from "../sequ
 import type { ShardStats, StreamService } from "../types.js";
 import type { ConnectorStartPosition, ShardStatus } from "./types.js";
 
+/** Commits remembered while the reader does not read (see noteCommitted). */
+const maxUnreadCommits = 4096;
+
 const offsetOf = (sequenceNumber: string | null): number =>
   sequenceNumber === null ? -1 : parseSequenceNumber(sequenceNumber).offset;
 
@@ -17,10 +20,18 @@ export class ShardCursor {
   lastRead: string | null = null;
   /** Read calls that failed in a row, for the backoff. */
   failures = 0;
-  millisBehindLatest = 0;
   expiredUnread = 0;
   /** Offset of the shard's newest record, -1 when it has none. */
   latestOffset: number;
+  /** Arrival time of the shard's newest record (epoch ms), 0 when unknown. */
+  private latestArrivalMs: number;
+  /** Offset and arrival time of the last record read; -1 before the first. */
+  private lastReadOffset = -1;
+  private lastReadArrivalMs = 0;
+  /** MillisBehindLatest as the last read returned it. */
+  private readMillisBehindLatest = 0;
+  /** Commits to the shard seen since the last read, oldest first: where unread records start, and when they arrived. */
+  private readonly unread: { firstOffset: number; lastOffset: number; arrivalMs: number }[] = [];
   /** The sequence number to wait after while nothing was read yet (null: any record). */
   private waitAfter: string | null;
   /** Offset of the first record the connector had to write when it started. */
@@ -37,6 +48,7 @@ export class ShardCursor {
     this.index = parseShardId(shardId);
     this.checkpoint = checkpoint;
     this.latestOffset = offsetOf(stats.LastSequenceNumber);
+    this.latestArrivalMs = stats.LastArrivalTimestamp?.getTime() ?? 0;
     if (checkpoint !== null) {
       this.startOffset = offsetOf(checkpoint) + 1;
       this.expectedOffset = this.startOffset;
@@ -94,21 +106,65 @@ export class ShardCursor {
     }
   }
 
-  /** Records that were read; returns how many records retention removed before they could be read. */
-  noteRead(firstSequence: string, lastSequence: string): number {
-    const first = parseSequenceNumber(firstSequence).offset;
-    const gap = this.expectedOffset === null ? 0 : Math.max(0, first - this.expectedOffset);
+  /**
+   * Records [firstOffset, lastOffset] were read, the last of which arrived at `lastArrivalMs`, with
+   * GetRecords' MillisBehindLatest. Returns how many records retention removed before they could
+   * be read.
+   */
+  noteRead(
+    firstOffset: number,
+    lastOffset: number,
+    lastArrivalMs: number,
+    millisBehindLatest: number,
+  ): number {
+    const gap = this.expectedOffset === null ? 0 : Math.max(0, firstOffset - this.expectedOffset);
     this.expiredUnread += gap;
-    const last = parseSequenceNumber(lastSequence).offset;
-    this.expectedOffset = last + 1;
-    this.lastRead = lastSequence;
-    if (last > this.latestOffset) this.latestOffset = last;
+    this.expectedOffset = lastOffset + 1;
+    this.lastRead = formatSequenceNumber(this.index, lastOffset);
+    this.lastReadOffset = lastOffset;
+    this.lastReadArrivalMs = lastArrivalMs;
+    this.readMillisBehindLatest = millisBehindLatest;
+    if (lastOffset > this.latestOffset) this.latestOffset = lastOffset;
+    this.latestArrivalMs = Math.max(this.latestArrivalMs, lastArrivalMs + millisBehindLatest);
+    while (this.unread.length > 0 && this.unread[0]!.lastOffset <= lastOffset) this.unread.shift();
+    const head = this.unread[0];
+    if (head !== undefined && head.firstOffset <= lastOffset) head.firstOffset = lastOffset + 1;
     return gap;
   }
 
-  noteLatest(lastSequence: string): void {
-    const offset = parseSequenceNumber(lastSequence).offset;
-    if (offset > this.latestOffset) this.latestOffset = offset;
+  /** A read that found nothing new: caught up, as far as that read could tell. */
+  noteCaughtUp(): void {
+    this.readMillisBehindLatest = 0;
+  }
+
+  /** Records [firstSequence, lastSequence], arrived at `arrivalMs`, were committed to the shard. */
+  noteCommitted(firstSequence: string, lastSequence: string, arrivalMs: number): void {
+    const lastOffset = parseSequenceNumber(lastSequence).offset;
+    if (lastOffset > this.latestOffset) this.latestOffset = lastOffset;
+    if (arrivalMs > this.latestArrivalMs) this.latestArrivalMs = arrivalMs;
+    if (lastOffset <= this.lastReadOffset) return;
+    // Bounded while the reader waits: past this, commits in the middle are forgotten (the oldest
+    // unread one, which gives the lag, is kept).
+    if (this.unread.length >= maxUnreadCommits) this.unread.splice(1, 1);
+    this.unread.push({ firstOffset: parseSequenceNumber(firstSequence).offset, lastOffset, arrivalMs });
+  }
+
+  /**
+   * Kinesis's MillisBehindLatest, kept current: the arrival of the shard's newest record minus that
+   * of the next record to read (what a GetRecords made now would return), 0 when there is nothing
+   * to read. Between reads it follows the shard's commits, so it grows while the reader waits for
+   * room behind a slow store, and does not count the gap before a burst that just arrived.
+   */
+  millisBehindLatest(): number {
+    if (this.latestOffset <= this.lastReadOffset) return 0;
+    const head = this.unread[0];
+    if (head !== undefined && head.firstOffset <= Math.max(this.lastReadOffset + 1, this.startOffset)) {
+      return Math.max(0, this.latestArrivalMs - head.arrivalMs);
+    }
+    // The next record came before the commits seen since the last read: as that read said,
+    // moved on by what arrived since.
+    if (this.lastReadOffset < 0) return this.readMillisBehindLatest;
+    return Math.max(this.readMillisBehindLatest, this.latestArrivalMs - this.lastReadArrivalMs);
   }
 
   status(): ShardStatus {
@@ -119,7 +175,7 @@ export class ShardCursor {
       lastRead: this.lastRead,
       latest: this.latestOffset < 0 ? null : formatSequenceNumber(this.index, this.latestOffset),
       behindRecords: Math.max(0, this.latestOffset + 1 - nextToWrite),
-      millisBehindLatest: this.millisBehindLatest,
+      millisBehindLatest: this.millisBehindLatest(),
       expiredUnread: this.expiredUnread,
     };
   }

@@ -3,6 +3,7 @@
  */
 import type { HourglassError } from "../../errors.js";
 import type { StoreService } from "../../store/service.js";
+import type { TimestreamStore } from "../../store/store.js";
 import type { StreamService } from "../types.js";
 
 /**
@@ -18,8 +19,12 @@ export type ConnectorMapping = "single" | "flat" | "auto";
 /** Where a shard is read from when the connector has no checkpoint for it. */
 export type ConnectorStartPosition = "trim-horizon" | "latest";
 
-/** The store calls the connector makes: the local store and the HTTP client both have them. */
-export type ConnectorStore = Pick<StoreService, "writeRecords" | "describeTable">;
+/**
+ * The store calls the connector makes: the local store's (single-measure rows go through its
+ * columnar write, `writeColumns`; multi-measure records through WriteRecords).
+ */
+export type ConnectorStore = Pick<StoreService, "writeRecords" | "describeTable"> &
+  Pick<TimestreamStore, "writeColumns">;
 
 /** The stream calls the connector makes (the local service: it waits on shards without polling). */
 export type ConnectorStreams = Pick<
@@ -28,6 +33,7 @@ export type ConnectorStreams = Pick<
   | "describeStream"
   | "getShardIterator"
   | "getRecords"
+  | "getRecordPage"
   | "getShardStats"
   | "waitForRecords"
   | "putRecords"
@@ -79,7 +85,10 @@ export interface ShardStatus {
   latest: string | null;
   /** Records in the shard after the checkpoint: not yet in the store. */
   behindRecords: number;
-  /** Kinesis's MillisBehindLatest of the last read: arrival of the newest record minus the last read. */
+  /**
+   * Kinesis's MillisBehindLatest, kept current between reads: arrival of the shard's newest record
+   * minus arrival of the next record to read (what a GetRecords now would return); 0 when caught up.
+   */
   millisBehindLatest: number;
   /** Records that retention removed before the connector read them. */
   expiredUnread: number;
