@@ -82,7 +82,9 @@ export const DUCK_TYPE: Record<ScalarMeasureValueType, string> = {
 /** The points table's name inside the `_hg` schema. */
 export const pointsTableName = (t: { id: number }): string => `t${t.id}_points`;
 export const pointsTable = (t: { id: number }): string => `_hg.${pointsTableName(t)}`;
-export const seriesTable = (t: { id: number }): string => `_hg.t${t.id}_series`;
+/** The series table's name inside the `_hg` schema. */
+export const seriesTableName = (t: { id: number }): string => `t${t.id}_series`;
+export const seriesTable = (t: { id: number }): string => `_hg.${seriesTableName(t)}`;
 export const measuresTable = (t: { id: number }): string => `_hg.t${t.id}_measures`;
 
 const CATALOG_DDL = [

@@ -16,6 +16,7 @@ import {
   pointsTable,
   pointsTableName,
   seriesTable,
+  seriesTableName,
   type TableState,
   VALUE_COLUMN,
   visibleCutoffNs,
@@ -522,26 +523,28 @@ export class TableWriter {
       await engine.run(`INSERT INTO _hg.columns VALUES (${table.id}, 'value', '', '', '${type}')`);
     }
     if (pending.series.size > 0) {
-      const allDimensions = [...table.dimensions, ...pending.dimensions];
-      const columnOf = new Map(allDimensions.map((d) => [d.name, d.column]));
+      // New series go in through the appender: every dimension column of the series table, in
+      // its physical order (d0, d1, … as they were added), NULL where a series lacks it. (A first
+      // batch of the seed's fleet brings 2,200 series; an INSERT … VALUES that long is mostly parsing.)
+      const dimensionColumns = [...table.dimensions, ...pending.dimensions].sort(
+        (a, b) => Number(a.column.slice(1)) - Number(b.column.slice(1)),
+      );
+      const position = new Map(dimensionColumns.map((d, i) => [d.name, i]));
       const rows = [...pending.series.values()];
-      for (let i = 0; i < rows.length; i += 500) {
-        // Grouped by column set so each INSERT names exactly the dimensions its series have.
-        const groups = new Map<string, string[]>();
-        for (const { id, dimensions } of rows.slice(i, i + 500)) {
-          const cols = dimensions.map((d) => columnOf.get(d.Name)!);
-          const key = cols.join(",");
-          const values = `(${id}${dimensions.map((d) => `, ${quoteString(d.Value)}`).join("")})`;
-          const list = groups.get(key);
-          if (list) list.push(values);
-          else groups.set(key, [values]);
-        }
-        for (const [cols, values] of groups) {
-          await engine.run(
-            `INSERT INTO ${seriesTable(table)} (series_id${cols ? `, ${cols}` : ""}) VALUES ${values.join(", ")}`,
-          );
-        }
+      const ids = new Int32Array(rows.length);
+      const values = dimensionColumns.map(() => new Array<string | null>(rows.length).fill(null));
+      for (let r = 0; r < rows.length; r++) {
+        ids[r] = rows[r]!.id;
+        for (const d of rows[r]!.dimensions) values[position.get(d.Name)!]![r] = d.Value;
       }
+      await engine.appendRows(
+        { table: seriesTableName(table), schema: "_hg" },
+        [
+          { kind: "fixed", values: ids, valid: null },
+          ...values.map((v) => ({ kind: "strings" as const, values: v })),
+        ],
+        rows.length,
+      );
     }
     if (pending.measures.size > 0) {
       const values = [...pending.measures].map(([name, id]) => `(${id}, ${quoteString(name)})`).join(", ");
