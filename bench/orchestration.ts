@@ -7,6 +7,7 @@
  *   node --import tsx bench/orchestration.ts [--runs 8760] [--workers 2] [--pg]
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { resolveConfig } from "../src/config.js";
@@ -17,6 +18,13 @@ const runs = arg("runs", 8760);
 const workers = arg("workers", 2);
 const withPg = process.argv.includes("--pg");
 const seedRunsPerSecond = 25 / 18;
+/** Others share the machine's two cores: the figure means little without the load it ran under. */
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(", ");
+const loadStart = loadAverage();
 
 const dir = tempDir("hg-bench-orchestration-");
 const dagsDir = path.join(dir, "dags");
@@ -83,7 +91,9 @@ try {
   console.log(
     `  seed (MWAA): 25 runs in ~18 s = ${seedRunsPerSecond.toFixed(2)} runs/s; ratio ${(rate / seedRunsPerSecond).toFixed(1)}x (goal >= 100x, the year in < 60 s)`,
   );
-  console.log(`  peak RSS ${peakRssMb()} MB`);
+  console.log(
+    `  peak RSS ${peakRssMb()} MB; load average ${loadStart} at the start, ${loadAverage()} at the end`,
+  );
   for (const run of await runtime.workflows.listRuns({ dagId: "noop", states: ["failed"], limit: 5 })) {
     const details = await runtime.workflows.getRun("noop", run.runId);
     console.log(

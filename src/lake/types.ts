@@ -14,6 +14,11 @@ export interface PutOptions {
 export interface PutResult {
   /** The MD5 of the content, as lowercase hex (S3's ETag for a single-part upload, unquoted). */
   etag: string;
+  /**
+   * The SHA-256 of the content, as lowercase hex, from the same pass over the bytes (for an S3
+   * lake, the x-amz-checksum-sha256 of the upload): what export manifests record.
+   */
+  sha256: string;
   size: number;
 }
 

@@ -1,9 +1,10 @@
 /**
  * The export service runs where the store lives (the server): it has DuckDB write a query's
- * result straight into a temp file on the lake's filesystem, hashes the file, applies the empty
- * result policy, then commits the file and its manifest to the lake. Each commit is an atomic
- * rename, so the lake shows the previous file or the new one, never a part of one; a re-run
- * replaces both.
+ * result straight into a temp file on the lake's filesystem (header included, no second pass),
+ * applies the empty result policy, then commits the file and its manifest to the lake. The lake
+ * hashes the file as it commits it (MD5 for its etag and SHA-256 for the manifest, one read), so
+ * the file is read once after DuckDB wrote it. Each commit is an atomic rename, so the lake shows
+ * the previous file or the new one, never a part of one; a re-run replaces both.
  */
 import { promises as fs } from "node:fs";
 import { HourglassError, validationError } from "../errors.js";
@@ -11,7 +12,6 @@ import type { Lake } from "../lake/index.js";
 import type { ExportInput, ExportResult } from "../store/types.js";
 import type { ExportToLakeRequest, ExportToLakeResult } from "./contract.js";
 import { type ResolvedExportRequest, resolveExportRequest } from "./export-request.js";
-import { digestFile } from "./file-digest.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { buildManifest } from "./manifest.js";
 
@@ -69,13 +69,14 @@ export function createExportService(options: ExportServiceOptions): ExportServic
         }
         return await skipped(request);
       }
-      const digest = await digestFile(temp);
       return await commits.run(`${request.bucket}/${request.key}`, async () => {
-        await lake.putFile(request.bucket, request.key, temp, { contentType: contentTypeOf(request) });
+        const file = await lake.putFile(request.bucket, request.key, temp, {
+          contentType: contentTypeOf(request),
+        });
         committed = true;
         const manifest = buildManifest(
           request,
-          { rows: result.rows, bytes: digest.bytes, sha256: digest.sha256, columns: result.columns },
+          { rows: result.rows, bytes: file.size, sha256: file.sha256, columns: result.columns },
           new Date(clockMs()),
         );
         await lake.putObject(request.bucket, request.manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, {
@@ -86,8 +87,8 @@ export function createExportService(options: ExportServiceOptions): ExportServic
           bucket: request.bucket,
           key: request.key,
           rows: result.rows,
-          bytes: digest.bytes,
-          sha256: digest.sha256,
+          bytes: file.size,
+          sha256: file.sha256,
           manifestKey: request.manifestKey,
         };
       });

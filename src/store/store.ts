@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { conflict, HourglassError, notFound, validationError } from "../errors.js";
 import type { MeasureInfo, ResolvedTable, TableResolver } from "../sql/contract.js";
 import { dialectSetupSql, translate } from "../sql/index.js";
@@ -597,26 +598,28 @@ export class TimestreamStore implements TableResolver {
           });
         return { rows: Number(rows.rowsChanged), columns: names };
       }
-      // CSV: DuckDB writes the rows; we write the header ourselves so the leading index column can
-      // have pandas' empty name (DuckDB refuses an empty identifier).
-      const dataPath = `${input.path}.rows`;
+      // CSV: the header is ours, given to DuckDB as the file's PREFIX, because the leading index
+      // column has pandas' empty name (DuckDB refuses an empty identifier). DuckDB requires a
+      // SUFFIX with a PREFIX and writes it in place of the last row's newline, so SUFFIX '\n'
+      // gives the bytes HEADER would: the rows stream from DuckDB into the file in one pass.
       const index = input.indexColumn ? "(row_number() OVER ()) - 1 AS idx, " : "";
+      const headerNames = (input.indexColumn ? [""] : []).concat(names.map(csvField));
+      const header = input.header === false ? null : `${headerNames.join(",")}\n`;
+      const options = ["FORMAT csv", "HEADER false"];
+      if (header !== null) options.push(`PREFIX ${quoteString(header)}`, `SUFFIX ${quoteString("\n")}`);
+      if (input.gzip) options.push("COMPRESSION gzip");
       const result = await connection
         .run(
-          `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(dataPath)} (FORMAT csv, HEADER false${input.gzip ? ", COMPRESSION gzip" : ""})`,
+          `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(input.path)} (${options.join(", ")})`,
         )
         .catch((error: unknown) => {
           // Errors while the query runs (a failed cast, …) are the query's, as in query().
-          fs.rmSync(dataPath, { force: true });
           throw queryError(error);
         });
-      const headerNames = (input.indexColumn ? [""] : []).concat(names.map(csvField));
-      await writeWithHeader(
-        input.path,
-        dataPath,
-        input.header === false ? null : `${headerNames.join(",")}\n`,
-        !!input.gzip,
-      );
+      // No rows: DuckDB still writes the suffix after the header, so the file becomes the header alone.
+      if (Number(result.rowsChanged) === 0 && header !== null) {
+        fs.writeFileSync(input.path, input.gzip ? gzipSync(header) : header);
+      }
       return { rows: Number(result.rowsChanged), columns: names };
     } finally {
       this.releaseConnection(connection);
@@ -689,32 +692,6 @@ function approximateBytes(row: Row): number {
 
 function csvField(name: string): string {
   return /[",\n\r]/.test(name) ? `"${name.replaceAll('"', '""')}"` : name;
-}
-
-async function writeWithHeader(target: string, dataPath: string, header: string | null, gzip: boolean) {
-  const { createGzip } = await import("node:zlib");
-  const { pipeline } = await import("node:stream/promises");
-  const out = fs.createWriteStream(target);
-  try {
-    if (header !== null) {
-      // A gzip file may hold several members; readers see their concatenation, so the header is
-      // its own member in front of DuckDB's.
-      if (gzip) {
-        const zipped = await new Promise<Buffer>((resolve, reject) => {
-          const z = createGzip();
-          const parts: Buffer[] = [];
-          z.on("data", (p: Buffer) => parts.push(p));
-          z.on("end", () => resolve(Buffer.concat(parts)));
-          z.on("error", reject);
-          z.end(header);
-        });
-        out.write(zipped);
-      } else out.write(header);
-    }
-    await pipeline(fs.createReadStream(dataPath), out);
-  } finally {
-    fs.rmSync(dataPath, { force: true });
-  }
 }
 
 /** DuckDB errors at execution time become validation errors with DuckDB's reason. */

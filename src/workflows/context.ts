@@ -75,11 +75,14 @@ export function runIdFor(runType: RunType, logicalDate: Date): string {
   return `${runType}__${isoUtc(checkDate("logicalDate", logicalDate))}`;
 }
 
-/** The run type and logical date a run id was made from, or null if it is not in runIdFor's form. */
+/**
+ * The run type and logical date a run id was made from, or null if it is not in runIdFor's form.
+ * Also reads the `…T13:00:00.000Z` form that the metadata DB's default run id had before it took
+ * Airflow's, so runs created then still parse.
+ */
 export function parseRunId(runId: string): { runType: RunType; logicalDate: Date } | null {
-  const match = /^(scheduled|backfill|manual)__(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00)$/.exec(
-    runId,
-  );
+  const match =
+    /^(scheduled|backfill|manual)__(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\+00:00|Z))$/.exec(runId);
   if (match === null) return null;
   const logicalDate = new Date(match[2]!);
   if (Number.isNaN(logicalDate.getTime())) return null;

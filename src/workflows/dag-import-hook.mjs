@@ -6,9 +6,13 @@
  *    lives (a user's dags folder has no node_modules/hourglass).
  * 2. A module imported by the loader carries `?hourglass-dag=<load token>` on its parent URL.
  *    Local files it imports (and they import) get the same token, except Hourglass's own source
- *    and node_modules, so every load evaluates the DAG file and its local helpers afresh, and
+ *    and node_modules, so every load evaluates the DAG file and its local helpers (and reads its
+ *    local JSON files) afresh, and
  *    they are read as ES modules even in a folder without a package.json of type "module" (tsx
  *    would otherwise compile them as CommonJS, whose require() does not pass through this hook).
+ * 3. Each local file a marked module imports (JSON included) is reported on the loader's port as
+ *    an edge { token, parent, child }, so the loader knows which files a DAG file depends on: its
+ *    code version, and a worker's cache of loaded DAG files, cover them.
  */
 import { statSync } from "node:fs";
 
@@ -17,11 +21,14 @@ const localModule = /\.(?:[cm]?ts|tsx|[m]?js|jsx)$/;
 let entryUrl = null;
 /** Hourglass's own source folder: shared by all DAG files, never reloaded. */
 let sourceDirUrl = null;
+/** @type {import("node:worker_threads").MessagePort | null} */
+let dependencyPort = null;
 
-/** @param {{ entryUrl: string, sourceDirUrl: string }} data */
+/** @param {{ entryUrl: string, sourceDirUrl: string, dependencyPort?: import("node:worker_threads").MessagePort }} data */
 export function initialize(data) {
   entryUrl = data.entryUrl;
   sourceDirUrl = data.sourceDirUrl;
+  dependencyPort = data.dependencyPort ?? null;
 }
 
 /**
@@ -41,11 +48,19 @@ export async function resolve(specifier, context, next) {
   if (url === null) return next(specifier, context);
   const shared =
     url.pathname.includes("/node_modules/") || (sourceDirUrl !== null && url.href.startsWith(sourceDirUrl));
-  if (shared || !localModule.test(url.pathname)) return next(specifier, context);
+  if (!shared) {
+    dependencyPort?.postMessage({
+      token: mark,
+      parent: decodeURIComponent(new URL(context.parentURL).pathname),
+      child: decodeURIComponent(url.pathname),
+    });
+  }
+  const json = url.pathname.endsWith(".json");
+  if (shared || !(json || localModule.test(url.pathname))) return next(specifier, context);
   url.search = "";
   url.searchParams.set(markParam, mark);
   const commonJs = /\.c[jt]s$/.test(url.pathname);
-  return { url: url.href, format: commonJs ? "commonjs" : "module", shortCircuit: true };
+  return { url: url.href, format: json ? "json" : commonJs ? "commonjs" : "module", shortCircuit: true };
 }
 
 function markOf(parentUrl) {

@@ -34,6 +34,7 @@ export { type DagWatcher, type WatchOptions, watchDags } from "./dag-watcher.js"
 export {
   codeVersionOf,
   type DagBag,
+  dagCodeVersion,
   defaultImportTimeoutMs,
   type FileLoad,
   type ImportError,

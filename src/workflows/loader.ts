@@ -10,6 +10,10 @@
  * and the local files it imports, so an edit is seen on the next load. Node cannot unload ES
  * modules: each reload keeps the old copies in memory (a few KB per DAG file per reload).
  * Watching a folder for changes is in dag-watcher.ts.
+ *
+ * The local files a DAG file imports while it loads (helpers next to it, JSON included; not
+ * Hourglass and not node_modules) are its dependencies: its code version hashes them with it, so
+ * an edited helper is a new code version, and a worker reloads the DAG when any of them changed.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -17,6 +21,7 @@ import { readFile } from "node:fs/promises";
 import module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { register } from "tsx/esm/api";
 import { type Dag, isDag } from "./dag.js";
 import { checkDir, listDagFiles } from "./dag-files.js";
@@ -27,8 +32,13 @@ export interface LoadedDag {
   readonly file: string;
   /** "default" or the name of the export. */
   readonly exportName: string;
-  /** First 12 hex digits of the sha256 of the file's text: which code produced a run's output. */
+  /**
+   * Which code produced a run's output: the first 12 hex digits of the sha256 of the file's text,
+   * or, when it imports local files, of its text and theirs (see dagCodeVersion).
+   */
   readonly codeVersion: string;
+  /** Absolute paths of the local files the DAG file imported as it loaded, sorted (not itself). */
+  readonly dependencies: readonly string[];
 }
 
 export interface ImportError {
@@ -63,6 +73,39 @@ export interface FileLoad {
 export const codeVersionOf = (text: string | Buffer): string =>
   createHash("sha256").update(text).digest("hex").slice(0, 12);
 
+/**
+ * The code version of a DAG file and the local files it depends on: codeVersionOf(text) when it
+ * has none (so a self-contained file keeps the version it always had), else the sha256 of its
+ * text followed by each dependency's path (relative to the file's folder) and text. A dependency
+ * that cannot be read counts as its absence.
+ */
+export function dagCodeVersion(
+  file: string,
+  text: string | Buffer,
+  dependencies: ReadonlyArray<{ path: string; text: string | Buffer | null }>,
+): string {
+  if (dependencies.length === 0) return codeVersionOf(text);
+  const hash = createHash("sha256").update(text);
+  const dir = path.dirname(file);
+  for (const dependency of [...dependencies].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    hash.update(`\u0000${path.relative(dir, dependency.path)}\u0000`);
+    hash.update(dependency.text ?? "\u0000(missing)");
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** Reads the dependencies' texts for dagCodeVersion (null for one that cannot be read). */
+export function readDependencies(
+  dependencies: readonly string[],
+): Promise<Array<{ path: string; text: Buffer | null }>> {
+  return Promise.all(
+    dependencies.map(async (dependency) => ({
+      path: dependency,
+      text: await readFile(dependency).catch(() => null),
+    })),
+  );
+}
+
 /** Imports every DAG file in `dir`; never throws for a broken DAG file (it becomes an import error). */
 export interface LoadOptions {
   /** A file still importing after this long becomes an import error (Airflow's dagbag_import_timeout). */
@@ -78,33 +121,49 @@ export async function loadDags(dir: string, options: LoadOptions = {}): Promise<
   const dags = new Map<string, LoadedDag>();
   const importErrors: ImportError[] = [];
   const warnings: LoadWarning[] = [];
-  for (const file of files) {
-    const loaded = await importDagFile(file, token, options);
-    importErrors.push(...loaded.importErrors);
-    warnings.push(...loaded.warnings);
-    for (const found of loaded.dags) {
-      const first = dags.get(found.dag.id);
-      if (first !== undefined) {
-        importErrors.push({
-          file,
-          message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
-        });
-        continue;
+  const graph = dependencyGraphs.open(token);
+  try {
+    for (const file of files) {
+      const loaded = await importDagFile(file, token, graph, options);
+      importErrors.push(...loaded.importErrors);
+      warnings.push(...loaded.warnings);
+      for (const found of loaded.dags) {
+        const first = dags.get(found.dag.id);
+        if (first !== undefined) {
+          importErrors.push({
+            file,
+            message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
+          });
+          continue;
+        }
+        dags.set(found.dag.id, found);
       }
-      dags.set(found.dag.id, found);
     }
+  } finally {
+    dependencyGraphs.close(token);
   }
   return { dir: root, dags, importErrors, warnings, files };
 }
 
 /** Imports one DAG file afresh. */
-export function loadDagFile(file: string, options: LoadOptions = {}): Promise<FileLoad> {
-  return importDagFile(path.resolve(file), randomUUID(), options);
+export async function loadDagFile(file: string, options: LoadOptions = {}): Promise<FileLoad> {
+  const token = randomUUID();
+  const graph = dependencyGraphs.open(token);
+  try {
+    return await importDagFile(path.resolve(file), token, graph, options);
+  } finally {
+    dependencyGraphs.close(token);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-async function importDagFile(file: string, token: string, options: LoadOptions): Promise<FileLoad> {
+async function importDagFile(
+  file: string,
+  token: string,
+  graph: DependencyGraph,
+  options: LoadOptions,
+): Promise<FileLoad> {
   const importErrors: ImportError[] = [];
   const warnings: LoadWarning[] = [];
   const dags: LoadedDag[] = [];
@@ -114,13 +173,14 @@ async function importDagFile(file: string, token: string, options: LoadOptions):
   } catch (error) {
     return { dags, importErrors: [{ file, message: `cannot read the file: ${errorText(error)}` }], warnings };
   }
-  const codeVersion = codeVersionOf(text);
   let exports: Record<string, unknown>;
   try {
     exports = await withTimeout(importModule(file, token), options.importTimeoutMs ?? defaultImportTimeoutMs);
   } catch (error) {
     return { dags, importErrors: [{ file, ...locate(error, file) }], warnings };
   }
+  const dependencies = graph.reachableFrom(file);
+  const codeVersion = dagCodeVersion(file, text, await readDependencies(dependencies));
   const seen = new Set<Dag>();
   const byId = new Map<string, string>();
   for (const [exportName, value] of Object.entries(exports)) {
@@ -135,7 +195,7 @@ async function importDagFile(file: string, token: string, options: LoadOptions):
       continue;
     }
     byId.set(value.id, exportName);
-    dags.push({ dag: value, file, exportName, codeVersion });
+    dags.push({ dag: value, file, exportName, codeVersion, dependencies });
     for (const message of value.warnings) warnings.push({ file, dagId: value.id, message });
   }
   if (dags.length === 0 && importErrors.length === 0) {
@@ -166,6 +226,78 @@ interface DagImporter {
 
 const importerKey = Symbol.for("hourglass.dagImporter");
 
+/** The imports seen during one load (one token): local file to the local files it imported. */
+class DependencyGraph {
+  readonly #edges = new Map<string, Set<string>>();
+
+  add(parent: string, child: string): void {
+    let children = this.#edges.get(parent);
+    if (children === undefined) {
+      children = new Set();
+      this.#edges.set(parent, children);
+    }
+    children.add(child);
+  }
+
+  /** Every file `file` imported, directly or through others, sorted; not `file` itself. */
+  reachableFrom(file: string): string[] {
+    dependencyGraphs.drain();
+    const seen = new Set<string>([file]);
+    const stack = [file];
+    while (stack.length > 0) {
+      for (const child of this.#edges.get(stack.pop()!) ?? []) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        stack.push(child);
+      }
+    }
+    seen.delete(file);
+    return [...seen].sort();
+  }
+}
+
+/**
+ * The edges the import hook reports, by load token. They are read synchronously from the port
+ * (receiveMessageOnPort) once an import has finished: the hook posted each one while resolving,
+ * before the import could finish. Edges of tokens no load waits for (a task's dynamic import long
+ * after its load) are dropped.
+ */
+class DependencyGraphs {
+  readonly #open = new Map<string, DependencyGraph>();
+  #port: MessagePort | null = null;
+
+  attach(port: MessagePort): void {
+    this.#port = port;
+  }
+
+  open(token: string): DependencyGraph {
+    const graph = new DependencyGraph();
+    this.#open.set(token, graph);
+    return graph;
+  }
+
+  close(token: string): void {
+    this.drain();
+    this.#open.delete(token);
+  }
+
+  drain(): void {
+    if (this.#port === null) return;
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (received === undefined) return;
+      const edge = received.message as { token: string; parent: string; child: string };
+      this.#open.get(edge.token)?.add(edge.parent, edge.child);
+    }
+  }
+}
+
+const graphsKey = Symbol.for("hourglass.dagDependencyGraphs");
+/** One per process, as the hook it listens to (a second copy of this module shares it). */
+const graphsHolder = globalThis as { [graphsKey]?: DependencyGraphs };
+graphsHolder[graphsKey] ??= new DependencyGraphs();
+const dependencyGraphs: DependencyGraphs = graphsHolder[graphsKey];
+
 /**
  * Registers the loader hooks once per process (module.register cannot be undone): ours first,
  * then tsx's, so tsx runs first and hands file specifiers on to ours.
@@ -174,8 +306,17 @@ function dagImporter(): DagImporter {
   const holder = globalThis as { [importerKey]?: DagImporter };
   let importer = holder[importerKey];
   if (importer === undefined) {
+    const { port1, port2 } = new MessageChannel();
+    // Read only by draining (receiveMessageOnPort): it must not keep the process alive.
+    port1.unref();
+    dependencyGraphs.attach(port1);
     module.register(new URL("./dag-import-hook.mjs", import.meta.url), {
-      data: { entryUrl: hourglassEntryUrl(), sourceDirUrl: new URL("../", import.meta.url).href },
+      data: {
+        entryUrl: hourglassEntryUrl(),
+        sourceDirUrl: new URL("../", import.meta.url).href,
+        dependencyPort: port2,
+      },
+      transferList: [port2],
     });
     const tsx = register({ namespace: "hourglass-dags" });
     importer = { import: (url, parentUrl) => tsx.import(url, parentUrl) };

@@ -14,6 +14,10 @@ export function md5(content: Uint8Array | string): string {
   return createHash("md5").update(content).digest("hex");
 }
 
+export function sha256(content: Uint8Array | string): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
 /** Asserts that `promise` rejects with a HourglassError of `code` whose message matches `message`. */
 export async function rejectsWith(
   promise: Promise<unknown>,

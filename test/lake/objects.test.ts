@@ -4,7 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { openLocalLake } from "../../src/lake/index.js";
-import { md5, readStream, rejectsWith, tempRoot } from "./helpers.js";
+import { md5, readStream, rejectsWith, sha256, tempRoot } from "./helpers.js";
 
 describe("local lake: objects", () => {
   const root = tempRoot();
@@ -14,20 +14,29 @@ describe("local lake: objects", () => {
   before(() => lake.createBucket(bucket));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it("puts a string, bytes or a stream and gets them back with their MD5 etag", async () => {
+  it("puts a string, bytes or a stream and gets them back with their MD5 etag and SHA-256", async () => {
     const csv = "time,host,cpu\n2024-03-01T00:00:00Z,host-1,0.5\n";
     assert.deepEqual(
       await lake.putObject(bucket, "2024-03-01-00/my_file.csv", csv, { contentType: "text/csv" }),
       {
         etag: md5(csv),
+        sha256: sha256(csv),
         size: Buffer.byteLength(csv),
       },
     );
     const bytes = new Uint8Array([0, 1, 2, 255]);
-    assert.deepEqual(await lake.putObject(bucket, "bytes.bin", bytes), { etag: md5(bytes), size: 4 });
+    assert.deepEqual(await lake.putObject(bucket, "bytes.bin", bytes), {
+      etag: md5(bytes),
+      sha256: sha256(bytes),
+      size: 4,
+    });
     const parts = ["alpha,", "beta,", "gamma"];
     const streamed = await lake.putObject(bucket, "deep/a/b/c/streamed.txt", Readable.from(parts));
-    assert.deepEqual(streamed, { etag: md5(parts.join("")), size: parts.join("").length });
+    assert.deepEqual(streamed, {
+      etag: md5(parts.join("")),
+      sha256: sha256(parts.join("")),
+      size: parts.join("").length,
+    });
 
     assert.equal(Buffer.from(await lake.getObject(bucket, "2024-03-01-00/my_file.csv")).toString(), csv);
     assert.deepEqual(new Uint8Array(await lake.getObject(bucket, "bytes.bin")), bytes);
@@ -113,7 +122,11 @@ describe("local lake: objects", () => {
     assert.ok(temp.startsWith(path.join(lakeRoot, ".tmp")), temp);
     fs.writeFileSync(temp, "exported,rows\n1,2\n");
     const result = await lake.putFile(bucket, "2024-03-01-01/my_file.csv", temp, { contentType: "text/csv" });
-    assert.deepEqual(result, { etag: md5("exported,rows\n1,2\n"), size: 18 });
+    assert.deepEqual(result, {
+      etag: md5("exported,rows\n1,2\n"),
+      sha256: sha256("exported,rows\n1,2\n"),
+      size: 18,
+    });
     assert.ok(!fs.existsSync(temp), "the temp file was moved into place");
     assert.equal(
       Buffer.from(await lake.getObject(bucket, "2024-03-01-01/my_file.csv")).toString(),
@@ -127,6 +140,7 @@ describe("local lake: objects", () => {
     fs.writeFileSync(outside, "copied\n");
     const result = await lake.putFile(bucket, "copied.csv", outside);
     assert.equal(result.etag, md5("copied\n"));
+    assert.equal(result.sha256, sha256("copied\n"));
     assert.ok(fs.existsSync(outside));
     assert.equal(Buffer.from(await lake.getObject(bucket, "copied.csv")).toString(), "copied\n");
     await rejectsWith(
@@ -182,5 +196,67 @@ describe("local lake: objects", () => {
     const stale = JSON.parse(fs.readFileSync(sidecar, "utf8"));
     fs.writeFileSync(sidecar, JSON.stringify({ ...stale, ino: stale.ino + 1, etag: "0".repeat(32) }));
     assert.equal((await lake.headObject(bucket, "sidecar/check.csv"))?.etag, md5("content A"));
+  });
+
+  it("a put clears stale sidecars in its way (a file where a folder goes, a folder where a file goes)", async () => {
+    const meta = path.join(lakeRoot, ".meta", bucket);
+    // As after a crash: "stale/a" was an object (its sidecar a file), now a folder of objects.
+    fs.mkdirSync(path.join(meta, "stale"), { recursive: true });
+    fs.writeFileSync(path.join(meta, "stale", "a"), "{}");
+    await lake.putObject(bucket, "stale/a/b.csv", "inside", { contentType: "text/csv" });
+    // And the other way round: "stale/c" was a folder of objects, now an object.
+    fs.mkdirSync(path.join(meta, "stale", "c", "d"), { recursive: true });
+    await lake.putObject(bucket, "stale/c", "an object", { contentType: "text/plain" });
+    const first = await lake.headObject(bucket, "stale/a/b.csv");
+    const second = await lake.headObject(bucket, "stale/c");
+    assert.deepEqual([first?.etag, first?.contentType], [md5("inside"), "text/csv"]);
+    assert.deepEqual([second?.etag, second?.contentType], [md5("an object"), "text/plain"]);
+    assert.ok(fs.statSync(path.join(meta, "stale", "c")).isFile(), "the sidecar replaced the stale folder");
+    const leftovers = fs.readdirSync(path.join(lakeRoot, ".tmp")).filter((name) => name.startsWith("meta-"));
+    assert.deepEqual(leftovers, [], "no sidecar temp file is left behind");
+  });
+
+  it("putFile from tempPath: NotFound when the temp file is gone or is a folder; the file stays on failure", async () => {
+    const gone = await lake.tempPath(bucket);
+    await rejectsWith(
+      lake.putFile(bucket, "temp/gone.csv", gone),
+      "NotFound",
+      /local file .* does not exist/,
+    );
+    const folder = await lake.tempPath(bucket);
+    fs.mkdirSync(folder);
+    await rejectsWith(lake.putFile(bucket, "temp/folder.csv", folder), "NotFound", /does not exist/);
+    fs.rmdirSync(folder);
+    // A commit that fails (a key clash) leaves the temp file where it is, for the caller to retry or remove.
+    await lake.putObject(bucket, "temp/clash", "file");
+    const temp = await lake.tempPath(bucket);
+    fs.writeFileSync(temp, "rows\n");
+    await rejectsWith(
+      lake.putFile(bucket, "temp/clash/inside.csv", temp),
+      "Conflict",
+      /temp\/clash is in the way/,
+    );
+    assert.ok(fs.existsSync(temp));
+    const retried = await lake.putFile(bucket, "temp/ok.csv", temp);
+    assert.deepEqual([retried.etag, retried.sha256], [md5("rows\n"), sha256("rows\n")]);
+    assert.equal(await lake.headObject(bucket, "temp/gone.csv"), null);
+  });
+
+  it("puts into folders that exist, that are new, and that a delete removed meanwhile", async () => {
+    await lake.putObject(bucket, "hours/2024-03-01-00/my_file.csv", "a");
+    await lake.putObject(bucket, "hours/2024-03-01-00/my_file.csv.manifest.json", "{}");
+    await lake.deleteObject(bucket, "hours/2024-03-01-00/my_file.csv");
+    await lake.deleteObject(bucket, "hours/2024-03-01-00/my_file.csv.manifest.json");
+    assert.ok(!fs.existsSync(path.join(lakeRoot, bucket, "hours")), "the delete removed the empty folders");
+    await lake.putObject(bucket, "hours/2024-03-01-00/my_file.csv", "b");
+    assert.equal(
+      Buffer.from(await lake.getObject(bucket, "hours/2024-03-01-00/my_file.csv")).toString(),
+      "b",
+    );
+    const listed = await lake.listObjects(bucket, { prefix: "hours/" });
+    assert.deepEqual(
+      listed.objects.map((o) => [o.key, o.etag]),
+      [["hours/2024-03-01-00/my_file.csv", md5("b")]],
+    );
   });
 });

@@ -31,7 +31,7 @@ onEachDatabase("runs", (context) => {
         t0 + hourMs,
       ),
     );
-    assert.equal(run.runId, "scheduled__2024-03-01T00:00:00.000Z");
+    assert.equal(run.runId, "scheduled__2024-03-01T00:00:00+00:00");
     assert.equal(run.state, "queued");
     assert.equal(run.logicalDate, t0);
     assert.deepEqual([run.dataIntervalStart, run.dataIntervalEnd], [t0, t0 + hourMs]);
@@ -116,7 +116,7 @@ onEachDatabase("runs", (context) => {
       [trigger.logicalDate, trigger.dataIntervalStart, trigger.dataIntervalEnd],
       [t0 + 5000, t0 + 5000, t0 + 5000],
     );
-    assert.equal(trigger.runId, "manual__2024-03-01T00:00:05.000Z");
+    assert.equal(trigger.runId, "manual__2024-03-01T00:00:05+00:00");
     created(await store.createRun({ dagId: "manual", runType: "manual" }, t0 + 6000));
     const atSameInstant = await store.createRun({ dagId: "manual", runType: "manual" }, t0 + 5000);
     assert.equal(atSameInstant.created, false, "same default run id");

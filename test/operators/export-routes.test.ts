@@ -171,4 +171,57 @@ describe("createRemoteTaskServices against a running server", () => {
   });
 });
 
+describe("createRemoteTaskServices warms its connection up", () => {
+  it("asks the server's /health as soon as it is created, before any task", async () => {
+    let healthCalls = 0;
+    let sawHealth!: () => void;
+    const seen = new Promise<void>((resolve) => {
+      sawHealth = resolve;
+    });
+    const app = new Hono();
+    app.get("/health", (c) => {
+      healthCalls++;
+      sawHealth();
+      return c.json({ status: "ok" });
+    });
+    const server = await startHttpServer(app);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      createRemoteTaskServices(server.url);
+      await Promise.race([
+        seen,
+        new Promise((_, reject) => {
+          deadline = setTimeout(() => reject(new Error("no GET /health within 10 s")), 10_000);
+        }),
+      ]);
+      assert.equal(healthCalls, 1);
+    } finally {
+      clearTimeout(deadline);
+      await server.close();
+    }
+  });
+
+  it("a server that is not up: nothing thrown or left unhandled; the first real call says so", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // A port nothing listens on any more.
+      const closed = await startHttpServer(new Hono());
+      const url = closed.url;
+      await closed.close();
+      const services = createRemoteTaskServices(url);
+      await assert.rejects(
+        services.exportToLake(exportRequest()),
+        (error: unknown) =>
+          isHourglassError(error, "Internal") && /cannot reach the Hourglass server/.test(error.message),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
+
 const EMPTY = `SELECT instance_name FROM "airflow-db"."airflow-table" WHERE time > '2021-09-22 15:00:00'`;

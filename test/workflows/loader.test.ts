@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { isHourglassError } from "../../src/errors.js";
-import { type DagBag, loadDagFile, loadDags, watchDags } from "../../src/workflows/index.js";
+import { type DagBag, dagCodeVersion, loadDagFile, loadDags, watchDags } from "../../src/workflows/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const workflowsIndex = path.join(repoRoot, "src/workflows/index.ts");
@@ -305,7 +305,13 @@ describe("reloading", () => {
     assert.equal(second.dag.description, "after");
     assert.deepEqual(second.dag.tags, ["v2"]);
     assert.notEqual(second.codeVersion, first.codeVersion);
-    assert.equal(second.codeVersion, sha12(fs.readFileSync(file, "utf8")));
+    // The helper it imported (dynamically, while loading) is a dependency: part of the code version.
+    const owner = path.join(dir, "_owner.ts");
+    assert.deepEqual(second.dependencies, [owner]);
+    assert.equal(
+      second.codeVersion,
+      dagCodeVersion(file, fs.readFileSync(file), [{ path: owner, text: fs.readFileSync(owner) }]),
+    );
   });
 
   it("watchDags calls back on start and after each change (edit, new file, deletion)", async () => {

@@ -1,8 +1,8 @@
 /**
- * Writing an object's content to a temp file (with its MD5), and reading an object's facts
- * (size, etag, time, content type) consistently from one open file.
+ * Writing an object's content to a temp file (with its MD5 and SHA-256, from the one pass), and
+ * reading an object's facts (size, etag, time, content type) consistently from one open file.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { Readable } from "node:stream";
 import { validationError } from "../../errors.js";
@@ -11,9 +11,43 @@ import { readSidecar, type Sidecar } from "./sidecar.js";
 
 const readChunkBytes = 1024 * 1024;
 
+/** A complete, fsynced temp file, ready to be renamed into place. */
 export interface WrittenFile {
+  /** MD5, lowercase hex: the object's etag. */
   etag: string;
+  /** SHA-256, lowercase hex: what export manifests record. */
+  sha256: string;
   size: number;
+  /** The identity its sidecar is tied to (a rename keeps both). */
+  ino: number;
+  mtimeMs: number;
+}
+
+/**
+ * MD5 (the etag, as S3 has it) and SHA-256 (for callers that record a stronger checksum) of the
+ * same bytes, so that no caller reads the file a second time for its own hash.
+ */
+class ContentHashes {
+  readonly #md5: Hash = createHash("md5");
+  readonly #sha256: Hash = createHash("sha256");
+  size = 0;
+
+  update(chunk: Uint8Array): void {
+    this.#md5.update(chunk);
+    this.#sha256.update(chunk);
+    this.size += chunk.byteLength;
+  }
+
+  /** `identity`: the file's stat, taken after its last write. */
+  finish(identity: { ino: number; mtimeMs: number }): WrittenFile {
+    return {
+      etag: this.#md5.digest("hex"),
+      sha256: this.#sha256.digest("hex"),
+      size: this.size,
+      ino: identity.ino,
+      mtimeMs: identity.mtimeMs,
+    };
+  }
 }
 
 function chunksOf(body: ObjectBody): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
@@ -28,16 +62,14 @@ function chunksOf(body: ObjectBody): AsyncIterable<Uint8Array> | Iterable<Uint8A
   throw validationError("the object body must be a Uint8Array, a string or a Readable stream");
 }
 
-/** Writes `body` to a new file at `filePath` (which must not exist), fsyncs it, and returns its MD5 and size. */
+/** Writes `body` to a new file at `filePath` (which must not exist), fsyncs it, and returns its hashes and identity. */
 export async function writeNewFile(filePath: string, body: ObjectBody): Promise<WrittenFile> {
   const chunks = chunksOf(body);
-  const hash = createHash("md5");
-  let size = 0;
+  const hashes = new ContentHashes();
   const handle = await fs.open(filePath, "wx");
   try {
     for await (const chunk of chunks) {
-      hash.update(chunk);
-      size += chunk.byteLength;
+      hashes.update(chunk);
       let offset = 0;
       while (offset < chunk.byteLength) {
         const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
@@ -47,35 +79,52 @@ export async function writeNewFile(filePath: string, body: ObjectBody): Promise<
     // The content must be on disk before the rename makes it visible: a crash after the rename
     // must not leave an object with missing data.
     await handle.sync();
+    return hashes.finish(await handle.stat());
   } finally {
     await handle.close();
   }
-  return { etag: hash.digest("hex"), size };
 }
 
-/** MD5 and size of an existing file, which is fsynced too (putFile commits files written by others). */
-export async function hashAndSyncFile(filePath: string): Promise<WrittenFile> {
+/**
+ * Hashes and fsyncs a file written by someone else (putFile commits files from tempPath). Null if
+ * `filePath` is not a regular file.
+ */
+export async function hashAndSyncFile(filePath: string): Promise<WrittenFile | null> {
   const handle = await fs.open(filePath, "r");
   try {
-    const { etag, size } = await hashOpenFile(handle);
-    await handle.sync();
-    return { etag, size };
+    const stat = await handle.stat();
+    if (!stat.isFile()) return null;
+    // The fsync runs in the thread pool while this thread hashes: the two take about as long.
+    const [synced, hashed] = await Promise.allSettled([handle.sync(), hashOpenFile(handle)]);
+    if (hashed.status === "rejected") throw hashed.reason;
+    if (synced.status === "rejected") throw synced.reason;
+    return hashed.value.finish(stat);
   } finally {
     await handle.close();
   }
 }
 
-async function hashOpenFile(handle: fs.FileHandle): Promise<WrittenFile> {
+async function hashOpenFile(handle: fs.FileHandle): Promise<ContentHashes> {
+  const hashes = new ContentHashes();
+  const buffer = Buffer.allocUnsafe(readChunkBytes);
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, hashes.size);
+    if (bytesRead === 0) return hashes;
+    hashes.update(buffer.subarray(0, bytesRead));
+  }
+}
+
+async function md5OfOpenFile(handle: fs.FileHandle): Promise<string> {
   const hash = createHash("md5");
   const buffer = Buffer.allocUnsafe(readChunkBytes);
-  let size = 0;
+  let position = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, size);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
-    size += bytesRead;
+    position += bytesRead;
   }
-  return { etag: hash.digest("hex"), size };
+  return hash.digest("hex");
 }
 
 export interface ObjectFacts {
@@ -107,7 +156,7 @@ export async function factsOfOpenFile(
     sidecar.ino === stat.ino &&
     sidecar.size === stat.size &&
     sidecar.mtimeMs === stat.mtimeMs;
-  const etag = matches ? sidecar.etag : (await hashOpenFile(handle)).etag;
+  const etag = matches ? sidecar.etag : await md5OfOpenFile(handle);
   return {
     facts: {
       size: stat.size,

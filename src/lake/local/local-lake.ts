@@ -109,9 +109,9 @@ class LocalLake implements Lake {
       const written = await writeNewFile(temp, body);
       return await this.#commit(bucket, key, segments, temp, written, contentType);
     } catch (error) {
-      throw wrap(error, `put ${objectUrl(bucket, key)}`);
-    } finally {
+      // A committed temp file has become the object; one that was not is removed.
       await fs.rm(temp, { force: true });
+      throw wrap(error, `put ${objectUrl(bucket, key)}`);
     }
   }
 
@@ -127,21 +127,33 @@ class LocalLake implements Lake {
       throw validationError("localPath must be a file path");
     await this.#requireBucket(bucket);
     const source = path.resolve(localPath);
+    const missing = () => notFound(`local file ${source} does not exist`, { localPath: source });
+    // A file in our temp folder is ours to move: hashed and fsynced where it is, then renamed.
+    if (path.dirname(source) === this.#layout.tempDir) {
+      let written: WrittenFile | null;
+      try {
+        written = await hashAndSyncFile(source);
+      } catch (error) {
+        if (errnoOf(error) === "ENOENT") throw missing();
+        throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
+      }
+      if (written === null) throw missing();
+      try {
+        return await this.#commit(bucket, key, segments, source, written, contentType);
+      } catch (error) {
+        throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
+      }
+    }
+    // Any other file is copied, so the caller keeps it.
     const stat = await fs.stat(source).catch(() => null);
-    if (stat === null || !stat.isFile())
-      throw notFound(`local file ${source} does not exist`, { localPath: source });
-    const ownTemp = path.dirname(source) === this.#layout.tempDir;
-    // A file in our temp folder is ours to move; any other file is copied, so the caller keeps it.
-    const temp = ownTemp ? source : await this.#newTempPath(`copy-${bucket}`);
+    if (stat === null || !stat.isFile()) throw missing();
+    const temp = await this.#newTempPath(`copy-${bucket}`);
     try {
-      const written = ownTemp
-        ? await hashAndSyncFile(temp)
-        : await writeNewFile(temp, createReadStream(source));
+      const written = await writeNewFile(temp, createReadStream(source));
       return await this.#commit(bucket, key, segments, temp, written, contentType);
     } catch (error) {
+      await fs.rm(temp, { force: true });
       throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
-    } finally {
-      if (!ownTemp) await fs.rm(temp, { force: true });
     }
   }
 
@@ -350,23 +362,31 @@ class LocalLake implements Lake {
     const target = path.join(bucketDir, ...segments);
     // The sidecar goes first, tied to the temp file's inode (a rename keeps it): whoever sees the
     // new object then also finds its etag; a reader of the old one sees a mismatch and recomputes.
-    const stat = await fs.stat(temp);
+    const { ino, size, mtimeMs, etag } = written;
     await writeSidecar(this.#layout.tempDir, path.join(this.#layout.metaBucketDir(bucket), ...segments), {
-      ino: stat.ino,
-      size: stat.size,
-      mtimeMs: stat.mtimeMs,
-      etag: written.etag,
+      ino,
+      size,
+      mtimeMs,
+      etag,
       contentType,
     });
+    // The rename is tried first: the key's folders usually exist already (a re-run, a manifest
+    // beside its file). Only when one is missing, or is an object, are they made (or the clash
+    // named), and the rename tried again.
+    let created: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      const created = await ensureFolders(bucketDir, segments.slice(0, -1), bucket, key);
       try {
         await fs.rename(temp, target);
+        break;
       } catch (error) {
         const code = errnoOf(error);
-        if (code === "ENOENT" && attempt < commitAttempts) {
-          await this.#requireBucket(bucket);
-          continue; // a concurrent delete removed a folder we had just made
+        if ((code === "ENOENT" || code === "ENOTDIR") && attempt < commitAttempts) {
+          // Makes the missing folders, or names the object in the way, or the missing bucket. A
+          // concurrent delete may remove a folder made here: the next attempt makes it again.
+          const made = await ensureFolders(bucketDir, segments.slice(0, -1), bucket, key);
+          if (made.length === 0) await this.#requireBucket(bucket);
+          created = created.concat(made);
+          continue;
         }
         if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
           throw conflict(
@@ -379,10 +399,11 @@ class LocalLake implements Lake {
         }
         throw error;
       }
-      await syncDir(path.dirname(target));
-      for (const folder of created) await syncDir(path.dirname(folder));
-      return { etag: written.etag, size: written.size };
     }
+    // The folder that gained the entry, and the parent of each folder made: fsynced side by side.
+    const changed = new Set([path.dirname(target), ...created.map((folder) => path.dirname(folder))]);
+    await Promise.all([...changed].map(syncDir));
+    return { etag, sha256: written.sha256, size };
   }
 }
 

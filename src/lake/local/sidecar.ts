@@ -38,21 +38,25 @@ export async function readSidecar(sidecarPath: string): Promise<Sidecar | null> 
 
 /**
  * Writes the sidecar atomically (temp + rename), best effort: failing to cache an etag only costs
- * recomputing it later, so errors are swallowed. A stale sidecar file or folder in the way (left
- * by a crash) is removed.
+ * recomputing it later, so errors are swallowed. The rename is tried first (the folder usually
+ * exists); a missing folder is made, and a stale sidecar file or folder in the way (left by a
+ * crash) is removed, before the next try.
  */
 export async function writeSidecar(tempDir: string, sidecarPath: string, sidecar: Sidecar): Promise<void> {
   const temp = path.join(tempDir, `meta-${randomBytes(12).toString("hex")}`);
+  let renamed = false;
   try {
     await fs.writeFile(temp, JSON.stringify(sidecar), { flag: "wx" });
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        await fs.mkdir(path.dirname(sidecarPath), { recursive: true });
         await fs.rename(temp, sidecarPath);
+        renamed = true;
         return;
       } catch (error) {
         const code = errnoOf(error);
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
+        if (code === "ENOENT") {
+          await fs.mkdir(path.dirname(sidecarPath), { recursive: true });
+        } else if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
           await fs.rm(sidecarPath, { recursive: true, force: true });
         } else if (code === "ENOTDIR") {
           await removeFileAncestor(path.dirname(sidecarPath));
@@ -64,7 +68,7 @@ export async function writeSidecar(tempDir: string, sidecarPath: string, sidecar
   } catch {
     // Best effort (see above).
   } finally {
-    await fs.rm(temp, { force: true }).catch(() => {});
+    if (!renamed) await fs.rm(temp, { force: true }).catch(() => {});
   }
 }
 

@@ -15,8 +15,8 @@ import { reopenRuns, resetTaskInstances } from "./clear.js";
 import type { MetadataDatabase, Queries } from "./database.js";
 import { isUniqueViolation } from "./database-errors.js";
 import { toBackfill } from "./rows.js";
-import { insertRun, runValues } from "./runs.js";
-import { checkTaskSpecs, insertTaskInstances } from "./task-instances.js";
+import { findConflictingRun, runValues } from "./runs.js";
+import { checkTaskSpecs, insertTaskInstances, insertTaskInstancesOfNewRuns } from "./task-instances.js";
 import {
   type Backfill,
   type BackfillIntervalResult,
@@ -32,6 +32,8 @@ import {
 } from "./types.js";
 
 const unfinishedBackfillStates: readonly BackfillState[] = ["queued", "running", "paused"];
+/** Runs per multi-row INSERT (16 columns each: 8,000 parameters, within both databases' limits). */
+const runsPerInsert = 500;
 const finishedBackfillStates: readonly BackfillState[] = ["completed", "cancelled", "failed"];
 
 function checkBackfill(input: CreateBackfillInput, now: number) {
@@ -133,53 +135,76 @@ export async function createBackfill(
         }
         throw error;
       });
+    // The runs go in by multi-row INSERTs (a year of hourly runs is 8,760): one statement per
+    // chunk rather than several per run. ON CONFLICT DO NOTHING leaves out intervals (or run ids)
+    // that already have a run; those are looked up one by one, as createRun does.
     const results: BackfillIntervalResult[] = [];
-    for (const interval of intervals) {
-      const values = runValues(
-        {
-          dagId: input.dagId,
-          runType: "backfill",
-          interval,
-          logicalDate: interval.logicalDate,
-          runId: interval.runId,
-          conf: input.conf,
-          codeVersion: input.codeVersion,
-          backfillId: row.id,
-        },
-        now,
+    for (let at = 0; at < intervals.length; at += runsPerInsert) {
+      const chunk = intervals.slice(at, at + runsPerInsert);
+      const values = chunk.map((interval) =>
+        runValues(
+          {
+            dagId: input.dagId,
+            runType: "backfill",
+            interval,
+            logicalDate: interval.logicalDate,
+            runId: interval.runId,
+            conf: input.conf,
+            codeVersion: input.codeVersion,
+            backfillId: row.id,
+          },
+          now,
+        ),
       );
-      const outcome = await insertRun(trx, values, input.tasks, now);
-      let result: BackfillIntervalResult;
-      if (outcome.created) {
-        result = {
-          start: interval.start,
-          end: interval.end,
-          disposition: "created",
-          dagRunId: outcome.run.id,
-        };
-      } else {
-        const decision = decide(outcome.existing, input.reprocess);
-        if (decision.reprocess) await reprocessRun(trx, outcome.existing, row.id, input.tasks, now);
-        result = {
+      const inserted = await trx
+        .insertInto("dag_runs")
+        .values(values)
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .execute();
+      await insertTaskInstancesOfNewRuns(trx, inserted, input.tasks, now);
+      const createdByRunId = new Map(inserted.map((run) => [run.run_id, run]));
+      for (const [index, interval] of chunk.entries()) {
+        const created = createdByRunId.get(values[index]!.run_id);
+        if (
+          created !== undefined &&
+          created.data_interval_start === interval.start &&
+          created.data_interval_end === interval.end
+        ) {
+          results.push({
+            start: interval.start,
+            end: interval.end,
+            disposition: "created",
+            dagRunId: created.id,
+          });
+          continue;
+        }
+        const existing = await findConflictingRun(trx, values[index]!);
+        const decision = decide(existing, input.reprocess);
+        if (decision.reprocess) await reprocessRun(trx, existing, row.id, input.tasks, now);
+        results.push({
           start: interval.start,
           end: interval.end,
           disposition: decision.reprocess ? "reprocessed" : "skipped",
-          dagRunId: outcome.existing.id,
+          dagRunId: existing.id,
           ...(decision.reason === undefined ? {} : { reason: decision.reason }),
-        };
+        });
       }
+    }
+    for (let at = 0; at < results.length; at += runsPerInsert) {
       await trx
         .insertInto("backfill_runs")
-        .values({
-          backfill_id: row.id,
-          data_interval_start: result.start,
-          data_interval_end: result.end,
-          dag_run_id: result.dagRunId,
-          disposition: result.disposition,
-          reason: result.reason ?? null,
-        })
+        .values(
+          results.slice(at, at + runsPerInsert).map((result) => ({
+            backfill_id: row.id,
+            data_interval_start: result.start,
+            data_interval_end: result.end,
+            dag_run_id: result.dagRunId,
+            disposition: result.disposition,
+            reason: result.reason ?? null,
+          })),
+        )
         .execute();
-      results.push(result);
     }
     return { backfill: toBackfill(row), results };
   });

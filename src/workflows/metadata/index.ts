@@ -4,4 +4,5 @@
  */
 export { maxClaimLimit } from "./claims.js";
 export { openMetadata } from "./open.js";
+export { maxListedRuns } from "./task-instances.js";
 export * from "./types.js";

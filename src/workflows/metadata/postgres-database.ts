@@ -7,6 +7,9 @@ import type { MetadataDatabase, Queries } from "./database.js";
 import type { MetadataTables } from "./tables.js";
 
 const int8Oid = 20;
+/** deadlock_detected, serialization_failure: the transaction is rolled back and may simply run again. */
+const retriedCodes = new Set(["40P01", "40001"]);
+const maxAttempts = 3;
 
 /**
  * pg returns BIGINT (and COUNT) as strings because they may exceed 2^53; our BIGINTs are epoch
@@ -25,6 +28,20 @@ const types = {
   },
 };
 
+/** The SQLSTATE of a failure, also when a store method already wrapped it (as its cause). */
+function postgresCodeOf(error: unknown): string {
+  for (
+    let current = error, depth = 0;
+    typeof current === "object" && current !== null && depth < 3;
+    depth += 1
+  ) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return "";
+}
+
 export function openPostgresDatabase(url: string, schema: string): MetadataDatabase {
   const pool = new pg.Pool({
     connectionString: url,
@@ -41,8 +58,16 @@ export function openPostgresDatabase(url: string, schema: string): MetadataDatab
   return {
     dialect: "postgres",
     db,
-    write<T>(work: (trx: Queries) => Promise<T>): Promise<T> {
-      return db.transaction().execute((trx) => work(trx));
+    async write<T>(work: (trx: Queries) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await db.transaction().execute((trx) => work(trx));
+        } catch (error) {
+          // PostgreSQL chose this transaction as a deadlock's victim (or could not serialize it):
+          // it rolled back whole, so it is run again.
+          if (attempt >= maxAttempts || !retriedCodes.has(postgresCodeOf(error))) throw error;
+        }
+      }
     },
     async close() {
       await db.destroy();

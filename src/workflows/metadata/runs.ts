@@ -2,7 +2,16 @@
  * DAG runs: creation under the one-run-per-interval rule, listing, state changes and counts.
  */
 import { HourglassError, notFound, validationError } from "../../errors.js";
-import { checkConf, checkEachOneOf, checkEpochMs, checkInterval, checkOneOf, checkText } from "./checks.js";
+import { isoUtc } from "../time-format.js";
+import {
+  checkConf,
+  checkEachOneOf,
+  checkEpochMs,
+  checkInteger,
+  checkInterval,
+  checkOneOf,
+  checkText,
+} from "./checks.js";
 import type { MetadataDatabase, Queries } from "./database.js";
 import { toRun } from "./rows.js";
 import { checkTaskSpecs, closeRunningTries, insertTaskInstances } from "./task-instances.js";
@@ -61,9 +70,11 @@ export function runValues(input: CreateRunInput, now: number): RunValues {
   }
   const logicalDate =
     input.logicalDate === undefined ? interval.start : checkEpochMs("logicalDate", input.logicalDate);
+  // Airflow's form (scheduled__2021-09-22T13:00:00+00:00), as runIdFor writes it. Runs made
+  // before with the `….000Z` form keep their ids: a run id is only ever compared whole.
   const runId =
     input.runId === undefined
-      ? `${runType}__${new Date(logicalDate).toISOString()}`
+      ? `${runType}__${isoUtc(new Date(logicalDate))}`
       : checkText("runId", input.runId);
   return {
     dag_id: dagId,
@@ -112,6 +123,11 @@ export async function insertRun(
     await insertTaskInstances(trx, row.id, row.dag_id, tasks, now);
     return { created: true, run: toRun(row) };
   }
+  return { created: false, existing: await findConflictingRun(trx, values) };
+}
+
+/** The run that kept `values` from being inserted: the one with its run id or its (explicit) interval. */
+export async function findConflictingRun(trx: Queries, values: RunValues): Promise<DagRun> {
   const existing = await trx
     .selectFrom("dag_runs")
     .selectAll()
@@ -136,7 +152,7 @@ export async function insertRun(
       `run ${values.run_id} of ${values.dag_id} conflicted but was not found`,
     );
   }
-  return { created: false, existing: toRun(existing) };
+  return toRun(existing);
 }
 
 export async function createRun(database: MetadataDatabase, input: CreateRunInput, now: number) {
@@ -228,6 +244,45 @@ export async function setRunState(
       .executeTakeFirst();
     if (exists === undefined) throw notFound(`run ${dagRunId} does not exist`, { dagRunId });
     return null;
+  });
+}
+
+/** Runs per UPDATE of setRunStates. */
+const runsPerUpdate = 500;
+
+/** setRunState for several runs, one statement per 500: the runs that moved, in the order of `dagRunIds`. */
+export async function setRunStates(
+  database: MetadataDatabase,
+  dagRunIds: number[],
+  change: { to: RunState; from?: RunState[] },
+  now: number,
+): Promise<DagRun[]> {
+  checkEpochMs("now", now);
+  const to = checkOneOf("to", change.to, runStates);
+  checkEachOneOf("from", change.from, runStates);
+  if (change.from?.length === 0) throw validationError("from must list at least one state");
+  if (!Array.isArray(dagRunIds)) throw validationError("dagRunIds must be an array");
+  for (const [index, id] of dagRunIds.entries()) checkInteger(`dagRunIds[${index}]`, id, 1);
+  if (dagRunIds.length === 0) return [];
+  return database.write(async (trx) => {
+    const moved = new Map<number, DagRun>();
+    for (let at = 0; at < dagRunIds.length; at += runsPerUpdate) {
+      let update = trx
+        .updateTable("dag_runs")
+        .set((eb) => ({
+          state: to,
+          updated_at: now,
+          started_at: to === "running" ? eb.fn.coalesce("started_at", eb.val(now)) : eb.ref("started_at"),
+          ended_at: terminalRunStates.includes(to) ? now : null,
+        }))
+        .where("id", "in", dagRunIds.slice(at, at + runsPerUpdate));
+      if (change.from !== undefined) update = update.where("state", "in", change.from);
+      for (const row of await update.returningAll().execute()) moved.set(row.id, toRun(row));
+    }
+    return dagRunIds.flatMap((id) => {
+      const run = moved.get(id);
+      return run === undefined ? [] : [run];
+    });
   });
 }
 

@@ -10,6 +10,36 @@ import type { MetadataTables } from "./tables.js";
 
 /** How long a connection waits for another process's write lock before SQLITE_BUSY. */
 const busyTimeoutMs = 5000;
+/** Prepared statements kept per connection: the store's queries are a few dozen shapes. */
+const statementCacheSize = 256;
+
+/**
+ * The connection as Kysely's SqliteDialect sees it, with prepared statements reused by SQL text.
+ * Kysely prepares every query it runs; preparing (parsing and planning the SQL) cost more than
+ * running the store's small queries. A statement is used synchronously from start to end (the
+ * store never streams), so one statement object serves every caller of its text.
+ */
+function withStatementCache(connection: SqliteDatabase.Database) {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(text: string): SqliteDatabase.Statement {
+      let statement = statements.get(text);
+      if (statement !== undefined) {
+        // Most recently used last, so the first entry is the one to drop.
+        statements.delete(text);
+      } else {
+        statement = connection.prepare(text);
+        if (statements.size >= statementCacheSize) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(text, statement);
+      return statement;
+    },
+    close(): void {
+      statements.clear();
+      connection.close();
+    },
+  };
+}
 
 export function openSqliteDatabase(filePath: string): MetadataDatabase {
   const connection = new SqliteDatabase(filePath, { timeout: busyTimeoutMs });
@@ -20,7 +50,9 @@ export function openSqliteDatabase(filePath: string): MetadataDatabase {
   connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
   connection.pragma("foreign_keys = ON");
   const lockKey = fs.realpathSync(filePath);
-  const db = new Kysely<MetadataTables>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<MetadataTables>({
+    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+  });
 
   return {
     dialect: "sqlite",

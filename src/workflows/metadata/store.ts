@@ -2,11 +2,12 @@
  * The MetadataStore over either database: each method validates, runs the part's query code and
  * turns any database failure into a HourglassError.
  */
+import { HourglassError } from "../../errors.js";
 import * as backfills from "./backfills.js";
 import { claimTaskInstances } from "./claims.js";
 import { clearTaskInstances } from "./clear.js";
 import * as dags from "./dags.js";
-import type { MetadataDatabase } from "./database.js";
+import type { MetadataDatabase, Queries } from "./database.js";
 import { guarded } from "./database-errors.js";
 import * as runs from "./runs.js";
 import * as taskInstances from "./task-instances.js";
@@ -48,10 +49,31 @@ import * as workers from "./workers.js";
 export class SqlMetadataStore implements MetadataStore {
   readonly dialect: MetadataDialect;
   readonly #database: MetadataDatabase;
+  /** True for the store a transaction() hands to its work: its writes join that transaction. */
+  readonly #inTransaction: boolean;
 
-  constructor(database: MetadataDatabase) {
+  constructor(database: MetadataDatabase, inTransaction = false) {
     this.#database = database;
     this.dialect = database.dialect;
+    this.#inTransaction = inTransaction;
+  }
+
+  transaction<T>(work: (store: MetadataStore) => Promise<T>): Promise<T> {
+    // A transaction inside a transaction is the same transaction.
+    if (this.#inTransaction) return work(this);
+    return guarded(() =>
+      this.#database.write(async (trx) => {
+        const scope = new TransactionScope(this.#database.dialect, trx);
+        try {
+          const result = await work(new SqlMetadataStore(scope.database, true));
+          // A call that failed may have written part of its change: nothing of the work commits.
+          if (scope.failure !== undefined) throw scope.failure;
+          return result;
+        } finally {
+          scope.ended = true;
+        }
+      }),
+    );
   }
 
   upsertDag(dag: DagUpsert, now: number): Promise<Dag> {
@@ -98,6 +120,13 @@ export class SqlMetadataStore implements MetadataStore {
   ): Promise<DagRun | null> {
     return guarded(() => runs.setRunState(this.#database, dagRunId, change, now));
   }
+  setRunStates(
+    dagRunIds: number[],
+    change: { to: RunState; from?: RunState[] },
+    now: number,
+  ): Promise<DagRun[]> {
+    return guarded(() => runs.setRunStates(this.#database, dagRunIds, change, now));
+  }
   markRun(dagRunId: number, state: "success" | "failed", now: number): Promise<DagRun> {
     return guarded(() => runs.markRun(this.#database, dagRunId, state, now));
   }
@@ -114,6 +143,9 @@ export class SqlMetadataStore implements MetadataStore {
   listTaskInstances(filter?: TaskInstanceFilter): Promise<TaskInstance[]> {
     return guarded(() => taskInstances.listTaskInstances(this.#database, filter));
   }
+  countTaskInstances(filter?: TaskInstanceFilter): Promise<number> {
+    return guarded(() => taskInstances.countTaskInstances(this.#database, filter));
+  }
   transitionTaskInstances(
     dagRunId: number,
     taskIds: string[],
@@ -122,6 +154,15 @@ export class SqlMetadataStore implements MetadataStore {
   ): Promise<number> {
     return guarded(() =>
       taskInstances.transitionTaskInstances(this.#database, dagRunId, taskIds, change, now),
+    );
+  }
+  transitionTaskInstancesOfRuns(
+    selections: Array<{ dagRunId: number; taskIds: string[] }>,
+    change: { from: TaskState[]; to: SchedulerTaskState },
+    now: number,
+  ): Promise<TaskInstanceKey[]> {
+    return guarded(() =>
+      taskInstances.transitionTaskInstancesOfRuns(this.#database, selections, change, now),
     );
   }
   claimTaskInstances(workerId: string, limit: number, now: number): Promise<TaskInstance[]> {
@@ -188,5 +229,41 @@ export class SqlMetadataStore implements MetadataStore {
 
   close(): Promise<void> {
     return guarded(() => this.#database.close());
+  }
+}
+
+/**
+ * The database a transaction's store works on: every read and write goes through the one open
+ * transaction. The first call that fails marks the transaction failed (see transaction()).
+ */
+class TransactionScope {
+  failure: unknown = undefined;
+  ended = false;
+  readonly database: MetadataDatabase;
+
+  constructor(dialect: MetadataDialect, trx: Queries) {
+    const scope = this;
+    const check = () => {
+      if (scope.ended) {
+        throw new HourglassError("Internal", "a transaction's store was used after its transaction ended");
+      }
+    };
+    this.database = {
+      dialect,
+      get db() {
+        check();
+        return trx;
+      },
+      async write<T>(work: (queries: Queries) => Promise<T>): Promise<T> {
+        check();
+        try {
+          return await work(trx);
+        } catch (error) {
+          scope.failure ??= error;
+          throw error;
+        }
+      },
+      close: () => Promise.reject(new HourglassError("Internal", "a transaction's store cannot be closed")),
+    };
   }
 }

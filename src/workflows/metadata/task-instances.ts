@@ -1,10 +1,12 @@
 /**
  * Task instances (one per task per run) and their tries.
  */
+import type { SelectQueryBuilder } from "kysely";
 import { notFound, validationError } from "../../errors.js";
 import { checkEachOneOf, checkEpochMs, checkInteger, checkOneOf, checkText } from "./checks.js";
 import type { MetadataDatabase, Queries } from "./database.js";
 import { toTaskInstance, toTaskTry } from "./rows.js";
+import type { MetadataTables } from "./tables.js";
 import {
   type SchedulerTaskState,
   type TaskInstance,
@@ -84,6 +86,27 @@ export async function insertTaskInstances(
   return inserted.length;
 }
 
+/** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const rowsPerInsert = 1000;
+
+/** Inserts the task instances of runs created in this transaction (they have none yet). */
+export async function insertTaskInstancesOfNewRuns(
+  trx: Queries,
+  runs: ReadonlyArray<{ id: number; dag_id: string }>,
+  tasks: TaskSpec[],
+  now: number,
+): Promise<void> {
+  const rows = runs.flatMap((run) =>
+    tasks.map((task, index) => taskRow(run.id, run.dag_id, task, index, now)),
+  );
+  for (let at = 0; at < rows.length; at += rowsPerInsert) {
+    await trx
+      .insertInto("task_instances")
+      .values(rows.slice(at, at + rowsPerInsert))
+      .execute();
+  }
+}
+
 export async function createTaskInstances(
   database: MetadataDatabase,
   dagRunId: number,
@@ -116,25 +139,90 @@ export async function getTaskInstance(
   return row === undefined ? null : toTaskInstance(row);
 }
 
+/** Bounds dagRunIds, and with it the statement (within both databases' parameter limits). */
+export const maxListedRuns = 1000;
+
+/** The filter's conditions on a task_instances query, or null when it matches nothing. */
+function filtered<O>(
+  query: SelectQueryBuilder<MetadataTables, "task_instances", O>,
+  filter: TaskInstanceFilter,
+): SelectQueryBuilder<MetadataTables, "task_instances", O> | null {
+  let q = query;
+  if (filter.dagRunId !== undefined) q = q.where("dag_run_id", "=", filter.dagRunId);
+  if (filter.dagRunIds !== undefined) {
+    if (filter.dagRunIds.length === 0) return null;
+    if (filter.dagRunIds.length > maxListedRuns) {
+      throw validationError(`dagRunIds lists at most ${maxListedRuns} runs, got ${filter.dagRunIds.length}`);
+    }
+    q = q.where("dag_run_id", "in", filter.dagRunIds);
+  }
+  if (filter.dagId !== undefined) q = q.where("dag_id", "=", filter.dagId);
+  if (filter.workerId !== undefined) q = q.where("worker_id", "=", filter.workerId);
+  if (filter.states !== undefined) {
+    checkEachOneOf("states", filter.states, taskStates);
+    if (filter.states.length === 0) return null;
+    q = q.where("state", "in", filter.states);
+  }
+  if (filter.taskIds !== undefined) {
+    if (filter.taskIds.length === 0) return null;
+    q = q.where("task_id", "in", filter.taskIds);
+  }
+  return q;
+}
+
 export async function listTaskInstances(
   database: MetadataDatabase,
   filter: TaskInstanceFilter = {},
 ): Promise<TaskInstance[]> {
-  let query = database.db.selectFrom("task_instances").selectAll();
-  if (filter.dagRunId !== undefined) query = query.where("dag_run_id", "=", filter.dagRunId);
-  if (filter.dagId !== undefined) query = query.where("dag_id", "=", filter.dagId);
-  if (filter.workerId !== undefined) query = query.where("worker_id", "=", filter.workerId);
-  if (filter.states !== undefined) {
-    checkEachOneOf("states", filter.states, taskStates);
-    if (filter.states.length === 0) return [];
-    query = query.where("state", "in", filter.states);
-  }
-  if (filter.taskIds !== undefined) {
-    if (filter.taskIds.length === 0) return [];
-    query = query.where("task_id", "in", filter.taskIds);
-  }
+  const query = filtered(database.db.selectFrom("task_instances").selectAll(), filter);
+  if (query === null) return [];
   const rows = await query.orderBy("dag_run_id").orderBy("task_id").execute();
   return rows.map(toTaskInstance);
+}
+
+export async function countTaskInstances(
+  database: MetadataDatabase,
+  filter: TaskInstanceFilter = {},
+): Promise<number> {
+  const query = filtered(
+    database.db.selectFrom("task_instances").select((eb) => eb.fn.countAll<number>().as("count")),
+    filter,
+  );
+  if (query === null) return 0;
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+function checkTransition(change: { from: TaskState[]; to: SchedulerTaskState }): SchedulerTaskState {
+  const to = checkOneOf("to", change.to, schedulerTaskStates);
+  if (!Array.isArray(change.from) || change.from.length === 0) {
+    throw validationError("from must list at least one state");
+  }
+  checkEachOneOf("from", change.from, taskStates);
+  if (change.from.includes("running")) {
+    // A running try is ended by finishTry, clearTaskInstances or markRun, which keep its history.
+    throw validationError("a running task instance cannot be moved by transitionTaskInstances", { to });
+  }
+  return to;
+}
+
+/** The UPDATE of a transition, for the rows the caller narrows it to. */
+function transitionUpdate(trx: Queries, change: { from: TaskState[] }, to: SchedulerTaskState, now: number) {
+  const finished = to === "skipped" || to === "upstream_failed";
+  return (
+    trx
+      .updateTable("task_instances")
+      .set((eb) => ({
+        state: to,
+        updated_at: now,
+        next_retry_at: null,
+        queued_at: to === "queued" ? now : eb.ref("queued_at"),
+        ended_at: finished ? now : eb.ref("ended_at"),
+      }))
+      .where("state", "in", change.from)
+      // The retry delay holds: a task up for retry becomes eligible only once its time has come.
+      .where((eb) => eb.or([eb("state", "<>", "up_for_retry"), eb("next_retry_at", "<=", now)]))
+  );
 }
 
 export async function transitionTaskInstances(
@@ -145,34 +233,80 @@ export async function transitionTaskInstances(
   now: number,
 ): Promise<number> {
   checkEpochMs("now", now);
-  const to = checkOneOf("to", change.to, schedulerTaskStates);
-  if (!Array.isArray(change.from) || change.from.length === 0) {
-    throw validationError("from must list at least one state");
-  }
-  checkEachOneOf("from", change.from, taskStates);
-  if (change.from.includes("running")) {
-    // A running try is ended by finishTry, clearTaskInstances or markRun, which keep its history.
-    throw validationError("a running task instance cannot be moved by transitionTaskInstances", { to });
-  }
+  const to = checkTransition(change);
   if (taskIds.length === 0) return 0;
-  const finished = to === "skipped" || to === "upstream_failed";
   return database.write(async (trx) => {
-    const result = await trx
-      .updateTable("task_instances")
-      .set((eb) => ({
-        state: to,
-        updated_at: now,
-        next_retry_at: null,
-        queued_at: to === "queued" ? now : eb.ref("queued_at"),
-        ended_at: finished ? now : eb.ref("ended_at"),
-      }))
+    const result = await transitionUpdate(trx, change, to, now)
       .where("dag_run_id", "=", dagRunId)
       .where("task_id", "in", taskIds)
-      .where("state", "in", change.from)
-      // The retry delay holds: a task up for retry becomes eligible only once its time has come.
-      .where((eb) => eb.or([eb("state", "<>", "up_for_retry"), eb("next_retry_at", "<=", now)]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  });
+}
+
+/** Task ids per statement of transitionTaskInstancesOfRuns (bounds its parameters). */
+const transitionsPerUpdate = 1000;
+
+export async function transitionTaskInstancesOfRuns(
+  database: MetadataDatabase,
+  selections: ReadonlyArray<{ dagRunId: number; taskIds: string[] }>,
+  change: { from: TaskState[]; to: SchedulerTaskState },
+  now: number,
+): Promise<TaskInstanceKey[]> {
+  checkEpochMs("now", now);
+  const to = checkTransition(change);
+  if (!Array.isArray(selections)) throw validationError("selections must be an array");
+  selections.forEach((selection, index) => {
+    checkInteger(`selections[${index}].dagRunId`, selection.dagRunId, 1);
+    const taskIds: unknown = selection.taskIds;
+    if (!Array.isArray(taskIds)) throw validationError(`selections[${index}].taskIds must be an array`);
+    for (const [at, taskId] of selection.taskIds.entries())
+      checkText(`selections[${index}].taskIds[${at}]`, taskId);
+  });
+  const wanted = selections.filter((selection) => selection.taskIds.length > 0);
+  if (wanted.length === 0) return [];
+  // Runs that move the same tasks share one condition: (dag_run_id IN (…) AND task_id IN (…)).
+  type Group = { taskIds: string[]; dagRunIds: number[] };
+  const groups = new Map<string, Group>();
+  for (const { dagRunId, taskIds } of wanted) {
+    const key = JSON.stringify([...taskIds].sort());
+    const group: Group = groups.get(key) ?? { taskIds, dagRunIds: [] };
+    group.dagRunIds.push(dagRunId);
+    groups.set(key, group);
+  }
+  const batches: Group[][] = [[]];
+  let size = 0;
+  for (const group of groups.values()) {
+    for (let at = 0; at < group.dagRunIds.length; at += transitionsPerUpdate) {
+      const part = {
+        taskIds: group.taskIds,
+        dagRunIds: group.dagRunIds.slice(at, at + transitionsPerUpdate),
+      };
+      const cost = part.taskIds.length + part.dagRunIds.length;
+      if (size > 0 && size + cost > transitionsPerUpdate) {
+        batches.push([]);
+        size = 0;
+      }
+      batches[batches.length - 1]!.push(part);
+      size += cost;
+    }
+  }
+  return database.write(async (trx) => {
+    const moved: TaskInstanceKey[] = [];
+    for (const batch of batches) {
+      const rows = await transitionUpdate(trx, change, to, now)
+        .where((eb) =>
+          eb.or(
+            batch.map((part) =>
+              eb.and([eb("dag_run_id", "in", part.dagRunIds), eb("task_id", "in", part.taskIds)]),
+            ),
+          ),
+        )
+        .returning(["dag_run_id", "task_id"])
+        .execute();
+      for (const row of rows) moved.push({ dagRunId: row.dag_run_id, taskId: row.task_id });
+    }
+    return moved;
   });
 }
 
@@ -252,44 +386,57 @@ export async function finishTry(
   checkOutcome(outcome);
   checkEpochMs("now", now);
   const where = currentTry(attempt);
+  const failed = outcome.state === "failed";
+  // A failure is retried while tries remain, unless the outcome says retrying cannot help.
+  const retry = failed && outcome.retry !== false;
+  const error = failed ? outcome.error : null;
+  const exitCode = outcome.exitCode ?? null;
+  const logPath = outcome.logPath ?? null;
   return database.write(async (trx) => {
-    let select = trx
-      .selectFrom("task_instances")
-      .selectAll()
+    // One statement reads and ends the try: the WHERE is the compare-and-set (this worker's
+    // current running try), and PostgreSQL's row lock makes a concurrent clear or mark wait or win.
+    const row = await trx
+      .updateTable("task_instances")
+      .set((eb) => {
+        const triesLeft = eb("try_number", "<", eb.ref("max_tries"));
+        return {
+          state: retry
+            ? eb.case().when(triesLeft).then("up_for_retry").else("failed").end()
+            : failed
+              ? "failed"
+              : outcome.state,
+          ended_at: now,
+          duration_ms: eb
+            .case()
+            .when("started_at", "is", null)
+            .then(null)
+            .else(eb(eb.val(now), "-", eb.ref("started_at")))
+            .end(),
+          exit_code: exitCode,
+          error,
+          log_path: logPath ?? eb.ref("log_path"),
+          next_retry_at: retry
+            ? eb
+                .case()
+                .when(triesLeft)
+                .then(eb(eb.val(now), "+", eb.ref("retry_delay_ms")))
+                .else(null)
+                .end()
+            : null,
+          updated_at: now,
+        };
+      })
       .where("dag_run_id", "=", where.dag_run_id)
       .where("task_id", "=", where.task_id)
       .where("try_number", "=", where.try_number)
       .where("worker_id", "=", where.worker_id)
-      .where("state", "=", "running");
-    // SQLite's transaction already holds the only write lock; PostgreSQL locks just this row.
-    if (database.dialect === "postgres") select = select.forUpdate();
-    const current = await select.executeTakeFirst();
-    if (current === undefined) return null;
-    const failed = outcome.state === "failed";
-    const retry = failed && outcome.retry !== false && current.try_number < current.max_tries;
-    const state = failed ? (retry ? "up_for_retry" : "failed") : outcome.state;
-    const error = failed ? outcome.error : null;
-    const exitCode = outcome.exitCode ?? null;
-    const logPath = outcome.logPath ?? current.log_path;
-    const row = await trx
-      .updateTable("task_instances")
-      .set({
-        state,
-        ended_at: now,
-        duration_ms: current.started_at === null ? null : now - current.started_at,
-        exit_code: exitCode,
-        error,
-        log_path: logPath,
-        next_retry_at: retry ? now + current.retry_delay_ms : null,
-        updated_at: now,
-      })
-      .where("dag_run_id", "=", where.dag_run_id)
-      .where("task_id", "=", where.task_id)
+      .where("state", "=", "running")
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (row === undefined) return null;
     await trx
       .updateTable("task_tries")
-      .set({ state: outcome.state, ended_at: now, exit_code: exitCode, error, log_path: logPath })
+      .set({ state: outcome.state, ended_at: now, exit_code: exitCode, error, log_path: row.log_path })
       .where("dag_run_id", "=", where.dag_run_id)
       .where("task_id", "=", where.task_id)
       .where("try_number", "=", where.try_number)

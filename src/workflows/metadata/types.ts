@@ -144,7 +144,7 @@ export interface CreateRunInput {
   interval?: Interval;
   /** Default: the interval's start, or `now` for a manual run without an interval. */
   logicalDate?: number;
-  /** Default: `<runType>__<logicalDate as ISO-8601>`. */
+  /** Default: Airflow's `<runType>__<logicalDate>`, e.g. `scheduled__2021-09-22T13:00:00+00:00`. */
   runId?: string;
   conf?: Record<string, unknown>;
   codeVersion?: string | null;
@@ -216,6 +216,8 @@ export interface TaskTry extends TaskInstanceKey {
 
 export interface TaskInstanceFilter {
   dagRunId?: number;
+  /** Task instances of any of these runs. */
+  dagRunIds?: number[];
   dagId?: string;
   states?: TaskState[];
   workerId?: string;
@@ -358,6 +360,18 @@ export type MetadataDialect = "sqlite" | "postgres";
 export interface MetadataStore {
   readonly dialect: MetadataDialect;
 
+  /**
+   * Runs `work` as one transaction: everything it does through the store it is given commits
+   * together (one commit: on SQLite one fsync instead of one per call) or not at all. Reads see
+   * the transaction's own writes. A call that fails inside fails the whole transaction, even if
+   * `work` catches the error. While it runs it holds the write lock (SQLite) or the rows it changed
+   * (PostgreSQL): `work` must use only the store it is given (on SQLite the outer store would wait
+   * for this very transaction) and must not wait for anything but the database. On PostgreSQL a
+   * transaction that loses a deadlock (or a serialization conflict) is rolled back and `work` runs
+   * again, up to three times: it must start its own bookkeeping afresh on each call.
+   */
+  transaction<T>(work: (store: MetadataStore) => Promise<T>): Promise<T>;
+
   // --- DAGs -------------------------------------------------------------------------------
 
   /** Inserts or updates a DAG's definition. Keeps is_paused and the schedule bookkeeping of a known DAG; marks it active and clears its import error. */
@@ -400,6 +414,15 @@ export interface MetadataStore {
     now: number,
   ): Promise<DagRun | null>;
   /**
+   * setRunState for several runs at once (one statement per 500): returns the runs that moved, in
+   * the order of `dagRunIds`; a run not in `from` (or unknown) is left out.
+   */
+  setRunStates(
+    dagRunIds: number[],
+    change: { to: RunState; from?: RunState[] },
+    now: number,
+  ): Promise<DagRun[]>;
+  /**
    * A user's "mark success/failed": sets the run's final state and settles its task instances
    * (success: every unfinished one succeeds; failed: queued/running ones fail, unstarted ones are skipped),
    * closing running tries so a late finishTry from their worker is ignored.
@@ -414,6 +437,8 @@ export interface MetadataStore {
   createTaskInstances(dagRunId: number, tasks: TaskSpec[], now: number): Promise<number>;
   getTaskInstance(key: TaskInstanceKey): Promise<TaskInstance | null>;
   listTaskInstances(filter?: TaskInstanceFilter): Promise<TaskInstance[]>;
+  /** How many task instances listTaskInstances(filter) would return, without reading them. */
+  countTaskInstances(filter?: TaskInstanceFilter): Promise<number>;
   /**
    * Moves the run's listed task instances that are in one of `from` to `to`; returns how many moved.
    * A task instance in up_for_retry is queued only once its nextRetryAt has passed.
@@ -424,6 +449,15 @@ export interface MetadataStore {
     change: { from: TaskState[]; to: SchedulerTaskState },
     now: number,
   ): Promise<number>;
+  /**
+   * transitionTaskInstances for several runs at once: each selection's task instances that are
+   * in one of `from` move to `to` (the same rules); returns the ones that moved.
+   */
+  transitionTaskInstancesOfRuns(
+    selections: Array<{ dagRunId: number; taskIds: string[] }>,
+    change: { from: TaskState[]; to: SchedulerTaskState },
+    now: number,
+  ): Promise<TaskInstanceKey[]>;
   /**
    * Atomically moves up to `limit` queued task instances (highest priority, then longest queued)
    * to running for `workerId`, starting their next try: no task instance is ever handed to two

@@ -23,8 +23,9 @@ import type {
   TaskInstance,
   TaskState,
 } from "../metadata/index.js";
+import { maxListedRuns } from "../metadata/index.js";
 import { retryDelayMsAfter, type Task } from "../task.js";
-import type { WorkflowEvents } from "./events.js";
+import type { EventSink } from "./events.js";
 import { taskSpecOf } from "./task-specs.js";
 
 const finishedTaskStates: ReadonlySet<TaskState> = new Set([
@@ -37,7 +38,7 @@ const failedTaskStates: ReadonlySet<TaskState> = new Set(["failed", "upstream_fa
 
 export interface AdvanceInput {
   metadata: MetadataStore;
-  events: WorkflowEvents;
+  events: EventSink;
   nowMs: number;
   row: DagRow;
   /** Undefined when the DAG's file is gone (or failed before it ever loaded): its runs only finish. */
@@ -60,20 +61,48 @@ export interface AdvanceInput {
 
 const readAheadRuns = 256;
 
-/** Admits queued runs and moves every running run of one DAG on; returns how many things changed. */
+/**
+ * Admits queued runs and moves every running run of one DAG on; returns how many things changed.
+ * The work is done in phases, each a few statements for all the runs (not a few per run): admit
+ * the candidates, read the task instances of the runs to look at, plan each run, apply each kind
+ * of move to every run at once, end the runs whose task instances all ended.
+ */
 export async function advanceDag(input: AdvanceInput): Promise<number> {
   const { metadata, row } = input;
-  let changes = 0;
   const running = await metadata.listRuns({ dagId: row.dagId, states: ["running"] });
   const admitted = await admitRuns(input, running);
-  changes += admitted.length;
+  let changes = admitted.length;
   // Not countActive: it also counts the DAG's queued runs, all 8,760 of a year's backfill.
-  const activeTasks = (await metadata.listTaskInstances({ dagId: row.dagId, states: ["queued", "running"] }))
-    .length;
+  const activeTasks = await metadata.countTaskInstances({ dagId: row.dagId, states: ["queued", "running"] });
   const taskSlots = { left: Math.max(0, row.maxActiveTasks - activeTasks) };
   const look = input.onlyRuns === undefined ? running : running.filter((run) => input.onlyRuns!.has(run.id));
-  for (const run of [...look, ...admitted]) changes += await advanceRun(input, run, taskSlots);
+  const runs = [...look, ...admitted];
+  const tisByRun = await taskInstancesOf(metadata, runs);
+
+  // Plan each run, in order (the DAG's task slots go to the oldest runs first).
+  const plans: RunPlan[] = [];
+  for (const run of runs) {
+    const plan = await planRun(input, run, taskSlots, tisByRun.get(run.id) ?? []);
+    // Null: the run timed out, and markRun failed it and settled its task instances.
+    if (plan === null) changes += 1;
+    else plans.push(plan);
+  }
+  changes += await applyMoves(input, plans);
+  changes += await endRuns(input, plans);
   return changes;
+}
+
+/** The task instances of `runs`, by run, in one query per maxListedRuns runs. */
+async function taskInstancesOf(
+  metadata: MetadataStore,
+  runs: readonly DagRun[],
+): Promise<Map<number, TaskInstance[]>> {
+  const byRun = new Map<number, TaskInstance[]>(runs.map((run) => [run.id, []]));
+  for (let at = 0; at < runs.length; at += maxListedRuns) {
+    const dagRunIds = runs.slice(at, at + maxListedRuns).map((run) => run.id);
+    for (const ti of await metadata.listTaskInstances({ dagRunIds })) byRun.get(ti.dagRunId)?.push(ti);
+  }
+  return byRun;
 }
 
 async function admitRuns(input: AdvanceInput, running: readonly DagRun[]): Promise<DagRun[]> {
@@ -114,17 +143,37 @@ async function admitRuns(input: AdvanceInput, running: readonly DagRun[]): Promi
     cache.set(backfill.id, ahead.slice(slots));
   }
 
-  const admitted: DagRun[] = [];
-  for (const candidate of candidates) {
-    const run = await metadata.setRunState(candidate.id, { to: "running", from: ["queued"] }, nowMs);
-    if (run === null) continue;
-    admitted.push(run);
-    input.events.emit("run:started", { run });
-  }
+  // A compare-and-set for all of them: a candidate that changed meanwhile (cancelled) is left out.
+  const admitted = await metadata.setRunStates(
+    candidates.map((run) => run.id),
+    { to: "running", from: ["queued"] },
+    nowMs,
+  );
+  for (const run of admitted) input.events.emit("run:started", { run });
   return admitted;
 }
 
-async function advanceRun(input: AdvanceInput, run: DagRun, taskSlots: { left: number }): Promise<number> {
+/** What one tick decided for one running run. */
+interface RunPlan {
+  run: DagRun;
+  /** Its task instances as read (then as moved). */
+  tis: TaskInstance[];
+  tasks: TaskPlan | null;
+  /** Task instances the moves changed; a move that found some changed meanwhile sets `stale`. */
+  changes: number;
+  stale: boolean;
+}
+
+/**
+ * Checks the run's timeout, adds task instances for tasks added to the DAG since the run was
+ * created, and plans its tasks. Null when the run timed out (it is failed here).
+ */
+async function planRun(
+  input: AdvanceInput,
+  run: DagRun,
+  taskSlots: { left: number },
+  current: TaskInstance[],
+): Promise<RunPlan | null> {
   const { metadata, events, nowMs, loaded } = input;
   const dag = loaded?.dag;
   if (
@@ -134,49 +183,101 @@ async function advanceRun(input: AdvanceInput, run: DagRun, taskSlots: { left: n
   ) {
     const failed = await metadata.markRun(run.id, "failed", nowMs);
     events.emit("run:finished", { run: failed, state: "failed" });
-    return 1;
+    return null;
   }
-
-  let tis = await metadata.listTaskInstances({ dagRunId: run.id });
-  if (dag !== undefined) {
-    const present = new Set(tis.map((ti) => ti.taskId));
-    const missing = dag.tasks.filter((task) => !present.has(task.id));
-    if (missing.length > 0) {
-      // Tasks added to the DAG after the run was created (Airflow's verify_integrity).
-      await metadata.createTaskInstances(
-        run.id,
-        missing.map((task) => taskSpecOf(task, run.runType)),
-        nowMs,
-      );
-      tis = await metadata.listTaskInstances({ dagRunId: run.id });
-    }
+  let tis = current;
+  if (dag === undefined) return { run, tis, tasks: null, changes: 0, stale: false };
+  const present = new Set(tis.map((ti) => ti.taskId));
+  const missing = dag.tasks.filter((task) => !present.has(task.id));
+  if (missing.length > 0) {
+    // Tasks added to the DAG after the run was created (Airflow's verify_integrity).
+    await metadata.createTaskInstances(
+      run.id,
+      missing.map((task) => taskSpecOf(task, run.runType)),
+      nowMs,
+    );
+    tis = await metadata.listTaskInstances({ dagRunId: run.id });
   }
+  return { run, tis, tasks: await planTasks(input, run, tis, taskSlots), changes: 0, stale: false };
+}
 
+const moveKinds: ReadonlyArray<{
+  pick: (plan: TaskPlan) => string[];
+  to: "queued" | "upstream_failed" | "skipped";
+  from: TaskState[];
+}> = [
+  { pick: (plan) => plan.upstreamFailed, to: "upstream_failed", from: ["none", "scheduled"] },
+  { pick: (plan) => plan.skipped, to: "skipped", from: ["none", "scheduled", "up_for_retry"] },
+  { pick: (plan) => plan.queue, to: "queued", from: ["none", "scheduled", "up_for_retry"] },
+];
+
+/**
+ * Applies the plans, one kind of move at a time for every run. Each move is a compare-and-set:
+ * the task instances that moved get their new state here; a run where some did not (changed
+ * meanwhile) is read again before it may end.
+ */
+async function applyMoves(input: AdvanceInput, plans: RunPlan[]): Promise<number> {
+  const { metadata, events, nowMs } = input;
   let changes = 0;
-  if (dag !== undefined) {
-    const plan = await planTasks(input, run, tis, taskSlots);
-    const moves: Array<[string[], "queued" | "upstream_failed" | "skipped", TaskState[]]> = [
-      [plan.upstreamFailed, "upstream_failed", ["none", "scheduled"]],
-      [plan.skipped, "skipped", ["none", "scheduled", "up_for_retry"]],
-      [plan.queue, "queued", ["none", "scheduled", "up_for_retry"]],
-    ];
-    for (const [taskIds, to, from] of moves) {
-      if (taskIds.length === 0) continue;
-      const moved = await metadata.transitionTaskInstances(run.id, taskIds, { from, to }, nowMs);
-      changes += moved;
-      if (to === "queued" && moved > 0)
-        events.emit("task:queued", { dagId: run.dagId, dagRunId: run.id, taskIds });
+  for (const kind of moveKinds) {
+    const selections = plans.flatMap((plan) => {
+      const taskIds = plan.tasks === null ? [] : kind.pick(plan.tasks);
+      return taskIds.length === 0 ? [] : [{ plan, dagRunId: plan.run.id, taskIds }];
+    });
+    if (selections.length === 0) continue;
+    const moved = await metadata.transitionTaskInstancesOfRuns(
+      selections.map(({ dagRunId, taskIds }) => ({ dagRunId, taskIds })),
+      { from: kind.from, to: kind.to },
+      nowMs,
+    );
+    const movedByRun = new Map<number, Set<string>>();
+    for (const key of moved) {
+      const set = movedByRun.get(key.dagRunId) ?? new Set<string>();
+      set.add(key.taskId);
+      movedByRun.set(key.dagRunId, set);
     }
-    if (changes > 0) tis = await metadata.listTaskInstances({ dagRunId: run.id });
+    for (const { plan, taskIds } of selections) {
+      const done = movedByRun.get(plan.run.id) ?? new Set<string>();
+      if (done.size < taskIds.length) plan.stale = true;
+      plan.changes += done.size;
+      changes += done.size;
+      if (done.size > 0) {
+        plan.tis = plan.tis.map((ti) => (done.has(ti.taskId) ? { ...ti, state: kind.to } : ti));
+        if (kind.to === "queued") {
+          events.emit("task:queued", { dagId: plan.run.dagId, dagRunId: plan.run.id, taskIds });
+        }
+      }
+    }
   }
+  return changes;
+}
 
-  if (tis.every((ti) => finishedTaskStates.has(ti.state))) {
+/** Ends the runs whose task instances have all ended: success when all succeeded or were skipped, else failed. */
+async function endRuns(input: AdvanceInput, plans: RunPlan[]): Promise<number> {
+  const { metadata, events, nowMs } = input;
+  const ending = new Map<"success" | "failed", DagRun[]>([
+    ["success", []],
+    ["failed", []],
+  ]);
+  for (const plan of plans) {
+    let tis = plan.tis;
+    if (!plan.stale && !tis.every((ti) => finishedTaskStates.has(ti.state))) continue;
+    // The run ends on what the database holds now, not on rows read earlier in the tick.
+    if (plan.stale || plan.changes > 0) tis = await metadata.listTaskInstances({ dagRunId: plan.run.id });
+    if (!tis.every((ti) => finishedTaskStates.has(ti.state))) continue;
     const state = tis.some((ti) => failedTaskStates.has(ti.state)) ? "failed" : "success";
-    const finished = await metadata.setRunState(run.id, { to: state, from: ["running"] }, nowMs);
-    if (finished !== null) {
-      events.emit("run:finished", { run: finished, state });
-      changes += 1;
-    }
+    ending.get(state)!.push(plan.run);
+  }
+  let changes = 0;
+  for (const [state, runs] of ending) {
+    if (runs.length === 0) continue;
+    const finished = await metadata.setRunStates(
+      runs.map((run) => run.id),
+      { to: state, from: ["running"] },
+      nowMs,
+    );
+    for (const run of finished) events.emit("run:finished", { run, state });
+    changes += finished.length;
   }
   return changes;
 }

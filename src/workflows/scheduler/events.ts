@@ -84,6 +84,40 @@ export class WorkflowEvents {
   }
 }
 
+/** Where a step reports what happened: the events themselves, or a DeferredEvents. */
+export interface EventSink {
+  emit<E extends WorkflowEventName>(event: E, payload: WorkflowEventMap[E]): void;
+}
+
+/**
+ * Events held back until the transaction that made them true has committed: a listener (a test,
+ * the worker pool, a progress bar) that reads the metadata DB on an event must find the change.
+ * If the transaction fails, the events are dropped with it.
+ */
+export class DeferredEvents implements EventSink {
+  readonly #target: WorkflowEvents;
+  #pending: Array<() => void> = [];
+
+  constructor(target: WorkflowEvents) {
+    this.#target = target;
+  }
+
+  emit<E extends WorkflowEventName>(event: E, payload: WorkflowEventMap[E]): void {
+    this.#pending.push(() => this.#target.emit(event, payload));
+  }
+
+  /** Emits the held events, in order. */
+  flush(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const emit of pending) emit();
+  }
+
+  discard(): void {
+    this.#pending = [];
+  }
+}
+
 /** The task-event identity of a task instance. */
 export function taskEventOf(ti: TaskInstance, runId: string): TaskEvent {
   return { dagId: ti.dagId, runId, dagRunId: ti.dagRunId, taskId: ti.taskId, tryNumber: ti.tryNumber };

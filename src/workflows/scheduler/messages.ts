@@ -19,6 +19,8 @@ export interface TaskJob {
   /** The DAG file to load (the worker caches it by code version). */
   dagFile: string;
   logPath: string;
+  /** The try number after which a failure is final (for the try's first log line). */
+  maxTries: number;
 }
 
 export interface ExportWritten {

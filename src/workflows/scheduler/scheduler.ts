@@ -17,7 +17,7 @@ import { advanceDag } from "./advance-runs.js";
 import { BackfillManager } from "./backfills.js";
 import { createDueRuns } from "./create-runs.js";
 import { SchedulerDagBag } from "./dag-bag.js";
-import { WorkflowEvents } from "./events.js";
+import { DeferredEvents, WorkflowEvents } from "./events.js";
 import { defaultMaxLostWorkers, sweepOrphans } from "./orphans.js";
 import type { RetentionSource } from "./retention.js";
 
@@ -152,6 +152,7 @@ export class Scheduler {
   async #runLoop(): Promise<void> {
     while (!this.#stopped) {
       this.#wakeRequested = false;
+      const startedMs = performance.now();
       try {
         await this.tick();
       } catch (error) {
@@ -159,8 +160,12 @@ export class Scheduler {
       }
       if (this.#stopped) break;
       if (!this.#wakeRequested) await this.#sleep();
-      // Let the news of a busy moment (tasks ending one after another) gather into one tick.
-      else if (this.#tickMs > 0) await new Promise((resolve) => setTimeout(resolve, minTickGapMs));
+      if (this.#stopped) break;
+      // Let the news of a busy moment (tasks ending one after another) gather into one tick: ticks
+      // start at least minTickGapMs apart, so under load each tick (and its one commit) serves
+      // several runs. A wake after a quiet spell still ticks at once.
+      const gapMs = startedMs + minTickGapMs - performance.now();
+      if (this.#tickMs > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
   }
 
@@ -221,20 +226,29 @@ export class Scheduler {
     }
     const onlyRuns = fullPass ? undefined : this.#changedRuns;
     this.#changedRuns = new Set();
-    // Fresh rows: run creation moved the bookkeeping, and a DAG's state may have changed.
     for (const row of rows) {
+      // Everything the tick decides for one DAG (admitting runs, queueing their tasks, ending runs)
+      // commits as one transaction: one fsync per DAG per tick rather than one per change. Events
+      // wait for the commit, so whoever acts on them (the worker pool) finds the change.
+      const deferred = new DeferredEvents(events);
       try {
-        await advanceDag({
-          metadata,
-          events,
-          nowMs,
-          row: (await metadata.getDag(row.dagId)) ?? row,
-          loaded: row.isActive ? this.findDag(row.dagId) : undefined,
-          backfills: backfills.filter((b) => b.dagId === row.dagId),
-          queuedAhead: this.#queuedAhead,
-          ...(onlyRuns === undefined ? {} : { onlyRuns }),
+        await metadata.transaction(async (tx) => {
+          deferred.discard(); // a transaction run again (PostgreSQL deadlock) decides afresh
+          return advanceDag({
+            metadata: tx,
+            events: deferred,
+            nowMs,
+            // Fresh row: run creation moved the bookkeeping, and the DAG's state may have changed.
+            row: (await tx.getDag(row.dagId)) ?? row,
+            loaded: row.isActive ? this.findDag(row.dagId) : undefined,
+            backfills: backfills.filter((b) => b.dagId === row.dagId),
+            queuedAhead: this.#queuedAhead,
+            ...(onlyRuns === undefined ? {} : { onlyRuns }),
+          });
         });
+        deferred.flush();
       } catch (error) {
+        deferred.discard();
         events.emit("error", { where: `moving runs of ${row.dagId} on`, error });
       }
     }

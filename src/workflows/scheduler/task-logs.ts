@@ -48,11 +48,21 @@ export function formatLogLine(at: Date, source: string, level: LogLevel, message
   return `[${stamp}] {${source}} ${level} - ${message.replace(/\n(?!$)/g, "\n    ")}\n`;
 }
 
-/** Appends one entry; a log that cannot be written never fails the task (the error goes to stderr). */
+/**
+ * Appends one entry; a log that cannot be written never fails the task (the error goes to stderr).
+ * The folders are made only when the file's folder is missing (the first line of a try): most
+ * lines go to a file that exists, and a recursive mkdir per line cost more than the line.
+ */
 export function appendLog(file: string, source: string, level: LogLevel, message: string): void {
+  const line = formatLogLine(new Date(), source, level, message);
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.appendFileSync(file, formatLogLine(new Date(), source, level, message));
+    try {
+      fs.appendFileSync(file, line);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.appendFileSync(file, line);
+    }
   } catch (error) {
     process.stderr.write(`cannot write task log ${file}: ${String(error)}\n`);
   }

@@ -8,7 +8,7 @@ import { HourglassError, notFound } from "../../errors.js";
 import { type ExportToLakeResult, runOperator, type TaskServices } from "../../operators/index.js";
 import { createTaskContext, type RunType } from "../context.js";
 import { type Dag, getTask } from "../dag.js";
-import { codeVersionOf, loadDagFile } from "../loader.js";
+import { dagCodeVersion, loadDagFile, readDependencies } from "../loader.js";
 import { resolveParams } from "../params.js";
 import { isOperatorDescriptor } from "../task.js";
 import type { ExportWritten } from "./messages.js";
@@ -20,43 +20,86 @@ export interface LoadedTaskDag {
 
 /**
  * DAG files loaded by a worker, by file and code version: a file is imported again only when its
- * text changed. (Only the DAG file's own text is hashed: an edited helper it imports is seen when
- * the DAG file changes too, or by a new worker.)
+ * text, or the text of a local file it imported when it last loaded (a helper next to it), changed.
+ * Each get() reads those files and hashes them as the loader does (dagCodeVersion), so a task runs
+ * the code its files hold now.
  */
 export class DagFileCache {
-  readonly #loaded = new Map<string, Promise<Map<string, LoadedTaskDag>>>();
+  /** Loaded DAG files by file and code version; a handful of versions at most. */
+  readonly #loaded = new Map<string, LoadedFile>();
+  /** The dependencies each file had at its latest load: what its current version is made of. */
+  readonly #dependencies = new Map<string, readonly string[]>();
+  /** Loads under way, by file, so a preload and the first task do not import a file twice. */
+  readonly #loading = new Map<string, Promise<LoadedFile>>();
 
   async get(file: string, dagId: string): Promise<LoadedTaskDag> {
-    let text: Buffer;
-    try {
-      text = await readFile(file);
-    } catch (error) {
-      throw notFound(`the DAG file ${file} of ${dagId} cannot be read: ${String(error)}`, { file, dagId });
-    }
-    const key = `${file}\u0000${codeVersionOf(text)}`;
-    let loading = this.#loaded.get(key);
-    if (loading === undefined) {
-      loading = loadDagFile(file).then((load) => {
-        if (load.importErrors.length > 0) {
-          const first = load.importErrors[0]!;
-          throw new HourglassError(
-            "ValidationError",
-            `the DAG file ${file} does not load: ${first.message}${first.line === undefined ? "" : ` (line ${first.line})`}`,
-          );
-        }
-        return new Map(load.dags.map((d) => [d.dag.id, { dag: d.dag, codeVersion: d.codeVersion }]));
-      });
-      loading.catch(() => this.#loaded.delete(key));
-      this.#loaded.set(key, loading);
-      // Keep a handful of versions: a long-lived worker must not keep every edit.
-      if (this.#loaded.size > 64) this.#loaded.delete(this.#loaded.keys().next().value!);
-    }
-    const found = (await loading).get(dagId);
+    const loaded = await this.#current(file, dagId);
+    const found = loaded.dags.get(dagId);
     if (found === undefined)
       throw notFound(`the DAG file ${file} no longer defines DAG ${dagId}`, { file, dagId });
     return found;
   }
+
+  async #current(file: string, dagId: string): Promise<LoadedFile> {
+    for (let waited = false; ; waited = true) {
+      let text: Buffer;
+      try {
+        text = await readFile(file);
+      } catch (error) {
+        throw notFound(`the DAG file ${file} of ${dagId} cannot be read: ${String(error)}`, { file, dagId });
+      }
+      const dependencies = this.#dependencies.get(file) ?? [];
+      const version = dagCodeVersion(file, text, await readDependencies(dependencies));
+      const hit = this.#loaded.get(cacheKey(file, version));
+      if (hit !== undefined) return hit;
+      const underWay = this.#loading.get(file);
+      if (underWay !== undefined && !waited) {
+        // Its result (and the dependencies it finds) may be the version wanted: look again after it.
+        await underWay.catch(() => undefined);
+        continue;
+      }
+      const loading = this.#load(file);
+      this.#loading.set(file, loading);
+      try {
+        return await loading;
+      } finally {
+        if (this.#loading.get(file) === loading) this.#loading.delete(file);
+      }
+    }
+  }
+
+  async #load(file: string): Promise<LoadedFile> {
+    const load = await loadDagFile(file);
+    if (load.importErrors.length > 0) {
+      const first = load.importErrors[0]!;
+      throw new HourglassError(
+        "ValidationError",
+        `the DAG file ${file} does not load: ${first.message}${first.line === undefined ? "" : ` (line ${first.line})`}`,
+      );
+    }
+    const loaded: LoadedFile = {
+      dags: new Map(load.dags.map((d) => [d.dag.id, { dag: d.dag, codeVersion: d.codeVersion }])),
+    };
+    // Kept under the version the load computed from the texts it imported: the next get() with
+    // the same texts finds it. (A file that defines no DAG is simply loaded again each time.)
+    const first = load.dags[0];
+    if (first !== undefined) {
+      this.#dependencies.set(file, first.dependencies);
+      const key = cacheKey(file, first.codeVersion);
+      this.#loaded.delete(key);
+      this.#loaded.set(key, loaded);
+      // A long-lived worker must not keep every edit.
+      if (this.#loaded.size > 64) this.#loaded.delete(this.#loaded.keys().next().value!);
+    }
+    return loaded;
+  }
 }
+
+interface LoadedFile {
+  dags: Map<string, LoadedTaskDag>;
+}
+
+const cacheKey = (file: string, version: string) => `${file}\u0000${version}`;
 
 export interface TaskRunInput {
   dagId: string;

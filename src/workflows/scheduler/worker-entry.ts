@@ -28,6 +28,13 @@ async function run(job: TaskJob): Promise<void> {
   const controller = new AbortController();
   current = { job, controller };
   const log = (message: string) => appendLog(job.logPath, job.taskId, "INFO", message);
+  // The try's first line (and its log folder) is written here, off the pool's process.
+  appendLog(
+    job.logPath,
+    "worker",
+    "INFO",
+    `Starting attempt ${job.attempt.tryNumber} of ${job.maxTries} on worker ${job.attempt.workerId} (pid ${process.pid})`,
+  );
   let outcome: JobOutcome;
   let codeVersion: string | null = null;
   const exports: JobOutcome["exports"] = [];

@@ -2,8 +2,10 @@
  * The worker pool: N long-lived worker processes (`child_process.fork` of worker-entry.ts, run
  * with tsx), each registered in the metadata DB as a worker. For each idle worker the pool claims
  * a queued task instance (claimTaskInstances: exclusive, SKIP LOCKED on PostgreSQL), sends it to
- * the process, and records the outcome with finishTry. It heartbeats for its live workers; a try
- * the DB no longer gives to a worker (cleared, marked, its run timed out) is stopped.
+ * the process, and records the outcome with finishTry. Outcomes and claims go through one write
+ * loop (see #startPasses): the ends reported since the last pass and the claims for every idle
+ * worker commit together. It heartbeats for its live workers; a try the DB no longer gives to a
+ * worker (cleared, marked, its run timed out) is stopped.
  *
  * - Execution timeout: the task's signal is aborted; if the task ignores it, the worker process is
  *   killed after `killGraceMs` and replaced, and the try fails (then the retry rules apply).
@@ -19,8 +21,8 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isHourglassError } from "../../errors.js";
 import type { LoadedDag } from "../loader.js";
-import type { MetadataStore, TaskInstance, TryRef } from "../metadata/index.js";
-import { taskEventOf, type WorkflowEvents } from "./events.js";
+import type { DagRun, MetadataStore, TaskInstance, TryOutcome, TryRef } from "../metadata/index.js";
+import { DeferredEvents, taskEventOf, type WorkflowEvents } from "./events.js";
 import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
 import { appendLog, taskLogPath } from "./task-logs.js";
 
@@ -61,6 +63,31 @@ interface ActiveJob {
   resolveDone: () => void;
 }
 
+/** What finishTry records for a worker's report (a failure always with a message). */
+function tryOutcomeOf(job: TaskJob, outcome: JobOutcome): TryOutcome {
+  return outcome.state === "success"
+    ? { state: "success", logPath: job.logPath }
+    : { state: "failed", error: outcome.error || "the task failed without a message", logPath: job.logPath };
+}
+
+/**
+ * After the I/O callbacks that are ready: better-sqlite3 commits synchronously, and the workers'
+ * messages that arrived meanwhile are only read once the event loop turns.
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A try's end that could not be recorded. */
+class RecordFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** A try a worker reported ended, waiting for the write loop to record it. */
+interface EndedJob {
+  slot: Slot;
+  active: ActiveJob;
+  outcome: JobOutcome;
+}
+
 interface Slot {
   index: number;
   workerId: string;
@@ -91,12 +118,16 @@ export class WorkerPool {
   readonly #started: Array<Promise<void>> = [];
   #stopping = false;
   #stopped: Promise<void> | null = null;
-  #dispatching: Promise<void> | null = null;
-  #dispatchAgain = false;
+  /** A pass is due at the next turn of the event loop. */
+  #passDue = false;
+  /** Passes of the write loop under way (several at once only on PostgreSQL; see #startPasses). */
+  readonly #passes = new Set<Promise<void>>();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #offQueued: (() => void) | null = null;
   #crashes = 0;
+  /** Tries ended and not yet recorded, oldest first. */
+  readonly #ended: EndedJob[] = [];
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isSafeInteger(options.size) || options.size < 1) {
@@ -131,22 +162,17 @@ export class WorkerPool {
     this.wake();
   }
 
-  /** Looks for queued work now. */
+  /**
+   * Records ended tries and looks for queued work (while stopping: only records), at the next turn
+   * of the event loop: the workers' reports that are already in by then go into one pass.
+   */
   wake(): void {
-    if (this.#stopping) return;
-    if (this.#dispatching !== null) {
-      this.#dispatchAgain = true;
-      return;
-    }
-    this.#dispatching = this.#dispatch()
-      .catch((error: unknown) => this.#options.events.emit("error", { where: "worker pool dispatch", error }))
-      .finally(() => {
-        this.#dispatching = null;
-        if (this.#dispatchAgain) {
-          this.#dispatchAgain = false;
-          this.wake();
-        }
-      });
+    if (this.#passDue) return;
+    this.#passDue = true;
+    setImmediate(() => {
+      this.#passDue = false;
+      this.#startPasses();
+    });
   }
 
   /**
@@ -162,7 +188,7 @@ export class WorkerPool {
     this.#stopping = true;
     this.#offQueued?.();
     clearInterval(this.#pollTimer);
-    await this.#dispatching;
+    await this.#settled();
     await Promise.allSettled(this.#started);
     const busy = this.#liveSlots().filter((slot) => slot.job !== null);
     let graceTimer: NodeJS.Timeout | undefined;
@@ -271,7 +297,7 @@ export class WorkerPool {
         } else if (message.type === "started") {
           this.#taskBegan(slot, message.attempt);
         } else if (message.type === "finished") {
-          void this.#finished(slot, message.attempt, message.outcome);
+          this.#finished(slot, message.attempt, message.outcome);
         }
       });
       child.on("exit", (code, signal) => {
@@ -322,59 +348,155 @@ export class WorkerPool {
     restart.unref();
   }
 
-  async #dispatch(): Promise<void> {
-    const { metadata } = this.#options;
-    for (;;) {
-      if (this.#stopping) return;
-      const idle = this.#liveSlots().filter((slot) => slot.ready && slot.job === null);
-      if (idle.length === 0) return;
-      let claimedAny = false;
-      for (const slot of idle) {
-        if (this.#stopping) return;
-        slot.claiming = true;
-        try {
-          const [ti] = await metadata.claimTaskInstances(slot.workerId, 1, this.#clockMs());
-          if (ti === undefined) return;
-          claimedAny = true;
-          await this.#startJob(slot, ti);
-        } finally {
-          slot.claiming = false;
-        }
-      }
-      if (!claimedAny) return;
+  /**
+   * The pool's write loop: a pass records the tries that ended since the last pass and claims work
+   * for every idle worker (those whose try just ended included), all in one transaction. Tries
+   * that end while a pass runs wait for the next one, so under load one commit serves several tries
+   * and claims; when idle, a try's end is recorded at once. On SQLite a pass runs whole within one
+   * turn of the event loop (better-sqlite3 is synchronous), so passes never overlap; on PostgreSQL
+   * a pass waits for round trips, and another pass may run meanwhile for other workers (each slot
+   * is in at most one pass), so the workers do not queue behind one another's commits.
+   */
+  #startPasses(): void {
+    while (this.#passes.size < this.#options.size) {
+      const ended = this.#ended.splice(0);
+      const idle = this.#stopping
+        ? []
+        : this.#liveSlots().filter(
+            (slot) =>
+              slot.ready &&
+              !slot.claiming &&
+              slot.child.connected &&
+              (slot.job === null || ended.some((end) => end.slot === slot)),
+          );
+      if (ended.length === 0 && idle.length === 0) return;
+      const pass: Promise<void> = this.#recordAndClaim(ended, idle)
+        .catch((error: unknown) =>
+          this.#options.events.emit("error", { where: "worker pool dispatch", error }),
+        )
+        .finally(() => {
+          this.#passes.delete(pass);
+          if (this.#ended.length > 0) this.wake();
+        });
+      this.#passes.add(pass);
     }
   }
 
-  async #startJob(slot: Slot, ti: TaskInstance): Promise<void> {
+  /** Resolves once no pass is under way and every ended try is recorded. */
+  async #settled(): Promise<void> {
+    while (this.#passes.size > 0 || this.#ended.length > 0 || this.#passDue) {
+      if (this.#passes.size > 0) await Promise.all(this.#passes);
+      else {
+        if (this.#ended.length > 0) this.wake();
+        await nextTurn();
+      }
+    }
+  }
+
+  /** One transaction: finishTry for each ended try, then a claim per idle slot while work is queued. */
+  async #recordAndClaim(ended: EndedJob[], idle: Slot[]): Promise<void> {
     const { metadata, events } = this.#options;
+    // In key order, as other writers lock task instances, so that on PostgreSQL two of them do
+    // not wait for each other's rows.
+    ended.sort(
+      (a, b) =>
+        a.active.job.attempt.dagRunId - b.active.job.attempt.dagRunId ||
+        (a.active.job.taskId < b.active.job.taskId ? -1 : a.active.job.taskId > b.active.job.taskId ? 1 : 0),
+    );
+    const now = this.#clockMs();
+    for (const slot of idle) slot.claiming = true;
+    const recorded: Array<TaskInstance | null | RecordFailure> = [];
+    const jobs: Array<{ slot: Slot; ti: TaskInstance; run: DagRun }> = [];
+    const deferred = new DeferredEvents(events);
+    try {
+      await metadata.transaction(async (tx) => {
+        // A transaction run again (PostgreSQL deadlock) starts afresh.
+        recorded.length = 0;
+        jobs.length = 0;
+        deferred.discard();
+        for (const { active, outcome } of ended) {
+          try {
+            recorded.push(await tx.finishTry(active.job.attempt, tryOutcomeOf(active.job, outcome), now));
+          } catch (error) {
+            // A bad outcome fails alone; a database failure fails the transaction (see below).
+            recorded.push(new RecordFailure(error));
+          }
+        }
+        for (const slot of idle) {
+          const job = await this.#claimFor(tx, slot, now, deferred);
+          if (job === null) break;
+          jobs.push(job);
+        }
+      });
+    } catch (error) {
+      // Nothing committed: no claim holds, and the ended tries stay running in the DB until the
+      // heartbeat sees that no worker runs them and clears them (they run again).
+      deferred.discard();
+      jobs.length = 0;
+      for (let index = 0; index < ended.length; index += 1) recorded[index] = new RecordFailure(error);
+    } finally {
+      for (const slot of idle) slot.claiming = false;
+    }
+    // Work first, so the workers are busy while the events are handled.
+    for (const end of ended) {
+      if (end.slot.job === end.active) end.slot.job = null;
+    }
+    for (const { slot, ti, run } of jobs) this.#startJob(slot, ti, run);
+    deferred.flush();
+    ended.forEach((end, index) => {
+      this.#report(end.active, end.outcome, recorded[index] ?? null);
+      end.active.resolveDone();
+    });
+  }
+
+  /**
+   * Claims one queued task instance for `slot` (inside the pool's transaction). A task whose run or
+   * DAG is gone fails at once, without a worker, and the next one is claimed.
+   */
+  async #claimFor(
+    tx: MetadataStore,
+    slot: Slot,
+    now: number,
+    deferred: DeferredEvents,
+  ): Promise<{ slot: Slot; ti: TaskInstance; run: DagRun } | null> {
+    for (;;) {
+      const [ti] = await tx.claimTaskInstances(slot.workerId, 1, now);
+      if (ti === undefined) return null;
+      const run = await tx.getRun(ti.dagRunId);
+      const loaded = this.#options.findDag(ti.dagId);
+      const task = loaded?.dag.tasks.find((t) => t.id === ti.taskId);
+      if (run !== null && task !== undefined) return { slot, ti, run };
+      const error =
+        run === null
+          ? `run ${ti.dagRunId} does not exist`
+          : `DAG ${ti.dagId} (or its task ${ti.taskId}) is not loaded: is its file still in the dags folder?`;
+      const attempt: TryRef = {
+        dagRunId: ti.dagRunId,
+        taskId: ti.taskId,
+        tryNumber: ti.tryNumber,
+        workerId: slot.workerId,
+      };
+      const ended = await tx.finishTry(attempt, { state: "failed", error, retry: false }, now);
+      if (ended !== null) {
+        deferred.emit("task:failed", {
+          ...taskEventOf(ended, run?.runId ?? String(ti.dagRunId)),
+          error,
+          final: true,
+        });
+      }
+    }
+  }
+
+  #startJob(slot: Slot, ti: TaskInstance, run: DagRun): void {
+    const { events } = this.#options;
+    const loaded = this.#options.findDag(ti.dagId);
+    const task = loaded?.dag.tasks.find((t) => t.id === ti.taskId);
     const attempt: TryRef = {
       dagRunId: ti.dagRunId,
       taskId: ti.taskId,
       tryNumber: ti.tryNumber,
       workerId: slot.workerId,
     };
-    const run = await metadata.getRun(ti.dagRunId);
-    const loaded = this.#options.findDag(ti.dagId);
-    const task = loaded?.dag.tasks.find((t) => t.id === ti.taskId);
-    if (run === null || loaded === undefined || task === undefined) {
-      const error =
-        run === null
-          ? `run ${ti.dagRunId} does not exist`
-          : `DAG ${ti.dagId} (or its task ${ti.taskId}) is not loaded: is its file still in the dags folder?`;
-      const ended = await metadata.finishTry(
-        attempt,
-        { state: "failed", error, retry: false },
-        this.#clockMs(),
-      );
-      if (ended !== null) {
-        events.emit("task:failed", {
-          ...taskEventOf(ended, run?.runId ?? String(ti.dagRunId)),
-          error,
-          final: true,
-        });
-      }
-      return;
-    }
     const logPath = taskLogPath(this.#options.logsDir, ti.dagId, run.runId, ti.taskId, ti.tryNumber);
     const job: TaskJob = {
       attempt,
@@ -386,8 +508,9 @@ export class WorkerPool {
       dataIntervalEnd: run.dataIntervalEnd,
       logicalDate: run.logicalDate,
       conf: run.conf,
-      dagFile: loaded.file,
+      dagFile: loaded?.file ?? "",
       logPath,
+      maxTries: ti.maxTries,
     };
     let resolveDone!: () => void;
     const active: ActiveJob = {
@@ -395,20 +518,24 @@ export class WorkerPool {
       ti,
       stopReason: null,
       settled: false,
-      timeoutMs: null,
+      timeoutMs: task?.executionTimeoutMs ?? null,
       done: new Promise((resolve) => {
         resolveDone = resolve;
       }),
       resolveDone: () => resolveDone(),
     };
+    if (slot.exited || !slot.child.connected) {
+      // The process died during the claim: its worker no longer heartbeats, so the scheduler sees
+      // the try orphaned and runs it again, as with any try whose worker dies.
+      appendLog(
+        logPath,
+        "worker",
+        "ERROR",
+        `worker ${slot.workerId} exited before this try could start: the scheduler will run the task again`,
+      );
+      return;
+    }
     slot.job = active;
-    appendLog(
-      logPath,
-      "worker",
-      "INFO",
-      `Starting attempt ${ti.tryNumber} of ${ti.maxTries} on worker ${slot.workerId} (pid ${slot.pid})`,
-    );
-    active.timeoutMs = task.executionTimeoutMs;
     const message: PoolMessage = { type: "run", job };
     slot.child.send(message);
     events.emit("task:started", { ...taskEventOf(ti, run.runId), workerId: slot.workerId, pid: slot.pid });
@@ -459,7 +586,8 @@ export class WorkerPool {
     }, this.#options.killGraceMs ?? defaultKillGraceMs);
   }
 
-  async #finished(slot: Slot, attempt: TryRef, outcome: JobOutcome): Promise<void> {
+  /** A worker reported its try's end: recorded by the next pass of the write loop. */
+  #finished(slot: Slot, attempt: TryRef, outcome: JobOutcome): void {
     const active = slot.job;
     if (
       active === null ||
@@ -476,32 +604,33 @@ export class WorkerPool {
       outcome.state === "failed" && active.stopReason !== null
         ? { ...outcome, error: active.stopReason }
         : outcome;
-    try {
-      await this.#record(active, reported);
-    } finally {
-      slot.job = null;
-      active.resolveDone();
-      this.wake();
-    }
+    this.#ended.push({ slot, active, outcome: reported });
+    this.wake();
   }
 
-  /** finishTry, then the events that say what happened. */
+  /** finishTry on its own (a try whose worker was killed), then the events that say what happened. */
   async #record(active: ActiveJob, outcome: JobOutcome): Promise<void> {
-    const { metadata, events } = this.#options;
-    const { job } = active;
-    let ended: TaskInstance | null;
+    let ended: TaskInstance | null | RecordFailure;
     try {
-      ended = await metadata.finishTry(
-        job.attempt,
-        outcome.state === "success"
-          ? { state: "success", logPath: job.logPath }
-          : { state: "failed", error: outcome.error, logPath: job.logPath },
+      ended = await this.#options.metadata.finishTry(
+        active.job.attempt,
+        tryOutcomeOf(active.job, outcome),
         this.#clockMs(),
       );
     } catch (error) {
+      ended = new RecordFailure(error);
+    }
+    this.#report(active, outcome, ended);
+  }
+
+  /** The log lines and events of a recorded try's end (or of the failure to record it). */
+  #report(active: ActiveJob, outcome: JobOutcome, ended: TaskInstance | null | RecordFailure): void {
+    const { events } = this.#options;
+    const { job } = active;
+    if (ended instanceof RecordFailure) {
       events.emit("error", {
         where: `recording the end of ${job.dagId}.${job.taskId} (${job.runId})`,
-        error,
+        error: ended.error,
       });
       return;
     }
@@ -540,6 +669,7 @@ export class WorkerPool {
     for (const slot of this.#liveSlots()) {
       if (!slot.ready) continue;
       try {
+        const before = slot.job;
         const { running } = await metadata.heartbeat(slot.workerId, this.#clockMs());
         const active = slot.job;
         // Tries the DB gives this worker that it is not running (their end could not be
@@ -582,7 +712,9 @@ export class WorkerPool {
             ),
           });
         }
-        if (active === null || active.stopReason !== null || active.settled) continue;
+        // A try given to the slot while the heartbeat ran may be missing from `running` (on
+        // PostgreSQL its claim can commit after the heartbeat's snapshot): judged next time.
+        if (active === null || active !== before || active.stopReason !== null || active.settled) continue;
         const held = running.some(
           (r) =>
             r.dagRunId === active.job.attempt.dagRunId &&
