@@ -39,6 +39,15 @@ export interface ResolvedTable {
    */
   relationSql: string;
   columns: TableColumn[];
+  /**
+   * Optional: the same relation (same columns, same retention) holding only the rows whose
+   * measure_name is one of `measureNames`, for a store that can select them more cheaply than a
+   * filter on relationSql's measure_name (ours filters its points by measure id from its catalog
+   * and skips the join to the measure-name table). A name the table has never seen matches no row:
+   * an empty list gives an empty relation, never an error. Called while translating, so it sees
+   * the measures that exist then; every query is translated afresh.
+   */
+  relationForMeasures?(measureNames: readonly string[]): string;
 }
 
 export interface MeasureInfo {

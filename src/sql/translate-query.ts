@@ -3,10 +3,21 @@
  * subqueries, UNNEST, joins), set operations, ORDER BY and LIMIT. Every output column gets an
  * explicit alias with the name Timestream would show (`_col1` for an unnamed expression).
  */
-import type { Expr, FromItem, OrderItem, Query, QueryBody, Select, SelectItem, UnnestRef } from "./ast.js";
+import type {
+  Expr,
+  FromItem,
+  OrderItem,
+  Query,
+  QueryBody,
+  Select,
+  SelectItem,
+  TableRef,
+  UnnestRef,
+} from "./ast.js";
 import type { TableResolver, TranslateOptions } from "./contract.js";
 import { orderItemSql } from "./function-spec.js";
 import { translateCall } from "./functions.js";
+import { measureRestrictions } from "./measure-filter.js";
 import { noPercentiles, planPercentiles } from "./percentiles.js";
 import { quoteIdentifier } from "./quote.js";
 import { type Relation, Scope } from "./scope.js";
@@ -111,7 +122,8 @@ export class QueryTranslator {
 
   private select(select: Select, outer: Scope, query: Query | undefined): TranslatedQuery {
     const scope = new Scope(outer);
-    const fromSql = select.from.map((item) => this.fromItem(item, scope)).join(", ");
+    const restrictions = measureRestrictions(select);
+    const fromSql = select.from.map((item) => this.fromItem(item, scope, restrictions)).join(", ");
     const ctx = this.context(scope);
     const roots = [
       ...select.items.flatMap((item) => (item.kind === "expr" ? [item.expr] : [])),
@@ -194,10 +206,11 @@ export class QueryTranslator {
     }
   }
 
-  private fromItem(item: FromItem, scope: Scope): string {
+  /** `restrictions`: the measure names the WHERE allows for some of the FROM's Timestream tables. */
+  private fromItem(item: FromItem, scope: Scope, restrictions: ReadonlyMap<TableRef, string[]>): string {
     switch (item.kind) {
       case "table":
-        return this.table(item, scope);
+        return this.table(item, scope, restrictions.get(item));
       case "subquery": {
         const inner = this.query(item.query, scope);
         const name = item.alias?.name ?? "";
@@ -208,8 +221,8 @@ export class QueryTranslator {
       case "unnest":
         return this.unnest(item, scope);
       case "join": {
-        const left = this.fromItem(item.left, scope);
-        const rightSql = this.fromItem(item.right, scope);
+        const left = this.fromItem(item.left, scope, restrictions);
+        const rightSql = this.fromItem(item.right, scope, restrictions);
         const right = item.right.kind === "join" ? `(${rightSql})` : rightSql;
         if (item.type === "CROSS") return `${left} CROSS JOIN ${right}`;
         const condition =
@@ -221,7 +234,7 @@ export class QueryTranslator {
     }
   }
 
-  private table(item: Extract<FromItem, { kind: "table" }>, scope: Scope): string {
+  private table(item: TableRef, scope: Scope, measureNames: string[] | undefined): string {
     if (item.database === undefined) {
       const cte = scope.findCommonTable(item.table);
       if (cte === undefined) {
@@ -249,7 +262,14 @@ export class QueryTranslator {
       table: item.alias === undefined ? resolved.table : undefined,
       columns: renameColumns(columns, item.alias?.columns, name, item.pos),
     });
-    return `${resolved.relationSql}${aliasSql(item.alias ?? { name })}`;
+    const hasMeasureName = resolved.columns.some(
+      (column) => column.role === "MEASURE_NAME" && column.name.toLowerCase() === "measure_name",
+    );
+    const relationSql =
+      measureNames !== undefined && hasMeasureName && resolved.relationForMeasures !== undefined
+        ? resolved.relationForMeasures(measureNames)
+        : resolved.relationSql;
+    return `${relationSql}${aliasSql(item.alias ?? { name })}`;
   }
 
   /**

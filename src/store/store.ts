@@ -438,16 +438,14 @@ export class TimestreamStore implements TableResolver {
 
   resolveTable(database: string, name: string): ResolvedTable {
     const table = this.requireTable(database, name);
-    const columns = tableColumns(table);
-    const select: string[] = table.dimensions.map((d) => `s.${d.column} AS ${quoteIdent(d.name)}`);
-    select.push(`m.measure_name AS "measure_name"`, `p.time AS "time"`);
-    for (const [type, column] of Object.entries(VALUE_COLUMN)) {
-      select.push(`p.${column} AS ${quoteIdent(`measure_value::${type.toLowerCase()}`)}`);
-    }
-    for (const a of table.attributes) select.push(`p.${a.column} AS ${quoteIdent(a.name)}`);
     const cutoff = formatTimestampNs(visibleCutoffNs(table, this.nowNs()));
-    const relationSql = `(SELECT ${select.join(", ")} FROM ${pointsTable(table)} p JOIN ${seriesTable(table)} s ON s.series_id = p._series_id JOIN ${measuresTable(table)} m ON m.measure_id = p._measure_id WHERE p.time >= TIMESTAMP_NS '${cutoff}')`;
-    return { database, table: name, relationSql, columns };
+    return {
+      database,
+      table: name,
+      relationSql: tableRelationSql(table, cutoff, undefined),
+      columns: tableColumns(table),
+      relationForMeasures: (measureNames) => tableRelationSql(table, cutoff, measureNames),
+    };
   }
 
   listMeasures(database: string, name: string): MeasureInfo[] {
@@ -682,6 +680,43 @@ export class TimestreamStore implements TableResolver {
     for (const connection of this.idleConnections.splice(0)) connection.closeSync();
     this.engine.close();
   }
+}
+
+/**
+ * A table as one relation under its Timestream column names, hiding points past retention. With
+ * `measureNames`, only those measures' points, selected by their ids in the catalog without the
+ * join to the measure-name table (DuckDB then filters the points scan directly); a name never
+ * written has no id and matches nothing.
+ */
+function tableRelationSql(
+  table: TableState,
+  cutoff: string,
+  measureNames: readonly string[] | undefined,
+): string {
+  let measureName = "m.measure_name";
+  let measureJoin = ` JOIN ${measuresTable(table)} m ON m.measure_id = p._measure_id`;
+  let measureFilter = "";
+  if (measureNames !== undefined) {
+    const known = [...new Set(measureNames)].flatMap((n) => table.measures.get(n) ?? []);
+    measureJoin = "";
+    if (known.length === 0) {
+      measureName = "CAST(NULL AS VARCHAR)";
+      measureFilter = " AND FALSE";
+    } else if (known.length === 1) {
+      measureName = quoteString(known[0]!.name);
+      measureFilter = ` AND p._measure_id = ${known[0]!.id}`;
+    } else {
+      measureName = `CASE p._measure_id ${known.map((m) => `WHEN ${m.id} THEN ${quoteString(m.name)}`).join(" ")} END`;
+      measureFilter = ` AND p._measure_id IN (${known.map((m) => m.id).join(", ")})`;
+    }
+  }
+  const select: string[] = table.dimensions.map((d) => `s.${d.column} AS ${quoteIdent(d.name)}`);
+  select.push(`${measureName} AS "measure_name"`, `p.time AS "time"`);
+  for (const [type, column] of Object.entries(VALUE_COLUMN)) {
+    select.push(`p.${column} AS ${quoteIdent(`measure_value::${type.toLowerCase()}`)}`);
+  }
+  for (const a of table.attributes) select.push(`p.${a.column} AS ${quoteIdent(a.name)}`);
+  return `(SELECT ${select.join(", ")} FROM ${pointsTable(table)} p JOIN ${seriesTable(table)} s ON s.series_id = p._series_id${measureJoin} WHERE p.time >= TIMESTAMP_NS '${cutoff}'${measureFilter})`;
 }
 
 function approximateBytes(row: Row): number {

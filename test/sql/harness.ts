@@ -124,7 +124,17 @@ export function testResolver(): TableResolver {
       const duckdbTable = tables[table];
       if (duckdbTable === undefined)
         throw notFound(`table ${database}.${table} does not exist`, { database, table });
-      return { database, table, relationSql: `(SELECT * FROM ${duckdbTable})`, columns: tableColumns };
+      return {
+        database,
+        table,
+        relationSql: `(SELECT * FROM ${duckdbTable})`,
+        columns: tableColumns,
+        // As the contract asks: only those measures' rows, nothing for names never written.
+        relationForMeasures: (names) =>
+          names.length === 0
+            ? `(SELECT * FROM ${duckdbTable} WHERE FALSE)`
+            : `(SELECT * FROM ${duckdbTable} WHERE measure_name IN (${names.map(sqlString).join(", ")}))`,
+      };
     },
     listMeasures(database, table): MeasureInfo[] {
       this.resolveTable(database, table);

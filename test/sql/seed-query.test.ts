@@ -97,10 +97,11 @@ describe("the seed's query, verbatim", () => {
     const plan = await h.explain(SEED_QUERY);
     const flat = plan.replace(/[\s│┌┐└┘─┬┴├┤]/g, "");
     const scan = flat.slice(flat.indexOf("SEQ_SCAN"));
+    // The harness's resolver filters the measure inside its relation too (relationForMeasures), so
+    // the scan may hold the measure filter twice; the time filter must be there, on the raw column.
+    assert.ok(scan.includes("Filters:measure_name='cpu_nice'"), plan);
     assert.ok(
-      scan.includes(
-        "Filters:measure_name='cpu_nice'time>='2021-09-2213:00:00'::TIMESTAMP_NSANDtime<='2021-09-2216:00:00'::TIMESTAMP_NS",
-      ),
+      scan.includes("time>='2021-09-2213:00:00'::TIMESTAMP_NSANDtime<='2021-09-2216:00:00'::TIMESTAMP_NS"),
       plan,
     );
     assert.doesNotMatch(scan, /CAST/i);
