@@ -7,9 +7,10 @@
  *   on the same tables, one after the other;
  * - Hourglass: a runtime with the demo DAG (examples/dags/timestream-airflow-demo.ts), clock at
  *   2021-09-23 00:10 UTC; unpausing it runs the day's 24 intervals; timed to the 24th file. As the
- *   hand-written side is timed from an open connection, the runtime is timed once it is up: its
- *   worker processes have loaded the DAG file (they do as they start; until then a first task
- *   waits 0.25 to 0.45 s for it). `--cold` unpauses as soon as startHourglass returns instead.
+ *   hand-written side is timed from an open connection, the runtime is timed once it is up.
+ *   startHourglass returns once its workers have loaded the DAG files; by default the script also
+ *   waits until the workers' CPU time stops growing. `--cold` unpauses as soon as startHourglass
+ *   returns.
  *
  * Goal: Hourglass / by hand <= 1.2.
  *

@@ -166,3 +166,38 @@ describe("worker processes", () => {
     assert.equal(fs.existsSync(path.join(root, "state", "server.json")), false);
   });
 });
+
+describe("worker pool start-up", () => {
+  it("returns once every worker has loaded the DAG files, and a file that fails to load does not hold it up", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-preload-"));
+    fs.mkdirSync(path.join(root, "dags"));
+    const marker = path.join(root, "loaded-by.txt");
+    // Each process that imports the file appends its pid: the server's DAG bag and every worker.
+    fs.writeFileSync(
+      path.join(root, "dags", "marked.ts"),
+      `import fs from "node:fs";
+import { dag, task } from "hourglass";
+await new Promise((resolve) => setTimeout(resolve, 300));
+fs.appendFileSync(${JSON.stringify(marker)}, process.pid + "\\n");
+export default dag({ id: "marked", schedule: null, startDate: "2024-03-01T00:00:00Z",
+  tasks: [task({ id: "t", run: () => {} })] });
+`,
+    );
+    fs.writeFileSync(path.join(root, "dags", "broken.ts"), "export default dag({ id: ");
+    const config = resolveConfig({
+      flags: { stateDir: path.join(root, "state"), dagsDir: path.join(root, "dags"), port: 0, workers: 2 },
+      env: {},
+      cwd: root,
+    });
+    const runtime = await startHourglass(config, { onError: () => {} });
+    try {
+      const loadedBy = fs.readFileSync(marker, "utf8").trim().split("\n").map(Number);
+      const workerPids = runtime.workerPool!.workers().map((w) => w.pid);
+      assert.equal(workerPids.length, 2);
+      for (const pid of workerPids) assert.ok(loadedBy.includes(pid!), `worker ${pid} loaded the DAG file`);
+    } finally {
+      await runtime.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -42,6 +42,8 @@ export type PoolMessage =
 
 export type WorkerMessage =
   | { type: "ready"; pid: number }
+  /** The files of a `preload` are loaded (or failed to load: their tasks will say why). */
+  | { type: "preloaded" }
   /** The DAG file is loaded and the task begins: its execution timeout starts now. */
   | { type: "started"; attempt: TryRef }
   | { type: "finished"; attempt: TryRef; outcome: JobOutcome };

@@ -79,7 +79,9 @@ process.on("message", (message: PoolMessage) => {
     void run(message.job);
   } else if (message.type === "preload") {
     // A file that does not load fails its task later, with the error in the task's log.
-    void Promise.allSettled(message.dags.map(({ file, dagId }) => cache.get(file, dagId)));
+    void Promise.allSettled(message.dags.map(({ file, dagId }) => cache.get(file, dagId))).then(() =>
+      send({ type: "preloaded" }),
+    );
   } else if (message.type === "abort" && current !== null) {
     current.controller.abort(new HourglassError("Timeout", message.reason));
   }

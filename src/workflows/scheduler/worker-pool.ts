@@ -42,6 +42,8 @@ export interface WorkerPoolOptions {
   allDags?: () => LoadedDag[];
   /** Real time between heartbeats (default 2 s); keep it well below the scheduler's heartbeat timeout. */
   heartbeatIntervalMs?: number;
+  /** How long start() waits for the workers to load the DAG files (default 15 s). */
+  preloadWaitMs?: number;
   /** Real time between looks for queued work when nothing wakes the pool (default 1 s). */
   pollIntervalMs?: number;
   /** How long a stopped task may take to end before its worker process is killed (default 3 s). */
@@ -116,6 +118,8 @@ export class WorkerPool {
   readonly #slots: Array<Slot | null> = [];
   readonly #host = os.hostname();
   readonly #started: Array<Promise<void>> = [];
+  /** One a worker spawned: resolved when its DAG files are loaded, or when it exits. */
+  readonly #preloaded: Array<Promise<void>> = [];
   #stopping = false;
   #stopped: Promise<void> | null = null;
   /** A pass is due at the next turn of the event loop. */
@@ -148,10 +152,22 @@ export class WorkerPool {
       .map((slot) => ({ workerId: slot.workerId, pid: slot.pid, busy: slot.job !== null }));
   }
 
-  /** Starts the worker processes; resolves once each has registered. */
+  /**
+   * Starts the worker processes; resolves once each has registered and has loaded the DAG files
+   * (or after `preloadWaitMs`, 15 s by default, if loading takes longer): a DAG unpaused right
+   * after start-up then does not wait for its first task's worker to compile its file.
+   */
   async start(): Promise<void> {
     for (let index = 0; index < this.#options.size; index += 1) this.#started.push(this.#spawn(index));
     await Promise.all(this.#started);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.#preloaded),
+      new Promise<void>((resolve) => {
+        giveUp = setTimeout(resolve, this.#options.preloadWaitMs ?? 15_000);
+      }),
+    ]);
+    clearTimeout(giveUp);
     this.#offQueued = this.#options.events.on("task:queued", () => this.wake());
     const heartbeatMs = this.#options.heartbeatIntervalMs ?? defaultHeartbeatIntervalMs;
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), heartbeatMs);
@@ -269,9 +285,17 @@ export class WorkerPool {
     this.#slots[index] = slot;
     child.stdout?.on("data", (chunk: Buffer) => this.#output(slot, "stdout", chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => this.#output(slot, "stderr", chunk.toString()));
+    let preloaded!: () => void;
+    this.#preloaded.push(
+      new Promise<void>((resolve) => {
+        preloaded = resolve;
+      }),
+    );
     const ready = new Promise<void>((resolve) => {
       child.on("message", (message: WorkerMessage) => {
-        if (message.type === "ready") {
+        if (message.type === "preloaded") {
+          preloaded();
+        } else if (message.type === "ready") {
           void this.#options.metadata
             .registerWorker({ workerId, pid: message.pid, host: this.#host }, this.#clockMs())
             .then(
@@ -285,6 +309,8 @@ export class WorkerPool {
                     dags: dags.map((loaded) => ({ file: loaded.file, dagId: loaded.dag.id })),
                   };
                   child.send(preload);
+                } else {
+                  preloaded();
                 }
                 resolve();
                 this.wake();
@@ -301,6 +327,7 @@ export class WorkerPool {
         }
       });
       child.on("exit", (code, signal) => {
+        preloaded();
         slot.exited = true;
         markExited();
         resolve();
