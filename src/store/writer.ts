@@ -378,6 +378,18 @@ export class TableWriter {
           },
         });
       }
+      // A record rejected against a stored one must change nothing, not even the schema: when the
+      // batch added columns, it is written again without the rejected records (a rare path).
+      if (
+        rejectedPositions.size > 0 &&
+        (pending.attributes.length > 0 || pending.dimensions.length > 0 || pending.valueTypes.size > 0)
+      ) {
+        await engine.run("ROLLBACK");
+        const rejectedRows = new Set([...rejectedPositions].map((position) => stagedRow[position]!));
+        const keep: number[] = [];
+        for (let i = 0; i < rows; i++) if (dropped[i] !== 2 && !rejectedRows.has(i)) keep.push(i);
+        return this.write(table, selectRows(batch, keep), rejected, nowNs);
+      }
       await engine.run("COMMIT");
 
       for (const position of rejectedPositions) if (times[position]! < memoryCutoff) magnetic--;
@@ -628,6 +640,23 @@ function markSeen(pairs: SeenPairs, measureId: number, seriesId: number): void {
     pairs.set(measureId, seen);
   }
   seen[seriesId] = 1;
+}
+
+/** The batch with only the given rows (by position), in their order. */
+function selectRows(batch: RowBatch, rows: readonly number[]): RowBatch {
+  const pick = <T>(values: readonly T[]): T[] => rows.map((i) => values[i]!);
+  const pickInt = (values: Int32Array): Int32Array => Int32Array.from(rows, (i) => values[i]!);
+  return {
+    ...batch,
+    rows: rows.length,
+    recordIndex: pickInt(batch.recordIndex),
+    seriesOf: pickInt(batch.seriesOf),
+    measureOf: pickInt(batch.measureOf),
+    timeNs: pick(batch.timeNs),
+    version: pick(batch.version),
+    values: rows.map((i) => batch.values[i] ?? null),
+    attributes: batch.attributes ? rows.map((i) => batch.attributes![i] ?? null) : null,
+  };
 }
 
 /** Whether two rows of a batch carry the same value (same type, and same value or attributes). */

@@ -367,9 +367,15 @@ describe("store writes (Timestream WriteRecords rules)", () => {
       { Name: "cpu_system", Value: "2.5", Type: "DOUBLE" as const },
       { Name: "restarts_97", Value: "4", Type: "BIGINT" as const },
     ];
-    const refused = await write([multi(more)]);
+    const columns = async () =>
+      (await queryAll(t.store, `DESCRIBE "${DB}"."${TABLE}"`)).rows.map((row) => row[0]);
+    const refused = await write([multi(more), record(host(97), "cpu_idle", "50", time)]);
     assert.equal(refused.rejected.length, 1);
+    assert.equal(refused.rejected[0]!.RecordIndex, 0);
     assert.equal(refused.rejected[0]!.ExistingVersion, 1);
+    assert.deepEqual(refused.RecordsIngested, { Total: 1, MemoryStore: 1, MagneticStore: 0 });
+    assert.ok(!(await columns()).includes("restarts_97"), "a rejected record adds no column");
+    assert.equal(await count("instance_name = 'i-97' AND measure_name = 'cpu_idle'"), 1, "the rest is kept");
     const replaced = await write([{ ...multi(more), Version: 2 }]);
     assert.deepEqual(replaced.rejected, []);
     const after = await queryAll(
