@@ -250,11 +250,43 @@ export async function setRunState(
 /** Runs per UPDATE of setRunStates. */
 const runsPerUpdate = 500;
 
-/** setRunState for several runs, one statement per 500: the runs that moved, in the order of `dagRunIds`. */
+/**
+ * Groups the runs by the clear number the caller read (one group, key null, without a guard):
+ * almost every run has clear number 0, so this is one UPDATE per 500 runs as before.
+ */
+function groupByClearNumber(
+  dagRunIds: number[],
+  clearNumbers: ReadonlyMap<number, number> | undefined,
+): Map<number | null, number[]> {
+  const groups = new Map<number | null, number[]>();
+  for (const [index, id] of dagRunIds.entries()) {
+    let key: number | null = null;
+    if (clearNumbers !== undefined) {
+      const read = clearNumbers.get(id);
+      if (read === undefined) {
+        throw validationError(`clearNumbers has no entry for dagRunIds[${index}] (${id})`, { dagRunId: id });
+      }
+      key = checkInteger(`clearNumbers of run ${id}`, read, 0);
+    }
+    const group = groups.get(key) ?? [];
+    group.push(id);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+/**
+ * setRunState for several runs, one statement per 500: the runs that moved, in the order of `dagRunIds`.
+ * With `clearNumbers` a run moves only if its clear_number is still the one the caller read: a
+ * clear committed since then (it resets task instances, keeps a running run running and bumps
+ * clear_number) leaves the run as it is, so a run is never ended on task instances read before
+ * the clear. The check is in the UPDATE's WHERE, so on PostgreSQL it is made on the row as
+ * committed (a clear holding the row makes the UPDATE wait, then check the new row).
+ */
 export async function setRunStates(
   database: MetadataDatabase,
   dagRunIds: number[],
-  change: { to: RunState; from?: RunState[] },
+  change: { to: RunState; from?: RunState[]; clearNumbers?: ReadonlyMap<number, number> },
   now: number,
 ): Promise<DagRun[]> {
   checkEpochMs("now", now);
@@ -263,21 +295,28 @@ export async function setRunStates(
   if (change.from?.length === 0) throw validationError("from must list at least one state");
   if (!Array.isArray(dagRunIds)) throw validationError("dagRunIds must be an array");
   for (const [index, id] of dagRunIds.entries()) checkInteger(`dagRunIds[${index}]`, id, 1);
+  if (change.clearNumbers !== undefined && !(change.clearNumbers instanceof Map)) {
+    throw validationError("clearNumbers must be a Map from run id to clear number");
+  }
+  const groups = groupByClearNumber(dagRunIds, change.clearNumbers);
   if (dagRunIds.length === 0) return [];
   return database.write(async (trx) => {
     const moved = new Map<number, DagRun>();
-    for (let at = 0; at < dagRunIds.length; at += runsPerUpdate) {
-      let update = trx
-        .updateTable("dag_runs")
-        .set((eb) => ({
-          state: to,
-          updated_at: now,
-          started_at: to === "running" ? eb.fn.coalesce("started_at", eb.val(now)) : eb.ref("started_at"),
-          ended_at: terminalRunStates.includes(to) ? now : null,
-        }))
-        .where("id", "in", dagRunIds.slice(at, at + runsPerUpdate));
-      if (change.from !== undefined) update = update.where("state", "in", change.from);
-      for (const row of await update.returningAll().execute()) moved.set(row.id, toRun(row));
+    for (const [clearNumber, ids] of groups) {
+      for (let at = 0; at < ids.length; at += runsPerUpdate) {
+        let update = trx
+          .updateTable("dag_runs")
+          .set((eb) => ({
+            state: to,
+            updated_at: now,
+            started_at: to === "running" ? eb.fn.coalesce("started_at", eb.val(now)) : eb.ref("started_at"),
+            ended_at: terminalRunStates.includes(to) ? now : null,
+          }))
+          .where("id", "in", ids.slice(at, at + runsPerUpdate));
+        if (change.from !== undefined) update = update.where("state", "in", change.from);
+        if (clearNumber !== null) update = update.where("clear_number", "=", clearNumber);
+        for (const row of await update.returningAll().execute()) moved.set(row.id, toRun(row));
+      }
     }
     return dagRunIds.flatMap((id) => {
       const run = moved.get(id);

@@ -122,7 +122,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
   setRunStates(
     dagRunIds: number[],
-    change: { to: RunState; from?: RunState[] },
+    change: { to: RunState; from?: RunState[]; clearNumbers?: ReadonlyMap<number, number> },
     now: number,
   ): Promise<DagRun[]> {
     return guarded(() => runs.setRunStates(this.#database, dagRunIds, change, now));

@@ -415,11 +415,13 @@ export interface MetadataStore {
   ): Promise<DagRun | null>;
   /**
    * setRunState for several runs at once (one statement per 500): returns the runs that moved, in
-   * the order of `dagRunIds`; a run not in `from` (or unknown) is left out.
+   * the order of `dagRunIds`; a run not in `from` (or unknown) is left out. With `clearNumbers`
+   * (run id to the clear number the caller read, one for each run) a run cleared since that read
+   * is left out too: the scheduler ends a run only on task instances read after its last clear.
    */
   setRunStates(
     dagRunIds: number[],
-    change: { to: RunState; from?: RunState[] },
+    change: { to: RunState; from?: RunState[]; clearNumbers?: ReadonlyMap<number, number> },
     now: number,
   ): Promise<DagRun[]>;
   /**

@@ -12,7 +12,9 @@
  *    have all ended gets its final state: success when all succeeded or were skipped, else failed.
  *
  * Every change goes through the metadata DB's compare-and-set methods, so a user's clear or mark
- * racing with a tick is safe: the loser's change simply does not apply.
+ * racing with a tick is safe: the loser's change simply does not apply. Ending a run also checks
+ * the run's clear number, since a clear keeps a running run running (a state check alone would
+ * let a tick end it on task instances read before the clear).
  */
 import type { LoadedDag } from "../loader.js";
 import type {
@@ -271,9 +273,12 @@ async function endRuns(input: AdvanceInput, plans: RunPlan[]): Promise<number> {
   let changes = 0;
   for (const [state, runs] of ending) {
     if (runs.length === 0) continue;
+    // Each run was read (with its clear number) before its task instances: a clear that
+    // committed after that read bumped clear_number, so the run is left for the next tick rather
+    // than ended on task instances the clear has just reset.
     const finished = await metadata.setRunStates(
       runs.map((run) => run.id),
-      { to: state, from: ["running"] },
+      { to: state, from: ["running"], clearNumbers: new Map(runs.map((run) => [run.id, run.clearNumber])) },
       nowMs,
     );
     for (const run of finished) events.emit("run:finished", { run, state });
