@@ -50,6 +50,7 @@ import type {
   Row,
   TableDescription,
   UpdateTableInput,
+  WriteRecord,
   WriteRecordsRequest,
   WriteResult,
 } from "./types.js";
@@ -132,8 +133,31 @@ function checkRetention(input: CreateTableInput | UpdateTableInput, current?: Ta
   return { memoryHours: h, magneticDays: d, magneticWrites };
 }
 
+/** A WriteRecords call waiting in the serial queue, perhaps to be written with others (group commit). */
+interface QueuedWrite {
+  request: WriteRecordsRequest;
+  records: WriteRecord[];
+  /** The number of barriers (non-write queue work) enqueued before it: a group never crosses one. */
+  barrier: number;
+  done: boolean;
+  resolve: (result: WriteResult) => void;
+  reject: (error: unknown) => void;
+  /** Filled when the call is prepared for a group. */
+  table?: TableState;
+  valid?: NormalizedRecord[];
+  rejected?: RejectedRecord[];
+  /** (series, measure, time) of its valid records; computed only when a group forms. */
+  keys?: Set<string>;
+}
+
+/** At most this many records go into one grouped transaction (a single larger call still runs alone). */
+export const MAX_GROUP_RECORDS = 50_000;
+
 export class TimestreamStore implements TableResolver {
   private queue: Promise<unknown> = Promise.resolve();
+  /** WriteRecords calls not yet written, in arrival order. */
+  private readonly waitingWrites: QueuedWrite[] = [];
+  private barriers = 0;
   private readonly cursors = new Map<string, Cursor>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly writer: TableWriter;
@@ -194,8 +218,10 @@ export class TimestreamStore implements TableResolver {
   }
 
   /** Runs `work` after every earlier write/DDL has finished: the store's single writer. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
+  private serial<T>(work: () => Promise<T>, options: { groupableWrite?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new HourglassError("Conflict", "the store is closed"));
+    // Anything but a WriteRecords call is a barrier that no write may be grouped across.
+    if (!options.groupableWrite) this.barriers++;
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
@@ -391,7 +417,73 @@ export class TimestreamStore implements TableResolver {
         ),
       );
     }
-    return this.serial(async () => {
+    return new Promise<WriteResult>((resolve, reject) => {
+      const entry: QueuedWrite = { request, records, barrier: this.barriers, done: false, resolve, reject };
+      this.serial(() => this.writeGroupFrom(entry), { groupableWrite: true }).catch(reject);
+      if (!this.closed) this.waitingWrites.push(entry);
+    });
+  }
+
+  /**
+   * Group commit: when `first`'s turn comes, the calls for the same table that wait behind it
+   * (with no DDL, sweep or checkpoint between) are written with it in one transaction, one WAL
+   * sync instead of one a call. A call joins only if none of its (series, measure, time) keys is
+   * in an earlier member: the writer settles duplicates inside a batch by its own rule, so with
+   * disjoint keys each record meets only stored points, exactly as if the calls ran one after the
+   * other. The first call that overlaps ends the group (it runs next, after the commit).
+   */
+  private async writeGroupFrom(first: QueuedWrite): Promise<void> {
+    if (first.done) return; // written with an earlier group
+    const group: QueuedWrite[] = [];
+    let groupRecords = 0;
+    let groupKeys: Set<string> | undefined;
+    for (const entry of this.waitingWrites) {
+      if (entry.done) continue;
+      if (entry.barrier !== first.barrier) break;
+      if (entry !== first) {
+        if (
+          entry.request.DatabaseName !== first.request.DatabaseName ||
+          entry.request.TableName !== first.request.TableName
+        )
+          continue; // another table's write: independent, it keeps its own turn
+        if (groupRecords + entry.records.length > MAX_GROUP_RECORDS) break;
+      }
+      if (!this.prepareWrite(entry)) {
+        if (entry === first) break; // the calls behind it get their own turn
+        continue; // failed alone, on its own request-level error
+      }
+      if (entry !== first) {
+        groupKeys ??= recordKeys(group[0]!);
+        const keys = recordKeys(entry);
+        let overlaps = false;
+        for (const key of keys) {
+          if (groupKeys.has(key)) {
+            overlaps = true;
+            break;
+          }
+        }
+        if (overlaps) break;
+        for (const key of keys) groupKeys.add(key);
+      }
+      group.push(entry);
+      groupRecords += entry.records.length;
+    }
+    for (const entry of group) entry.done = true;
+    this.forgetDoneWrites();
+    if (group.length === 0) return;
+    try {
+      const results = await this.writeGroup(group);
+      for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
+    } catch (error) {
+      for (const entry of group) entry.reject(error);
+    }
+  }
+
+  /** Validates one call on its own; a request-level error fails it alone (and returns false). */
+  private prepareWrite(entry: QueuedWrite): boolean {
+    if (entry.table) return true;
+    try {
+      const { request, records } = entry;
       const table = this.requireTable(request.DatabaseName, request.TableName);
       const rejected: RejectedRecord[] = [];
       const valid: NormalizedRecord[] = [];
@@ -402,10 +494,77 @@ export class TimestreamStore implements TableResolver {
         if (isRejection(normalized)) rejected.push(normalized);
         else valid.push(normalized);
       }
-      const result = await this.writer.write(table, batchFromRecords(valid), rejected, this.nowNs());
+      Object.assign(entry, { table, valid, rejected });
+      return true;
+    } catch (error) {
+      entry.done = true;
+      entry.reject(error);
+      return false;
+    }
+  }
+
+  private forgetDoneWrites(): void {
+    let kept = 0;
+    for (const entry of this.waitingWrites) if (!entry.done) this.waitingWrites[kept++] = entry;
+    this.waitingWrites.length = kept;
+  }
+
+  /**
+   * Writes prepared calls to one table in one transaction: their records one after the other, each
+   * call's record indexes offset by the records before it, and the result split back per call.
+   */
+  private async writeGroup(group: QueuedWrite[]): Promise<WriteResult[]> {
+    const table = group[0]!.table!;
+    if (group.length === 1) {
+      const { valid, rejected } = group[0]!;
+      const result = await this.writer.write(table, batchFromRecords(valid!), rejected!, this.nowNs());
       result.rejected.sort((a, b) => a.RecordIndex - b.RecordIndex);
-      return result;
-    });
+      return [result];
+    }
+    const offsets: number[] = [];
+    const valid: NormalizedRecord[] = [];
+    const rejected: RejectedRecord[] = [];
+    let offset = 0;
+    for (const entry of group) {
+      offsets.push(offset);
+      // The normalized records are this call's own objects: shifting their index in place is safe.
+      for (const record of entry.valid!) {
+        record.index += offset;
+        valid.push(record);
+      }
+      for (const r of entry.rejected!) rejected.push({ ...r, RecordIndex: r.RecordIndex + offset });
+      offset += entry.records.length;
+    }
+    const memberOf = (recordIndex: number): number => {
+      let member = offsets.length - 1;
+      while (offsets[member]! > recordIndex) member--;
+      return member;
+    };
+    const magnetic = new Array<number>(group.length).fill(0);
+    const combined = await this.writer.write(
+      table,
+      batchFromRecords(valid),
+      rejected,
+      this.nowNs(),
+      (index) => {
+        magnetic[memberOf(index)]!++;
+      },
+    );
+    const results: WriteResult[] = group.map((entry, i) => ({
+      RecordsIngested: { Total: entry.records.length, MemoryStore: 0, MagneticStore: magnetic[i]! },
+      rejected: [],
+    }));
+    for (const r of combined.rejected) {
+      const member = memberOf(r.RecordIndex);
+      results[member]!.rejected.push({ ...r, RecordIndex: r.RecordIndex - offsets[member]! });
+    }
+    for (const result of results) {
+      result.rejected.sort((a, b) => a.RecordIndex - b.RecordIndex);
+      const ingested = result.RecordsIngested;
+      ingested.Total -= result.rejected.length;
+      ingested.MemoryStore = ingested.Total - ingested.MagneticStore;
+    }
+    return results;
   }
 
   /**
@@ -734,4 +893,13 @@ function queryError(error: unknown): HourglassError {
   if (error instanceof HourglassError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new HourglassError("ValidationError", `query failed: ${message}`, { cause: error });
+}
+
+/** Each valid record's (series, measure, time): what the Version rules compare. */
+function recordKeys(entry: QueuedWrite): Set<string> {
+  if (!entry.keys) {
+    entry.keys = new Set();
+    for (const r of entry.valid!) entry.keys.add(`${r.seriesKey}\u0000${r.measureName}\u0000${r.timeNs}`);
+  }
+  return entry.keys;
 }

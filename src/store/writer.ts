@@ -56,7 +56,9 @@ export class TableWriter {
     batch: RowBatch,
     rejected: RejectedRecord[],
     nowNs: bigint,
+    countMagnetic?: (recordIndex: number) => void,
   ): Promise<WriteResult> {
+    const rejectedBefore = rejected.length; // the caller's own rejections (invalid records)
     const memoryCutoff = nowNs - BigInt(table.memoryHours) * NS_PER_HOUR;
     const visibleCutoff = visibleCutoffNs(table, nowNs);
     const futureLimit = nowNs + FUTURE_LIMIT_NS;
@@ -386,11 +388,25 @@ export class TableWriter {
       ) {
         await engine.run("ROLLBACK");
         const rejectedRows = new Set([...rejectedPositions].map((position) => stagedRow[position]!));
+        // Every other row is judged again: one refused for a column that a record rejected against
+        // stored data would have added (a type clash) may be accepted now. The rejections against
+        // stored points were the last ones made; those made before them are made again.
+        const storedRejections = rejected.slice(rejected.length - rejectedPositions.size);
+        rejected.length = rejectedBefore;
+        rejected.push(...storedRejections);
         const keep: number[] = [];
-        for (let i = 0; i < rows; i++) if (dropped[i] !== 2 && !rejectedRows.has(i)) keep.push(i);
-        return this.write(table, selectRows(batch, keep), rejected, nowNs);
+        for (let i = 0; i < rows; i++) if (!rejectedRows.has(i)) keep.push(i);
+        return this.write(table, selectRows(batch, keep), rejected, nowNs, countMagnetic);
       }
       await engine.run("COMMIT");
+      // A grouped write (see the store's group commit) needs the magnetic count per request: the
+      // rows counted below, by their record index.
+      if (countMagnetic) {
+        for (let position = 0; position < rowCount; position++) {
+          if (times[position]! < memoryCutoff && !rejectedPositions.has(position))
+            countMagnetic(recordIndex[stagedRow[position]!]!);
+        }
+      }
 
       for (const position of rejectedPositions) if (times[position]! < memoryCutoff) magnetic--;
       const memory = ingestedNoOp + rowCount - rejectedPositions.size - magnetic;
