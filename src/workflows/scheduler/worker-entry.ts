@@ -22,7 +22,15 @@ const services = createRemoteTaskServices(serverUrl);
 const cache = new DagFileCache();
 let current: { job: TaskJob; controller: AbortController } | null = null;
 
-const send = (message: WorkerMessage) => process.send!(message);
+// The pool may be gone (it stopped, or was killed): there is nobody to tell, and an error here
+// would only print a stack trace on the way out.
+const send = (message: WorkerMessage) => {
+  if (process.connected) process.send!(message, undefined, {}, () => {});
+};
+
+// Ctrl+C in a terminal reaches the whole process group: the pool decides when a worker stops
+// (running tasks get their grace period), so the worker itself ignores it.
+process.on("SIGINT", () => {});
 
 async function run(job: TaskJob): Promise<void> {
   const controller = new AbortController();
