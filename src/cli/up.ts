@@ -64,11 +64,9 @@ function demoFlags(command: Command): Command {
 
 async function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const handler = (signal: string) => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-      resolve(signal);
-    };
+    // The handler stays: a second Ctrl+C while stopping must not kill the process half-way
+    // through its shutdown (a terminal's Ctrl+C can arrive more than once).
+    const handler = (signal: string) => resolve(signal);
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);
   });
