@@ -36,21 +36,27 @@ export interface RowBatch {
   attributes: (Attribute[] | null)[] | null;
 }
 
+/** A batch with room for `capacity` rows, none filled yet (`rows` 0). */
+export function emptyBatch(capacity: number): RowBatch {
+  return {
+    rows: 0,
+    recordIndex: new Int32Array(capacity),
+    series: [],
+    seriesOf: new Int32Array(capacity),
+    measures: [],
+    measureOf: new Int32Array(capacity),
+    timeNs: new Array<bigint>(capacity),
+    version: new Array<bigint>(capacity),
+    values: new Array<ScalarValue | null>(capacity),
+    attributes: null,
+  };
+}
+
 /** Turns records (already validated one by one) into a batch. */
 export function batchFromRecords(records: readonly NormalizedRecord[]): RowBatch {
   const rows = records.length;
-  const batch: RowBatch = {
-    rows,
-    recordIndex: new Int32Array(rows),
-    series: [],
-    seriesOf: new Int32Array(rows),
-    measures: [],
-    measureOf: new Int32Array(rows),
-    timeNs: new Array<bigint>(rows),
-    version: new Array<bigint>(rows),
-    values: new Array<ScalarValue | null>(rows),
-    attributes: null,
-  };
+  const batch = emptyBatch(rows);
+  batch.rows = rows;
   const seriesByKey = new Map<string, number>();
   const measureByKey = new Map<string, number>();
   let lastDimensions: Dimension[] | null = null;

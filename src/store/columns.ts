@@ -6,7 +6,7 @@
  * WriteRecords' rules: a bad row is rejected with its index and reason, the rest are written.
  */
 import { validationError } from "../errors.js";
-import type { RowBatch } from "./batch.js";
+import { emptyBatch, type RowBatch } from "./batch.js";
 import {
   checkedSeriesKey,
   type DimensionCache,
@@ -100,18 +100,7 @@ export function normalizeColumns(request: ColumnarWriteRequest): {
   // The batch keeps only good series and measures, renumbered; rows of bad ones are rejected.
   const batchSeries = new Int32Array(request.series.length).fill(-1);
   const batchMeasures = new Int32Array(request.measures.length).fill(-1);
-  const batch: RowBatch = {
-    rows: 0,
-    recordIndex: new Int32Array(rows),
-    series: [],
-    seriesOf: new Int32Array(rows),
-    measures: [],
-    measureOf: new Int32Array(rows),
-    timeNs: new Array<bigint>(rows),
-    version: new Array<bigint>(rows),
-    values: new Array<ScalarValue | null>(rows),
-    attributes: null,
-  };
+  const batch = emptyBatch(rows);
   const rejected: RejectedRecord[] = [];
   const singleTime = typeof request.timeNs === "bigint" ? request.timeNs : null;
   let n = 0;
