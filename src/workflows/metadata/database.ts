@@ -16,7 +16,7 @@ export interface MetadataDatabase {
    * Runs `work` in one transaction that holds the write lock from its first statement (SQLite:
    * BEGIN IMMEDIATE; PostgreSQL: row locks as taken). `work` must use only the `trx` it is given.
    * On PostgreSQL a transaction chosen as a deadlock's victim (or failing to serialize) is run
-   * again, up to three times: `work` must do nothing but queries and bookkeeping it starts afresh.
+   * again (after a short, growing pause), up to five times in all: `work` must do nothing but queries and bookkeeping it starts afresh.
    */
   write<T>(work: (trx: Queries) => Promise<T>): Promise<T>;
   close(): Promise<void>;

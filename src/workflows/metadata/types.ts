@@ -368,7 +368,7 @@ export interface MetadataStore {
    * (PostgreSQL): `work` must use only the store it is given (on SQLite the outer store would wait
    * for this very transaction) and must not wait for anything but the database. On PostgreSQL a
    * transaction that loses a deadlock (or a serialization conflict) is rolled back and `work` runs
-   * again, up to three times: it must start its own bookkeeping afresh on each call.
+   * again (after a short pause), up to five times in all: it must start its own bookkeeping afresh on each call.
    */
   transaction<T>(work: (store: MetadataStore) => Promise<T>): Promise<T>;
 
