@@ -12,11 +12,25 @@
  *    the shards, sampled from connector.status()), against the batching delay (1 s); beside it, the
  *    end-to-end latency per batch (its oldest record's arrival on the stream → its checkpoint).
  *
+ * Part 1 also checks that the pipeline stored every record exactly once (as the acceptance test
+ * did when it ran the whole hour; test/connector/pipeline.test.ts now runs 3 loops): the
+ * connector wrote each record once (a second delivery would not add a row, the store's writes
+ * being idempotent on the key, but would count as written twice), the lag is 0, and the table
+ * holds, per measure, one row per series and loop at as many distinct times as loops. It stops
+ * with an error otherwise.
+ *
  *   node --import tsx bench/pipeline.ts [--minutes 60] [--lag-seconds 60] [--lag-scale 10]
  *   (--minutes 0 or --lag-seconds 0 skips that part)
  */
 import fs from "node:fs";
-import { historical, type RecordShape, realtime } from "../src/loadgen/index.js";
+import {
+  buildModel,
+  EVENT_MEASURES,
+  historical,
+  METRIC_MEASURES,
+  type RecordShape,
+  realtime,
+} from "../src/loadgen/index.js";
 import { storeSink, streamSink } from "../src/loadgen/sinks.js";
 import { TimestreamStore } from "../src/store/index.js";
 import { defaultMaxDelayMs, type StreamConnector, startConnector } from "../src/stream/connector/index.js";
@@ -70,6 +84,53 @@ function written(connector: StreamConnector, records: number): Promise<void> {
   });
 }
 
+async function rows(store: TimestreamStore, sql: string): Promise<(string | null)[][]> {
+  const out: (string | null)[][] = [];
+  let page = await store.query({ QueryString: sql });
+  for (;;) {
+    for (const row of page.Rows)
+      out.push(row.Data.map((d) => (d.NullValue ? null : (d.ScalarValue ?? null))));
+    if (!page.NextToken) return out;
+    page = await store.query({ QueryString: sql, NextToken: page.NextToken });
+  }
+}
+
+/** Throws unless `table` holds each of the `generated` records once (see the file's comment). */
+async function checkExactlyOnce(
+  store: TimestreamStore,
+  table: string,
+  generated: number,
+  status: ReturnType<StreamConnector["status"]>,
+): Promise<void> {
+  const problems: string[] = [];
+  if (status.counts.written !== generated)
+    problems.push(`the connector wrote ${status.counts.written} records, ${generated} were generated`);
+  if (status.counts.deadLettered > 0) problems.push(`${status.counts.deadLettered} records dead-lettered`);
+  if (status.lag.records !== 0) problems.push(`${status.lag.records} records still behind`);
+  const model = buildModel({ hostScale: 1 });
+  const loops =
+    generated /
+    (model.metricSeries.length * METRIC_MEASURES.length + model.eventSeries.length * EVENT_MEASURES.length);
+  const expected = new Map<string, number>();
+  for (const m of METRIC_MEASURES)
+    expected.set(m, (expected.get(m) ?? 0) + loops * model.metricSeries.length);
+  for (const m of EVENT_MEASURES)
+    expected.set(m.name, (expected.get(m.name) ?? 0) + loops * model.eventSeries.length);
+  const stored = await rows(
+    store,
+    `SELECT measure_name, count(*), count(DISTINCT time) FROM "${DB}"."${table}" GROUP BY measure_name`,
+  );
+  for (const [name, count, times] of stored) {
+    const want = expected.get(name!);
+    if (want === undefined) problems.push(`an unexpected measure ${name}`);
+    else if (Number(count) !== want || Number(times) !== loops)
+      problems.push(`${name}: ${count} rows at ${times} times, expected ${want} at ${loops}`);
+    expected.delete(name!);
+  }
+  for (const name of expected.keys()) problems.push(`${name}: no rows`);
+  if (problems.length > 0) throw new Error(`pipeline, not exactly once: ${problems.join("; ")}`);
+}
+
 async function throughStream(): Promise<{
   records: number;
   seconds: number;
@@ -95,8 +156,7 @@ async function throughStream(): Promise<{
   await written(connector, summary.records);
   const seconds = (performance.now() - startedMs) / 1000;
   const status = await connector.stop();
-  if (status.counts.deadLettered > 0)
-    throw new Error(`pipeline: ${status.counts.deadLettered} records dead-lettered`);
+  await checkExactlyOnce(store, TABLE, summary.records, status);
 
   // The connector alone: a second one drains the same (now full) stream into another table.
   await store.createTable({
@@ -116,7 +176,7 @@ async function throughStream(): Promise<{
   });
   await written(drain, summary.records);
   const drainSeconds = (performance.now() - drainStartedMs) / 1000;
-  await drain.stop();
+  await checkExactlyOnce(store, `${TABLE}-drain`, summary.records, await drain.stop());
   await streams.close();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -229,6 +289,9 @@ if (minutes > 0) {
       `generator done after ${pipeline.generatorSeconds.toFixed(1)} s, ${pipeline.batches} batches)`,
   );
   console.log(`  ratio pipeline / native: ${(pipelineRate / nativeRate).toFixed(2)}`);
+  console.log(
+    "  exactly once (both connectors): each record written once, every measure's rows and times as generated",
+  );
   console.log(
     `  the connector alone, draining the full stream into another table: ${fmt(pipeline.records / pipeline.drainSeconds)} records/s ` +
       `(${pipeline.drainSeconds.toFixed(1)} s; ratio to native ${(pipeline.records / pipeline.drainSeconds / nativeRate).toFixed(2)})`,
