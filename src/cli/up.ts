@@ -62,7 +62,13 @@ function demoFlags(command: Command): Command {
     .option("--host-scale <n>", "the load generator's host scale (1 = 1,000 hosts)", positiveInt, 1);
 }
 
-async function waitForSignal(): Promise<string> {
+/**
+ * Resolves with the first SIGINT or SIGTERM from now on. Call it before printing "press Ctrl+C":
+ * until the handler is installed a SIGINT kills the process (Node's default), and a terminal, a
+ * script or a test that reacts to the line can send one before the next statement runs (seen: the
+ * reader woken by the line's write ran first on the same core and killed us, about 1 run in 6).
+ */
+function listenForStop(): Promise<string> {
   return new Promise((resolve) => {
     // The handler stays: a second Ctrl+C while stopping must not kill the process half-way
     // through its shutdown (a terminal's Ctrl+C can arrive more than once).
@@ -143,8 +149,9 @@ export function registerUp(program: Command): void {
             `try: npx hourglass runs list --dag ${DEMO_DAG}    npx hourglass query 'SELECT count(*) FROM "airflow-db"."airflow-table"'`,
           );
         }
+        const stopRequested = listenForStop();
         log("press Ctrl+C to stop");
-        const signal = await waitForSignal();
+        const signal = await stopRequested;
         log(
           `${signal}: stopping (running tasks get up to 30 s to finish, the rest are retried on the next start)`,
         );
