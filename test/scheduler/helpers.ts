@@ -148,7 +148,7 @@ export function onEachDatabase(
   factories: TargetFactory[] = [sqliteTargets, postgresTargets],
 ): void {
   for (const factory of factories) {
-    describe(`${title} [${factory.kind}]`, () => {
+    describe(`${title} [${factory.kind}]`, { skip: factory.skip }, () => {
       let opened: { harness: Harness; target: Target } | undefined;
       before(async () => {
         opened = await openHarness(factory, options);
