@@ -10,7 +10,7 @@ import { type RunningHttpServer, startHttpServer } from "../../src/api/http-serv
 import { isHourglassError } from "../../src/errors.js";
 import { historical } from "../../src/loadgen/index.js";
 import { streamSink } from "../../src/loadgen/sinks.js";
-import { openPipeline, type Pipeline, readStream, SEED_START_S } from "./helpers.js";
+import { eventually, openPipeline, type Pipeline, readStream, SEED_START_S } from "./helpers.js";
 
 const rejectsWith = (code: string, message: RegExp) => (error: unknown) => {
   assert.ok(isHourglassError(error, code as never), `expected ${code}, got ${String(error)}`);
@@ -101,9 +101,18 @@ describe("stream REST routes and RemoteStream", () => {
   it("waits for a record with waitMs instead of returning an empty page", async () => {
     await remote.createStream("waiting", 1);
     const startedMs = performance.now();
-    const reading = remote.readRecords("waiting", "shardId-000000000000", "latest", { waitMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await remote.putRecords("waiting", [{ Data: Buffer.from("late"), PartitionKey: "k" }]);
+    let answered = false;
+    const reading = remote
+      .readRecords("waiting", "shardId-000000000000", "latest", { waitMs: 10_000 })
+      .finally(() => {
+        answered = true;
+      });
+    // The read starts at the latest position when its request arrives: a record put before that
+    // is not for it. So put until the read answers (on a busy machine the request can take a while).
+    while (!answered && performance.now() - startedMs < 8_000) {
+      await remote.putRecords("waiting", [{ Data: Buffer.from("late"), PartitionKey: "k" }]);
+      await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 200))]);
+    }
     const page = await reading;
     assert.equal(Buffer.from(page.Records[0]!.Data).toString(), "late");
     assert.ok(performance.now() - startedMs < 9_000, "woken by the record, not by the timeout");
@@ -159,7 +168,8 @@ describe("stream REST routes and RemoteStream", () => {
       maxAttempts: 10,
     });
     const running = historical({ from: SEED_START_S, to: SEED_START_S + 10, stepSeconds: 10, sink });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The server comes up once the sink has met the closed port and retried, however long that took.
+    await eventually(() => (sink.stats.retries > 0 ? true : undefined), 30_000, "a retried call");
     const again = await startHttpServer(createApp({ store: p.store, stream: p.streams }), { port });
     try {
       const summary = await running;
