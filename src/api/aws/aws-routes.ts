@@ -4,9 +4,8 @@
  * checked yet: any credentials are accepted, and the `access/` part will check them.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { validationError } from "../../errors.js";
 import type { AwsService } from "../errors.js";
+import { bodySizeLimit } from "../guards.js";
 import type { AwsBackends } from "./backends.js";
 import { kinesisOperations } from "./kinesis.js";
 import {
@@ -50,11 +49,11 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       c.set("aws", newRequestInfo(services[prefix]?.service ?? "timestream", target.slice(dot + 1)));
       await next();
     },
-    bodyLimit({
-      maxSize: maxAwsRequestBytes,
-      onError: () => {
-        throw validationError(`the request body is larger than ${maxAwsRequestBytes} bytes`);
-      },
+    // Answered 413 in AWS's shape, after the body was read (see guards.ts for why).
+    bodySizeLimit({
+      maxBytes: maxAwsRequestBytes,
+      describe: (max) =>
+        `the request body is larger than ${max.toLocaleString("en-US")} bytes: a PutRecords call carries at most 5 MiB of data, a WriteRecords call 100 records`,
     }),
     async (c) => {
       const info = c.get("aws")!;
