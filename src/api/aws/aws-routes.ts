@@ -84,8 +84,13 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       }
       const input = parseJsonBody(await c.req.text());
       // HTTP/1.1 names the host in Host; over HTTP/2 it is the :authority the URL was built from.
-      const host = c.req.header("host") ?? new URL(c.req.url).host;
-      const output = await operation(input, { host });
+      const url = new URL(c.req.url);
+      const host = c.req.header("host") ?? url.host;
+      const output = await operation(input, {
+        host,
+        scheme: url.protocol.replace(/:$/, ""),
+        userAgent: c.req.header("user-agent") ?? "",
+      });
       return awsResponse(info, 200, output);
     },
   );
