@@ -24,6 +24,10 @@ export const configSchema = z.object({
   /** Worker processes executing task instances. */
   workers: z.number().int().min(1).max(64),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
+  /** Host names the HTTP server answers to beyond this machine's own (DNS-rebinding guard). */
+  allowedHosts: z.array(z.string().min(1)),
+  /** Origins of web pages allowed to make changes through the API (cross-site guard). */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, "an origin such as http://host:8080")),
 });
 
 export type HourglassConfig = Readonly<z.infer<typeof configSchema>>;
@@ -43,9 +47,13 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   lakeDir: "HOURGLASS_LAKE_DIR",
   workers: "HOURGLASS_WORKERS",
   logLevel: "HOURGLASS_LOG_LEVEL",
+  allowedHosts: "HOURGLASS_ALLOWED_HOSTS",
+  allowedOrigins: "HOURGLASS_ALLOWED_ORIGINS",
 };
 
 const NUMERIC = new Set<keyof HourglassConfig>(["port", "workers"]);
+/** Lists: comma-separated in the environment and in flags, YAML sequences in the file. */
+const LISTS = new Set<keyof HourglassConfig>(["allowedHosts", "allowedOrigins"]);
 
 export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   const cwd = sources.cwd ?? process.cwd();
@@ -70,9 +78,19 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     lakeDir: path.resolve(cwd, String(pick("lakeDir") ?? path.join(stateDir, "lake"))),
     workers: pick("workers") ?? 2,
     logLevel: pick("logLevel") ?? "info",
+    allowedHosts: pick("allowedHosts") ?? [],
+    allowedOrigins: pick("allowedOrigins") ?? [],
   };
   for (const key of NUMERIC) {
     if (typeof raw[key] === "string") raw[key] = Number(raw[key]);
+  }
+  for (const key of LISTS) {
+    if (typeof raw[key] === "string") {
+      raw[key] = (raw[key] as string)
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
+    }
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { acquireProcessLock, isProcessLockHeld, type ProcessLock } from "../process-lock.js";
 
 export interface ServerInfo {
   pid: number;
@@ -30,20 +31,25 @@ export function removeServerInfo(stateDir: string): void {
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
+const lockOf = (stateDir: string) => path.join(stateDir, "server.lock");
 
-/** The running server of this state folder, or null (a file left by a dead process is ignored). */
+/**
+ * Makes this process the state folder's server, or throws Conflict if a live one is. The lock is
+ * the kernel's (process-lock.ts): a server killed with kill -9 frees it at once, zombie or not.
+ */
+export async function acquireServerLock(stateDir: string): Promise<ProcessLock> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  return acquireProcessLock(lockOf(stateDir), `the state folder ${stateDir} (its server)`);
+}
+
+/**
+ * The running server of this state folder, or null. server.json alone proves nothing (a killed
+ * server leaves it behind): the server's lock must be held too.
+ */
 export function readServerInfo(stateDir: string): ServerInfo | null {
   try {
     const info = JSON.parse(fs.readFileSync(fileOf(stateDir), "utf8")) as ServerInfo;
-    return alive(info.pid) ? info : null;
+    return isProcessLockHeld(lockOf(stateDir)) ? info : null;
   } catch {
     return null;
   }

@@ -135,6 +135,11 @@ export function registerUp(program: Command): void {
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);
       log(`hourglass is up: API ${runtime.url} (docs/api.md), state ${config.stateDir}`);
+      if (!isLoopback(config.host)) {
+        log(
+          `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,
+        );
+      }
       let demo: Demo | null = null;
       try {
         if (o.demo) {
@@ -240,4 +245,9 @@ export function registerUp(program: Command): void {
         else console.log(`  state folder: ${stateDir}`);
       }
     });
+}
+
+/** Whether an address to listen on keeps the server to this machine. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }

@@ -9,7 +9,7 @@ import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
-import { removeServerInfo, writeServerInfo } from "../api/server-info.js";
+import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import type { HourglassConfig } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
@@ -80,6 +80,11 @@ export async function startHourglass(
       await close().catch((error: unknown) => onError("stopping", error));
   };
   try {
+    if (options.writeServerInfo !== false) {
+      // First: a second server on the same folder is refused before it touches anything.
+      const serverLock = await acquireServerLock(config.stateDir);
+      closers.push(() => serverLock.release());
+    }
     const store = await TimestreamStore.open({ dir: config.stateDir, clockMs });
     closers.push(() => store.close());
     const streams = await openStreamService({ dir: config.stateDir, clock: clockMs });
@@ -103,7 +108,11 @@ export async function startHourglass(
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
-    const app = createApp({ store, stream: streams });
+    const app = createApp({
+      store,
+      stream: streams,
+      guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
+    });
     app.route("/api/v1", workflowRoutes(workflows));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     const http = await startHttpServer(app, { host: config.host, port: config.port });

@@ -29,6 +29,7 @@ import {
 } from "./catalog.js";
 import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
+import { cursorIdOf, PageTokens } from "./page-tokens.js";
 import {
   type DimensionCache,
   isRejection,
@@ -159,6 +160,7 @@ export class TimestreamStore implements TableResolver {
   private readonly waitingWrites: QueuedWrite[] = [];
   private barriers = 0;
   private readonly cursors = new Map<string, Cursor>();
+  private readonly pageTokens = new PageTokens(CURSOR_IDLE_MS);
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly writer: TableWriter;
   private closed = false;
@@ -634,7 +636,9 @@ export class TimestreamStore implements TableResolver {
     this.expireCursors();
     let cursor: Cursor;
     if (input.NextToken) {
-      const found = this.cursors.get(input.NextToken);
+      const lookup = this.pageTokens.resolve(input.NextToken, input.QueryString);
+      if (lookup.kind === "replay") return lookup.response;
+      const found = this.cursors.get(lookup.cursorId);
       if (!found) throw validationError("NextToken is invalid or has expired: run the query again");
       cursor = found;
     } else {
@@ -660,6 +664,7 @@ export class TimestreamStore implements TableResolver {
         done: false,
         lastUsedMs: Date.now(),
       };
+      this.pageTokens.begin(cursor.id, input.QueryString);
     }
     cursor.lastUsedMs = Date.now();
     const rows: Row[] = [];
@@ -694,23 +699,28 @@ export class TimestreamStore implements TableResolver {
     const more = cursor.buffered.length > 0 || !cursor.done;
     if (more) this.cursors.set(cursor.id, cursor);
     else this.closeCursor(cursor);
-    return {
+    const page: QueryResponse = {
       QueryId: cursor.queryId,
       ColumnInfo: cursor.columnInfo,
       Rows: rows,
-      ...(more ? { NextToken: cursor.id } : {}),
       QueryStatus: {
         ProgressPercentage: more ? 50 : 100,
         CumulativeBytesScanned: 0,
         CumulativeBytesMetered: 0,
       },
     };
+    // Each page gets a token of its own, and the page is kept to answer its token again.
+    return this.pageTokens.issue(cursor.id, input.NextToken, page, more);
   }
 
   /** Cancels a paged query (Timestream's CancelQuery). */
   cancelQuery(queryIdOrToken: string): void {
+    const fromToken = cursorIdOf(queryIdOrToken);
     for (const cursor of this.cursors.values()) {
-      if (cursor.queryId === queryIdOrToken || cursor.id === queryIdOrToken) this.closeCursor(cursor);
+      if (cursor.queryId === queryIdOrToken || cursor.id === fromToken) {
+        this.pageTokens.forget(cursor.id);
+        this.closeCursor(cursor);
+      }
     }
   }
 

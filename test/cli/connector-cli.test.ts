@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { removeServerInfo, writeServerInfo } from "../../src/api/server-info.js";
+import { acquireServerLock, removeServerInfo, writeServerInfo } from "../../src/api/server-info.js";
 import { TimestreamStore } from "../../src/store/index.js";
 import { BIN, runCli } from "../support/cli.js";
 
@@ -117,6 +117,8 @@ describe("hourglass connector", () => {
     assert.equal(noTable.code, 2);
     assert.match(noTable.stderr, /error: Table 'devops\.nope' does not exist/);
 
+    // What `hourglass up` does: hold the server lock, then leave server.json for the CLI.
+    const serverLock = await acquireServerLock(dir);
     writeServerInfo(dir, {
       pid: process.pid,
       url: "http://127.0.0.1:9",
@@ -131,6 +133,7 @@ describe("hourglass connector", () => {
       );
     } finally {
       removeServerInfo(dir);
+      await serverLock.release();
     }
     const help = await cli(["connector", "run", "--help"]);
     assert.match(help.stdout, /Example:\n {2}hourglass connector run --stream airflow-timestream/);

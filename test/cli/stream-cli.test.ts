@@ -8,7 +8,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../src/api/app.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/api/http-server.js";
-import { removeServerInfo, writeServerInfo } from "../../src/api/server-info.js";
+import { acquireServerLock, removeServerInfo, writeServerInfo } from "../../src/api/server-info.js";
+import type { ProcessLock } from "../../src/process-lock.js";
 import { TimestreamStore } from "../../src/store/index.js";
 import { openStreamService, type StreamService } from "../../src/stream/index.js";
 import { BIN, runCli } from "../support/cli.js";
@@ -111,6 +112,7 @@ describe("hourglass stream (over HTTP, while a server runs)", () => {
   let streams: StreamService;
   let store: TimestreamStore;
   let server: RunningHttpServer;
+  let serverLock: ProcessLock | undefined;
   const cli = (args: string[], input?: string) => runCli(["--state-dir", dir, ...args], { input });
 
   before(async () => {
@@ -118,10 +120,13 @@ describe("hourglass stream (over HTTP, while a server runs)", () => {
     streams = await openStreamService({ dir, sweepIntervalMs: 0 });
     store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
     server = await startHttpServer(createApp({ store, stream: streams }), { port: 0 });
+    // What `hourglass up` does: hold the server lock, then leave server.json for the CLI.
+    serverLock = await acquireServerLock(dir);
     writeServerInfo(dir, { pid: process.pid, url: server.url, startedAt: new Date().toISOString() });
   });
   after(async () => {
     removeServerInfo(dir);
+    await serverLock?.release();
     await server.close();
     await streams.close();
     await store.close();

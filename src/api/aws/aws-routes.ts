@@ -4,9 +4,8 @@
  * checked yet: any credentials are accepted, and the `access/` part will check them.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { validationError } from "../../errors.js";
 import type { AwsService } from "../errors.js";
+import { bodySizeLimit } from "../guards.js";
 import type { AwsBackends } from "./backends.js";
 import { kinesisOperations } from "./kinesis.js";
 import {
@@ -50,11 +49,11 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       c.set("aws", newRequestInfo(services[prefix]?.service ?? "timestream", target.slice(dot + 1)));
       await next();
     },
-    bodyLimit({
-      maxSize: maxAwsRequestBytes,
-      onError: () => {
-        throw validationError(`the request body is larger than ${maxAwsRequestBytes} bytes`);
-      },
+    // Answered 413 in AWS's shape, after the body was read (see guards.ts for why).
+    bodySizeLimit({
+      maxBytes: maxAwsRequestBytes,
+      describe: (max) =>
+        `the request body is larger than ${max.toLocaleString("en-US")} bytes: a PutRecords call carries at most 5 MiB of data, a WriteRecords call 100 records`,
     }),
     async (c) => {
       const info = c.get("aws")!;
@@ -85,8 +84,13 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       }
       const input = parseJsonBody(await c.req.text());
       // HTTP/1.1 names the host in Host; over HTTP/2 it is the :authority the URL was built from.
-      const host = c.req.header("host") ?? new URL(c.req.url).host;
-      const output = await operation(input, { host });
+      const url = new URL(c.req.url);
+      const host = c.req.header("host") ?? url.host;
+      const output = await operation(input, {
+        host,
+        scheme: url.protocol.replace(/:$/, ""),
+        userAgent: c.req.header("user-agent") ?? "",
+      });
       return awsResponse(info, 200, output);
     },
   );

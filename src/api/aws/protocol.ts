@@ -25,7 +25,12 @@ export type AwsEnv = { Variables: { aws?: AwsRequestInfo } };
 
 /** Host of the request as the client addressed it (for DescribeEndpoints). */
 export interface OperationContext {
+  /** The host and port the client called (Host, or :authority over HTTP/2). */
   host: string;
+  /** `http` or `https`: how the client reached this server. */
+  scheme: string;
+  /** The client's User-Agent, which tells SDK families apart where they read a field differently. */
+  userAgent: string;
 }
 
 export type OperationInput = Record<string, unknown>;

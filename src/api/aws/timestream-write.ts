@@ -8,7 +8,7 @@ import { API_MAX_RECORDS_PER_WRITE } from "../../store/store.js";
 import type { WriteRecordsRequest } from "../../store/types.js";
 import type { AwsBackends } from "./backends.js";
 import { decodePageToken, pageOf } from "./page-token.js";
-import { type Operation, parseInput } from "./protocol.js";
+import { type Operation, type OperationContext, parseInput } from "./protocol.js";
 import { tagListSchema } from "./tags.js";
 import { databaseShape, tableShape } from "./timestream-shapes.js";
 
@@ -69,7 +69,7 @@ export function timestreamWriteOperations(backends: AwsBackends): Record<string,
   const { store, tags } = backends;
   return {
     async DescribeEndpoints(_input, context) {
-      const address = backends.describeEndpointsAddress ?? hostWithoutPort(context.host);
+      const address = backends.describeEndpointsAddress ?? discoveredAddress(context);
       return { Endpoints: [{ Address: address, CachePeriodInMinutes: endpointCachePeriodMinutes }] };
     },
 
@@ -261,6 +261,18 @@ export function timestreamWriteOperations(backends: AwsBackends): Record<string,
 function tableKey(t: { DatabaseName: string; TableName: string }): string {
   // NUL sorts before every name character, so a database's tables stay together and in order.
   return `${t.DatabaseName}\u0000${t.TableName}`;
+}
+
+/**
+ * What a client should call after discovery, in the form its SDK reads. The SDKs disagree:
+ * botocore (boto3, the AWS CLI) uses the Address as a URL when it starts with "http" and puts
+ * "https://" before it otherwise, so it gets this server's scheme, host and port; the SDK for
+ * JavaScript v3 replaces only the hostname of the URL its endpoint provider built (scheme and port
+ * stay), so it gets the bare host name. Other SDKs get the bare host name, as Timestream answers.
+ */
+function discoveredAddress(context: OperationContext): string {
+  if (/\bbotocore\/|\baws-cli\//i.test(context.userAgent)) return `${context.scheme}://${context.host}`;
+  return hostWithoutPort(context.host);
 }
 
 function hostWithoutPort(host: string): string {
