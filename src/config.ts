@@ -8,6 +8,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { validationError } from "./errors.js";
+import { DEFAULT_QUERY_LIMITS, MAX_QUERY_TIMEOUT_MS, SIZE_PATTERN } from "./store/query-limits.js";
 
 export const configSchema = z.object({
   /** Where everything lives: store.duckdb, metadata.db, streams/, lake/, logs/. */
@@ -24,6 +25,19 @@ export const configSchema = z.object({
   /** Worker processes executing task instances. */
   workers: z.number().int().min(1).max(64),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
+  /** Query limits (docs/limits.md): the longest a query may execute, in seconds. */
+  queryTimeoutSeconds: z
+    .number()
+    .positive()
+    .max(MAX_QUERY_TIMEOUT_MS / 1000),
+  /** DuckDB's memory limit for the whole store: "4GB", "512MB" or a share of RAM such as "50%". */
+  queryMemoryLimit: z.string().regex(SIZE_PATTERN, "use a size such as 4GB, 512MB or 50%"),
+  /** How much the store may spill to disk (its temp folder in the state folder). */
+  queryTempLimit: z.string().regex(SIZE_PATTERN, "use a size such as 10GB or 512MB"),
+  /** Queries executing at once; the others wait. */
+  queryMaxConcurrent: z.number().int().min(1).max(256),
+  /** The most entries one sequence() may produce. */
+  querySequenceMaxEntries: z.number().int().min(1),
 });
 
 export type HourglassConfig = Readonly<z.infer<typeof configSchema>>;
@@ -43,9 +57,20 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   lakeDir: "HOURGLASS_LAKE_DIR",
   workers: "HOURGLASS_WORKERS",
   logLevel: "HOURGLASS_LOG_LEVEL",
+  queryTimeoutSeconds: "HOURGLASS_QUERY_TIMEOUT_SECONDS",
+  queryMemoryLimit: "HOURGLASS_QUERY_MEMORY_LIMIT",
+  queryTempLimit: "HOURGLASS_QUERY_TEMP_LIMIT",
+  queryMaxConcurrent: "HOURGLASS_QUERY_MAX_CONCURRENT",
+  querySequenceMaxEntries: "HOURGLASS_QUERY_SEQUENCE_MAX_ENTRIES",
 };
 
-const NUMERIC = new Set<keyof HourglassConfig>(["port", "workers"]);
+const NUMERIC = new Set<keyof HourglassConfig>([
+  "port",
+  "workers",
+  "queryTimeoutSeconds",
+  "queryMaxConcurrent",
+  "querySequenceMaxEntries",
+]);
 
 export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   const cwd = sources.cwd ?? process.cwd();
@@ -70,6 +95,11 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     lakeDir: path.resolve(cwd, String(pick("lakeDir") ?? path.join(stateDir, "lake"))),
     workers: pick("workers") ?? 2,
     logLevel: pick("logLevel") ?? "info",
+    queryTimeoutSeconds: pick("queryTimeoutSeconds") ?? DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
+    queryMemoryLimit: pick("queryMemoryLimit") ?? DEFAULT_QUERY_LIMITS.memoryLimit,
+    queryTempLimit: pick("queryTempLimit") ?? DEFAULT_QUERY_LIMITS.tempLimit,
+    queryMaxConcurrent: pick("queryMaxConcurrent") ?? DEFAULT_QUERY_LIMITS.maxConcurrent,
+    querySequenceMaxEntries: pick("querySequenceMaxEntries") ?? DEFAULT_QUERY_LIMITS.sequenceMaxEntries,
   };
   for (const key of NUMERIC) {
     if (typeof raw[key] === "string") raw[key] = Number(raw[key]);
@@ -80,6 +110,17 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     throw validationError(`invalid configuration: ${problems}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/** The store's query limits from a configuration (TimestreamStore.open's `limits`). */
+export function queryLimitsOf(config: HourglassConfig) {
+  return {
+    timeoutMs: config.queryTimeoutSeconds * 1000,
+    memoryLimit: config.queryMemoryLimit,
+    tempLimit: config.queryTempLimit,
+    maxConcurrent: config.queryMaxConcurrent,
+    sequenceMaxEntries: config.querySequenceMaxEntries,
+  };
 }
 
 function readConfigFile(

@@ -69,7 +69,16 @@ export interface TableResolver {
 export interface TranslateOptions {
   /** The query's `now()`: fixed once per query so that `ago()`/`now()` agree and tests are deterministic. */
   nowNs: bigint;
+  /** The most entries one sequence() may produce (default DEFAULT_SEQUENCE_MAX_ENTRIES). */
+  sequenceMaxEntries?: number;
 }
+
+/**
+ * Presto's limit on sequence(), which Timestream's engine inherits ("result of sequence function
+ * must not have more than 10000 entries"): without it, UNNEST(sequence(1, 1000000000)) builds a
+ * billion-entry list in memory.
+ */
+export const DEFAULT_SEQUENCE_MAX_ENTRIES = 10_000;
 
 export interface Translation {
   /** DuckDB SQL: a single read-only statement (SELECT / WITH … SELECT / VALUES). */

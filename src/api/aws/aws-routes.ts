@@ -86,7 +86,7 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       const input = parseJsonBody(await c.req.text());
       // HTTP/1.1 names the host in Host; over HTTP/2 it is the :authority the URL was built from.
       const host = c.req.header("host") ?? new URL(c.req.url).host;
-      const output = await operation(input, { host });
+      const output = await operation(input, { host, signal: c.req.raw.signal });
       return awsResponse(info, 200, output);
     },
   );

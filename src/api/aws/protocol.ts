@@ -26,6 +26,8 @@ export type AwsEnv = { Variables: { aws?: AwsRequestInfo } };
 /** Host of the request as the client addressed it (for DescribeEndpoints). */
 export interface OperationContext {
   host: string;
+  /** Aborts when the client goes away before the answer (a running query is then interrupted). */
+  signal?: AbortSignal;
 }
 
 export type OperationInput = Record<string, unknown>;
