@@ -1,7 +1,7 @@
 export type { ColumnarWriteRequest } from "./columns.js";
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query-limits.js";
 export { formatTimestampNs } from "./results.js";
 export type { StoreService } from "./service.js";
-export { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query-limits.js";
 export {
   API_MAX_RECORDS_PER_WRITE,
   type QueryStats,

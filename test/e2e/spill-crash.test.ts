@@ -34,7 +34,9 @@ function startServer(stateDir: string): Promise<{ child: ChildProcess; url: stri
       const match = /ready (\S+)\n/.exec(out);
       if (match) resolve({ child, url: match[1]! });
     });
-    child.on("exit", (code) => reject(new Error(`the server exited (${code}) before it was ready: ${stderr}`)));
+    child.on("exit", (code) =>
+      reject(new Error(`the server exited (${code}) before it was ready: ${stderr}`)),
+    );
   });
 }
 
@@ -60,10 +62,16 @@ describe("kill -9 while a query spills to disk", () => {
     const store = await TimestreamStore.open({ dir: stateDir, sweepIntervalMs: 0 });
     try {
       const from = Date.parse("2021-09-21T00:00:00Z");
-      loaded = await loadSeedData(store, openLocalLake(path.join(stateDir, "lake")), from, from + hours * 3_600_000, {
-        memoryHours: 24,
-        magneticDays: 73000,
-      });
+      loaded = await loadSeedData(
+        store,
+        openLocalLake(path.join(stateDir, "lake")),
+        from,
+        from + hours * 3_600_000,
+        {
+          memoryHours: 24,
+          magneticDays: 73000,
+        },
+      );
     } finally {
       await store.close();
     }
