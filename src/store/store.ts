@@ -874,7 +874,8 @@ export class TimestreamStore implements TableResolver {
   private expireCursors(): void {
     const now = Date.now();
     for (const cursor of this.cursors.values()) {
-      if (now - cursor.lastUsedMs > CURSOR_IDLE_MS) this.closeCursor(cursor);
+      // A page being fetched is not idle (its connection must not go back to the pool mid-call).
+      if (now - cursor.lastUsedMs > CURSOR_IDLE_MS && !cursor.run.busy) this.closeCursor(cursor);
     }
   }
 
