@@ -236,6 +236,21 @@ describe("a client that goes away", () => {
     assert.equal(stats.timedOut, 0);
     await assertHealthy(s.url);
   });
+
+  it("also through the Timestream Query endpoint, when the SDK call is aborted", async () => {
+    const { QueryCommand } = await import("@aws-sdk/client-timestream-query");
+    const before = s.store.queryStats().cancelled;
+    const controller = new AbortController();
+    const call = queryClient(s.url)
+      .send(new QueryCommand({ QueryString: ENDLESS }), { abortSignal: controller.signal })
+      .catch((error: unknown) => error as Error);
+    await until(() => s.store.queryStats().running === 1, "the query runs");
+    controller.abort();
+    assert.match(((await call) as Error).name, /Abort/);
+    await until(() => s.store.queryStats().cancelled === before + 1, "the query is cancelled");
+    await until(() => s.store.queryStats().running === 0, "nothing runs any more");
+    assert.equal(s.store.queryStats().timedOut, 0);
+  });
 });
 
 describe("the memory limit", () => {
