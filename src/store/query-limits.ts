@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import { HourglassError } from "../errors.js";
-import { DEFAULT_SEQUENCE_MAX_ENTRIES } from "../sql/index.js";
+import { DEFAULT_SEQUENCE_MAX_ENTRIES } from "../sql/contract.js";
 
 export interface QueryLimits {
   /**
