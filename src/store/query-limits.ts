@@ -32,7 +32,7 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   sequenceMaxEntries: DEFAULT_SEQUENCE_MAX_ENTRIES,
 });
 
-/** Timestream's ceiling on a query's run time, which a configured time limit may not pass. */
+/** The longest time limit a configuration may set: an hour. */
 export const MAX_QUERY_TIMEOUT_MS = 60 * 60_000;
 
 /** A size DuckDB understands, or a share of this machine's memory ("50%"). */
