@@ -8,7 +8,12 @@ import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { validationError } from "./errors.js";
-import { DEFAULT_QUERY_LIMITS, MAX_QUERY_TIMEOUT_MS, SIZE_PATTERN } from "./store/query-limits.js";
+import {
+  DEFAULT_QUERY_LIMITS,
+  MAX_QUERY_TIMEOUT_MS,
+  SIZE_PATTERN,
+  THREADS_LEFT_FOR_WRITES,
+} from "./store/query-limits.js";
 
 export const configSchema = z.object({
   /** Where everything lives: store.duckdb, metadata.db, streams/, lake/, logs/. */
@@ -108,6 +113,13 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw validationError(`invalid configuration: ${problems}`);
+  }
+  // Each executing query holds a thread of libuv's pool; writes and file I/O need some left.
+  const threadPool = Number(env["UV_THREADPOOL_SIZE"] ?? 4) || 4;
+  if (parsed.data.queryMaxConcurrent > Math.max(1, threadPool - THREADS_LEFT_FOR_WRITES)) {
+    throw validationError(
+      `invalid configuration: queryMaxConcurrent is ${parsed.data.queryMaxConcurrent}, but with UV_THREADPOOL_SIZE = ${threadPool} at most ${Math.max(1, threadPool - THREADS_LEFT_FOR_WRITES)} queries may execute at once (each holds one of those threads, and writes and file I/O need ${THREADS_LEFT_FOR_WRITES}): lower it, or raise UV_THREADPOOL_SIZE in the environment of hourglass too`,
+    );
   }
   return Object.freeze(parsed.data);
 }

@@ -18,7 +18,12 @@ export interface QueryLimits {
   tempLimit: string;
   /** The longest a query may execute (waiting for a free slot or for the next page does not count). */
   timeoutMs: number;
-  /** How many queries (and exports) execute at once; the others wait for a slot. */
+  /**
+   * How many queries (and exports) execute at once; the others wait for a slot. Each executing
+   * DuckDB call holds one thread of libuv's pool (UV_THREADPOOL_SIZE, 4 by default) for as long as
+   * it runs, and writes and file I/O need the others: measured, four running queries held a
+   * one-line file read and a `SELECT 1` on another connection for as long as they ran.
+   */
   maxConcurrent: number;
   /** The most entries one sequence() may produce. */
   sequenceMaxEntries: number;
@@ -28,12 +33,15 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   memoryLimit: "50%",
   tempLimit: "10GB",
   timeoutMs: 5 * 60_000,
-  maxConcurrent: 4,
+  maxConcurrent: 2,
   sequenceMaxEntries: DEFAULT_SEQUENCE_MAX_ENTRIES,
 });
 
 /** The longest time limit a configuration may set: an hour. */
 export const MAX_QUERY_TIMEOUT_MS = 60 * 60_000;
+
+/** Threads of libuv's pool that executing queries must leave to writes and file I/O. */
+export const THREADS_LEFT_FOR_WRITES = 2;
 
 /** A size DuckDB understands, or a share of this machine's memory ("50%"). */
 export const SIZE_PATTERN = /^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$/i;

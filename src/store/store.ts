@@ -93,6 +93,7 @@ const DEFAULT_MAGNETIC_DAYS = 73000;
 const CURSOR_IDLE_MS = 10 * 60_000;
 const DEFAULT_PAGE_BYTES = 1_000_000;
 const MAX_IDLE_CONNECTIONS = 4;
+const INTERRUPT_REPEAT_MS = 100;
 
 type QueryConnection = Awaited<ReturnType<Engine["connect"]>>;
 
@@ -724,6 +725,7 @@ export class TimestreamStore implements TableResolver {
       this.counters.cancelled++;
       throw error;
     });
+    let repeat: NodeJS.Timeout | undefined;
     const stop = (reason: StopReason) => {
       if (run.stopReason) return;
       run.stopReason = reason;
@@ -731,6 +733,10 @@ export class TimestreamStore implements TableResolver {
       if (reason === "timeout") this.counters.timedOut++;
       else this.counters.cancelled++;
       run.connection.interrupt();
+      // DuckDB clears the flag when a query starts: an interrupt that lands while the call still
+      // waits for a thread (or before DuckDB begins executing) is lost, so it is repeated until
+      // the call returns.
+      repeat = setInterval(() => run.connection.interrupt(), INTERRUPT_REPEAT_MS);
     };
     const remainingMs = this.limits.timeoutMs - run.elapsedMs;
     const timer = setTimeout(() => stop("timeout"), Math.max(0, remainingMs));
@@ -755,6 +761,7 @@ export class TimestreamStore implements TableResolver {
       throw queryError(error);
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
       signal?.removeEventListener("abort", onAbort);
       run.busy = false;
       run.stop = undefined;

@@ -357,7 +357,7 @@ describe("query limits in the configuration", () => {
         timeoutMs: 300_000,
         memoryLimit: "50%",
         tempLimit: "10GB",
-        maxConcurrent: 4,
+        maxConcurrent: 2,
         sequenceMaxEntries: 10_000,
       });
       fs.writeFileSync(path.join(cwd, "hourglass.yaml"), "queryTimeoutSeconds: 30\nqueryMemoryLimit: 2GB\n");
@@ -379,6 +379,16 @@ describe("query limits in the configuration", () => {
         () => resolveConfig({ cwd, env: { HOURGLASS_QUERY_MEMORY_LIMIT: "lots" } }),
         /queryMemoryLimit: use a size/,
       );
+      // Each executing query holds one of libuv's threads: two must stay for writes and file I/O.
+      assert.throws(
+        () => resolveConfig({ cwd, env: { HOURGLASS_QUERY_MAX_CONCURRENT: "3" } }),
+        /at most 2 queries may execute at once .* raise UV_THREADPOOL_SIZE/,
+      );
+      const wider = resolveConfig({
+        cwd,
+        env: { HOURGLASS_QUERY_MAX_CONCURRENT: "6", UV_THREADPOOL_SIZE: "8" },
+      });
+      assert.equal(wider.queryMaxConcurrent, 6);
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
