@@ -74,9 +74,9 @@ export interface TranslateOptions {
 }
 
 /**
- * Presto's limit on sequence(), which Timestream's engine inherits ("result of sequence function
- * must not have more than 10000 entries"): without it, UNNEST(sequence(1, 1000000000)) builds a
- * billion-entry list in memory.
+ * Presto's (and Trino's) limit on sequence(), "result of sequence function must not have more
+ * than 10000 entries"; Timestream's documentation states no limit of its own. Without a cap,
+ * UNNEST(sequence(1, 1000000000)) builds a billion-entry list in memory.
  */
 export const DEFAULT_SEQUENCE_MAX_ENTRIES = 10_000;
 
