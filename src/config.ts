@@ -8,6 +8,12 @@ import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { validationError } from "./errors.js";
+import {
+  DEFAULT_QUERY_LIMITS,
+  MAX_QUERY_TIMEOUT_MS,
+  SIZE_PATTERN,
+  THREADS_LEFT_FOR_WRITES,
+} from "./store/query-limits.js";
 
 export const configSchema = z.object({
   /** Where everything lives: store.duckdb, metadata.db, streams/, lake/, logs/. */
@@ -28,6 +34,19 @@ export const configSchema = z.object({
   allowedHosts: z.array(z.string().min(1)),
   /** Origins of web pages allowed to make changes through the API (cross-site guard). */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, "an origin such as http://host:8080")),
+  /** Query limits (docs/limits.md): the longest a query may execute, in seconds. */
+  queryTimeoutSeconds: z
+    .number()
+    .positive()
+    .max(MAX_QUERY_TIMEOUT_MS / 1000),
+  /** DuckDB's memory limit for the whole store: "4GB", "512MB" or a share of RAM such as "50%". */
+  queryMemoryLimit: z.string().regex(SIZE_PATTERN, "use a size such as 4GB, 512MB or 50%"),
+  /** How much the store may spill to disk (its temp folder in the state folder). */
+  queryTempLimit: z.string().regex(SIZE_PATTERN, "use a size such as 10GB or 512MB"),
+  /** Queries executing at once; the others wait. */
+  queryMaxConcurrent: z.number().int().min(1).max(256),
+  /** The most entries one sequence() may produce. */
+  querySequenceMaxEntries: z.number().int().min(1),
 });
 
 export type HourglassConfig = Readonly<z.infer<typeof configSchema>>;
@@ -49,9 +68,20 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   logLevel: "HOURGLASS_LOG_LEVEL",
   allowedHosts: "HOURGLASS_ALLOWED_HOSTS",
   allowedOrigins: "HOURGLASS_ALLOWED_ORIGINS",
+  queryTimeoutSeconds: "HOURGLASS_QUERY_TIMEOUT_SECONDS",
+  queryMemoryLimit: "HOURGLASS_QUERY_MEMORY_LIMIT",
+  queryTempLimit: "HOURGLASS_QUERY_TEMP_LIMIT",
+  queryMaxConcurrent: "HOURGLASS_QUERY_MAX_CONCURRENT",
+  querySequenceMaxEntries: "HOURGLASS_QUERY_SEQUENCE_MAX_ENTRIES",
 };
 
-const NUMERIC = new Set<keyof HourglassConfig>(["port", "workers"]);
+const NUMERIC = new Set<keyof HourglassConfig>([
+  "port",
+  "workers",
+  "queryTimeoutSeconds",
+  "queryMaxConcurrent",
+  "querySequenceMaxEntries",
+]);
 /** Lists: comma-separated in the environment and in flags, YAML sequences in the file. */
 const LISTS = new Set<keyof HourglassConfig>(["allowedHosts", "allowedOrigins"]);
 
@@ -80,6 +110,11 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     logLevel: pick("logLevel") ?? "info",
     allowedHosts: pick("allowedHosts") ?? [],
     allowedOrigins: pick("allowedOrigins") ?? [],
+    queryTimeoutSeconds: pick("queryTimeoutSeconds") ?? DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
+    queryMemoryLimit: pick("queryMemoryLimit") ?? DEFAULT_QUERY_LIMITS.memoryLimit,
+    queryTempLimit: pick("queryTempLimit") ?? DEFAULT_QUERY_LIMITS.tempLimit,
+    queryMaxConcurrent: pick("queryMaxConcurrent") ?? DEFAULT_QUERY_LIMITS.maxConcurrent,
+    querySequenceMaxEntries: pick("querySequenceMaxEntries") ?? DEFAULT_QUERY_LIMITS.sequenceMaxEntries,
   };
   for (const key of NUMERIC) {
     if (typeof raw[key] === "string") raw[key] = Number(raw[key]);
@@ -97,7 +132,25 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw validationError(`invalid configuration: ${problems}`);
   }
+  // Each executing query holds a thread of libuv's pool; writes and file I/O need some left.
+  const threadPool = Number(env["UV_THREADPOOL_SIZE"] ?? 4) || 4;
+  if (parsed.data.queryMaxConcurrent > Math.max(1, threadPool - THREADS_LEFT_FOR_WRITES)) {
+    throw validationError(
+      `invalid configuration: queryMaxConcurrent is ${parsed.data.queryMaxConcurrent}, but with UV_THREADPOOL_SIZE = ${threadPool} at most ${Math.max(1, threadPool - THREADS_LEFT_FOR_WRITES)} queries may execute at once (each holds one of those threads, and writes and file I/O need ${THREADS_LEFT_FOR_WRITES}): lower it, or raise UV_THREADPOOL_SIZE in the environment of hourglass too`,
+    );
+  }
   return Object.freeze(parsed.data);
+}
+
+/** The store's query limits from a configuration (TimestreamStore.open's `limits`). */
+export function queryLimitsOf(config: HourglassConfig) {
+  return {
+    timeoutMs: config.queryTimeoutSeconds * 1000,
+    memoryLimit: config.queryMemoryLimit,
+    tempLimit: config.queryTempLimit,
+    maxConcurrent: config.queryMaxConcurrent,
+    sequenceMaxEntries: config.querySequenceMaxEntries,
+  };
 }
 
 function readConfigFile(

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { HttpClient, RemoteStore } from "../api/client.js";
 import { readServerInfo } from "../api/server-info.js";
-import { type HourglassConfig, resolveConfig } from "../config.js";
+import { type HourglassConfig, queryLimitsOf, resolveConfig } from "../config.js";
 import { TimestreamStore } from "../store/index.js";
 import type { StoreService } from "../store/service.js";
 
@@ -31,7 +31,11 @@ export async function withStore<T>(command: Command, work: (store: StoreService)
   const config = configFrom(command);
   const url = serverUrl(command, config);
   if (url) return work(new RemoteStore(new HttpClient(url)));
-  const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
+  const store = await TimestreamStore.open({
+    dir: config.stateDir,
+    sweepIntervalMs: 0,
+    limits: queryLimitsOf(config),
+  });
   try {
     return await work(store);
   } finally {

@@ -10,7 +10,7 @@ import { startHttpServer } from "../api/http-server.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
-import type { HourglassConfig } from "../config.js";
+import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
@@ -85,7 +85,11 @@ export async function startHourglass(
       const serverLock = await acquireServerLock(config.stateDir);
       closers.push(() => serverLock.release());
     }
-    const store = await TimestreamStore.open({ dir: config.stateDir, clockMs });
+    const store = await TimestreamStore.open({
+      dir: config.stateDir,
+      clockMs,
+      limits: queryLimitsOf(config),
+    });
     closers.push(() => store.close());
     const streams = await openStreamService({ dir: config.stateDir, clock: clockMs });
     closers.push(() => streams.close());

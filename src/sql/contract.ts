@@ -69,7 +69,16 @@ export interface TableResolver {
 export interface TranslateOptions {
   /** The query's `now()`: fixed once per query so that `ago()`/`now()` agree and tests are deterministic. */
   nowNs: bigint;
+  /** The most entries one sequence() may produce (default DEFAULT_SEQUENCE_MAX_ENTRIES). */
+  sequenceMaxEntries?: number;
 }
+
+/**
+ * Presto's (and Trino's) limit on sequence(), "result of sequence function must not have more
+ * than 10000 entries"; Timestream's documentation states no limit of its own. Without a cap,
+ * UNNEST(sequence(1, 1000000000)) builds a billion-entry list in memory.
+ */
+export const DEFAULT_SEQUENCE_MAX_ENTRIES = 10_000;
 
 export interface Translation {
   /** DuckDB SQL: a single read-only statement (SELECT / WITH … SELECT / VALUES). */

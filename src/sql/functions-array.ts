@@ -3,7 +3,8 @@
  * any_match / all_match / none_match. A timeseries is a list of (time, value) rows, so the same
  * DuckDB list functions serve both, as Timestream's FILTER(ts, x -> x.value > 70) expects.
  */
-import type { DurationLiteral } from "./ast.js";
+import type { DurationLiteral, Expr } from "./ast.js";
+import { DEFAULT_SEQUENCE_MAX_ENTRIES } from "./contract.js";
 import { type FunctionSpec, scalar, scalarWith, translateArgs } from "./function-spec.js";
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs, intervalSql } from "./timestamps.js";
@@ -100,12 +101,17 @@ function match(kind: "any" | "all" | "none"): FunctionSpec {
   };
 }
 
-/** sequence(start, stop[, step]) over integers or timestamps (step: a duration such as 15s). */
+/**
+ * sequence(start, stop[, step]) over integers or timestamps (step: a duration such as 15s), capped
+ * at `sequenceMaxEntries` entries: refused while translating when the arguments are constants,
+ * and otherwise by DuckDB's error() before the list is built.
+ */
 const sequence: FunctionSpec = {
   kind: "scalar",
   minArgs: 2,
   maxArgs: 3,
   translate(call, ctx) {
+    const max = ctx.options.sequenceMaxEntries ?? DEFAULT_SEQUENCE_MAX_ENTRIES;
     const stepArg = call.args[2];
     let start = translateExpr(call.args[0]!, ctx);
     let stop = translateExpr(call.args[1]!, ctx);
@@ -116,15 +122,55 @@ const sequence: FunctionSpec = {
       if (stepArg === undefined)
         throw syntaxError(call.pos, "sequence over timestamps needs a step such as 15s");
       const step = stepArg.kind === "duration" ? durationStep(stepArg) : translateExpr(stepArg, ctx).sql;
-      return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf("timestamp") };
+      const count = `((epoch_us(${stop.sql}) - epoch_us(${start.sql})) // CAST(epoch(${step}) * 1000000 AS BIGINT) + 1)`;
+      return { sql: cappedSeries(start.sql, stop.sql, step, count, max), type: arrayOf("timestamp") };
     }
+    checkConstantCount(call.args, max);
     const step =
       stepArg === undefined
         ? `CASE WHEN ${start.sql} <= ${stop.sql} THEN 1 ELSE -1 END`
         : translateExpr(stepArg, ctx).sql;
-    return { sql: `generate_series(${start.sql}, ${stop.sql}, ${step})`, type: arrayOf("bigint") };
+    const count = `((CAST(${stop.sql} AS HUGEINT) - ${start.sql}) // ${step} + 1)`;
+    return { sql: cappedSeries(start.sql, stop.sql, step, count, max), type: arrayOf("bigint") };
   },
 };
+
+/** What to tell a user whose sequence() is too long; the store's configuration names the setting. */
+export const sequenceLimitHint =
+  "narrow the range or take a larger step, or raise querySequenceMaxEntries (hourglass.yaml, or HOURGLASS_QUERY_SEQUENCE_MAX_ENTRIES)";
+
+/** generate_series, or DuckDB's error() when `count` (a SQL expression) is above `max`. */
+function cappedSeries(start: string, stop: string, step: string, count: string, max: number): string {
+  const message = `sequence() would produce more than ${max.toLocaleString("en-US")} entries (the query limit querySequenceMaxEntries): ${sequenceLimitHint}`;
+  return `CASE WHEN ${count} > ${max} THEN error('${message.replaceAll("'", "''")}') ELSE generate_series(${start}, ${stop}, ${step}) END`;
+}
+
+/** An integer literal, possibly signed, as a bigint (else undefined). */
+function constantInteger(e: Expr | undefined): bigint | undefined {
+  if (e === undefined) return undefined;
+  if (e.kind === "number") return /^\d+$/.test(e.text) ? BigInt(e.text) : undefined;
+  if (e.kind === "unary" && (e.op === "-" || e.op === "+")) {
+    const inner = constantInteger(e.operand);
+    return inner === undefined ? undefined : e.op === "-" ? -inner : inner;
+  }
+  return undefined;
+}
+
+/** Refuses sequence(1, 1000000000) at translation, with the call's position. */
+function checkConstantCount(args: readonly Expr[], max: number): void {
+  const start = constantInteger(args[0]);
+  const stop = constantInteger(args[1]);
+  if (start === undefined || stop === undefined) return;
+  const step = args[2] === undefined ? (start <= stop ? 1n : -1n) : constantInteger(args[2]);
+  if (step === undefined || step === 0n) return;
+  const count = (stop - start) / step + 1n;
+  if (count > BigInt(max)) {
+    throw syntaxError(
+      args[0]!.pos,
+      `sequence(${start}, ${stop}${args[2] === undefined ? "" : `, ${step}`}) would produce ${count.toLocaleString("en-US")} entries, more than the limit of ${max.toLocaleString("en-US")} (querySequenceMaxEntries): ${sequenceLimitHint}`,
+    );
+  }
+}
 
 function durationStep(arg: DurationLiteral): string {
   const ns = arg.amount * durationUnitNs[arg.unit];

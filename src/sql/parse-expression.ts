@@ -70,7 +70,7 @@ const intervalUnits: ReadonlyMap<string, IntervalUnit> = new Map([
 ]);
 
 export function parseExpression(ts: TokenStream): Expr {
-  return parseOr(ts);
+  return ts.nested(() => parseOr(ts));
 }
 
 function parseOr(ts: TokenStream): Expr {
@@ -94,7 +94,12 @@ function parseAnd(ts: TokenStream): Expr {
 function parseNot(ts: TokenStream): Expr {
   if (ts.isWord("NOT")) {
     const pos = ts.next();
-    return { kind: "unary", op: "NOT", operand: operand(ts, parseNot), pos: at(pos) };
+    return {
+      kind: "unary",
+      op: "NOT",
+      operand: operand(ts, (t) => t.nested(() => parseNot(t))),
+      pos: at(pos),
+    };
   }
   return parsePredicate(ts);
 }
@@ -210,7 +215,7 @@ function parseUnary(ts: TokenStream): Expr {
   if (token.kind === "operator" && (token.value === "-" || token.value === "+")) {
     ts.next();
     if (!startsExpression(ts)) throw ts.unexpected("an expression");
-    return { kind: "unary", op: token.value, operand: parseUnary(ts), pos: at(token) };
+    return { kind: "unary", op: token.value, operand: ts.nested(() => parseUnary(ts)), pos: at(token) };
   }
   return parsePostfix(ts);
 }

@@ -23,6 +23,10 @@ import { positionOf as at, syntaxError } from "./syntax-error.js";
 import type { TokenStream } from "./token-stream.js";
 
 export function parseQuery(ts: TokenStream): Query {
+  return ts.nested(() => parseQueryAt(ts));
+}
+
+function parseQueryAt(ts: TokenStream): Query {
   const start = ts.peek();
   const ctes: CommonTableExpr[] = [];
   if (ts.acceptWord("WITH")) {

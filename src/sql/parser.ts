@@ -7,7 +7,14 @@ import type { Statement } from "./ast.js";
 import { tokenize } from "./lexer.js";
 import { parseQuery } from "./parse-query.js";
 import { positionOf, syntaxError } from "./syntax-error.js";
-import { describeToken, TokenStream } from "./token-stream.js";
+import { describeToken, MAX_NESTING_DEPTH, TokenStream } from "./token-stream.js";
+
+/**
+ * How deep the tree of one statement may be. Chains such as `a + b + c …` or `x = 1 OR x = 2 …`
+ * are parsed in a loop but make a tree one level deeper per operator, and the translator walks
+ * trees recursively: about 2,100 levels exhausted its stack. Real queries stay far below this.
+ */
+export const MAX_TREE_DEPTH = 1000;
 
 /** Statement keywords that write, change state or reach outside the query (DuckDB's and SQL's). */
 const refusedStatements: ReadonlySet<string> = new Set([
@@ -64,7 +71,33 @@ export function parse(sql: string): Statement {
     );
   }
   if (ts.peek().kind !== "eof") throw ts.unexpected("the end of the query");
+  checkTreeDepth(statement);
   return statement;
+}
+
+/** Refuses a statement whose tree is deeper than MAX_TREE_DEPTH (walked without recursion). */
+function checkTreeDepth(statement: Statement): void {
+  const pending: [unknown, number][] = [[statement, 0]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) pending.push([item, depth]);
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    const node = value as Record<string, unknown>;
+    const level = typeof node["kind"] === "string" ? depth + 1 : depth;
+    if (level > MAX_TREE_DEPTH) {
+      const at = node["pos"] as { line: number; column: number } | undefined;
+      throw syntaxError(
+        at ?? { line: 1, column: 1 },
+        `the query's expression tree is more than ${MAX_TREE_DEPTH} levels deep (a fixed limit; long chains such as a OR b OR c … count one level per operator, and parentheses, calls and subqueries may nest at most ${MAX_NESTING_DEPTH} deep): use IN (…) for long lists of alternatives, or split the query`,
+      );
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (key !== "pos" && child !== null && typeof child === "object") pending.push([child, level]);
+    }
+  }
 }
 
 function parseStatement(ts: TokenStream): Statement {

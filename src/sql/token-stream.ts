@@ -63,8 +63,16 @@ export function describeToken(token: Token): string {
 
 const shorten = (text: string): string => (text.length > 40 ? `${text.slice(0, 37)}...` : text);
 
+/**
+ * How deep expressions, subqueries and unary operators may nest in one query. The parser and the
+ * translator recurse once (or a few times) per level, so a deeper query would exhaust the
+ * JavaScript stack (about 500 nested parentheses did); real queries nest a few levels.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
 export class TokenStream {
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -124,6 +132,22 @@ export class TokenStream {
   identifier(what: string): string {
     if (!this.isIdentifier()) throw this.unexpected(what);
     return this.next().value;
+  }
+
+  /** Runs `parse` one nesting level deeper, refusing a query nested deeper than MAX_NESTING_DEPTH. */
+  nested<T>(parse: () => T): T {
+    if (this.depth >= MAX_NESTING_DEPTH) {
+      throw syntaxError(
+        this.peek(),
+        `the query nests expressions or subqueries more than ${MAX_NESTING_DEPTH} levels deep (a fixed limit): flatten it, e.g. drop redundant parentheses or use WITH for subqueries`,
+      );
+    }
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
 
   /** `expected <what> after '<previous>' but found '<current>'`, at the current token. */

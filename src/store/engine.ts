@@ -44,7 +44,12 @@ export interface EngineOptions {
   /** Path of the DuckDB file, or ":memory:". */
   path: string;
   threads?: number;
+  /** DuckDB's memory_limit for the whole instance, e.g. "4GB". */
   memoryLimit?: string;
+  /** Where DuckDB spills what does not fit in memory. */
+  tempDirectory?: string;
+  /** DuckDB's max_temp_directory_size, e.g. "10GB". */
+  maxTempSize?: string;
 }
 
 export class Engine {
@@ -58,6 +63,8 @@ export class Engine {
     const config: Record<string, string> = {};
     if (options.threads) config["threads"] = String(options.threads);
     if (options.memoryLimit) config["memory_limit"] = options.memoryLimit;
+    if (options.tempDirectory) config["temp_directory"] = options.tempDirectory;
+    if (options.maxTempSize) config["max_temp_directory_size"] = options.maxTempSize;
     const instance = await DuckDBInstance.create(options.path, config);
     const writer = await instance.connect();
     const engine = new Engine(instance, writer);

@@ -31,6 +31,17 @@ import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
 import { cursorIdOf, PageTokens } from "./page-tokens.js";
 import {
+  cancelledError,
+  DEFAULT_QUERY_LIMITS,
+  duckdbSize,
+  MAX_QUERY_TIMEOUT_MS,
+  type QueryLimits,
+  resourceError,
+  Slots,
+  type StopReason,
+  timeoutError,
+} from "./query-limits.js";
+import {
   type DimensionCache,
   isRejection,
   mergeCommon,
@@ -66,7 +77,10 @@ export interface StoreOptions {
   /** How often the retention sweep removes expired points; 0 turns the timer off. */
   sweepIntervalMs?: number;
   threads?: number;
+  /** DuckDB's memory_limit (same as limits.memoryLimit, which wins). */
   memoryLimit?: string;
+  /** What a query may use (docs/limits.md); each missing member takes its default. */
+  limits?: Partial<QueryLimits>;
   /** Account id used in ARNs. */
   accountId?: string;
   region?: string;
@@ -80,13 +94,44 @@ const DEFAULT_MAGNETIC_DAYS = 73000;
 const CURSOR_IDLE_MS = 10 * 60_000;
 const DEFAULT_PAGE_BYTES = 1_000_000;
 const MAX_IDLE_CONNECTIONS = 4;
+const INTERRUPT_REPEAT_MS = 100;
 
 type QueryConnection = Awaited<ReturnType<Engine["connect"]>>;
+
+/** One query's use of its connection, against the time limit, and what stopped it. */
+interface QueryRun {
+  connection: QueryConnection;
+  /** Time spent inside DuckDB calls so far. */
+  elapsedMs: number;
+  /** A DuckDB call is in progress, so interrupt() reaches it. */
+  busy: boolean;
+  stopReason?: StopReason;
+  /** interrupt() was called: the connection is closed instead of being reused. */
+  interrupted: boolean;
+  /** Interrupts the call in progress (CancelQuery); set while busy. */
+  stop?: (reason: StopReason) => void;
+}
+
+/** What the store counts about query limits (tests and operators read it). */
+export interface QueryStats {
+  /** DuckDB calls of queries and exports in progress, and those waiting for a slot. */
+  running: number;
+  waiting: number;
+  /** Queries stopped by the time limit, and by their client going away or CancelQuery. */
+  timedOut: number;
+  cancelled: number;
+  /** Queries refused by the memory or temp-folder limit. */
+  outOfMemory: number;
+}
+
+/** Where DuckDB spills, inside the state folder; emptied when the store opens. */
+export const STORE_TEMP_FOLDER = "store.tmp";
 
 interface Cursor {
   id: string;
   queryId: string;
   connection: Awaited<ReturnType<Engine["connect"]>>;
+  run: QueryRun;
   result: DuckDBResult;
   columnInfo: ColumnInfo[];
   converters: ((value: never) => Datum)[];
@@ -164,14 +209,18 @@ export class TimestreamStore implements TableResolver {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly writer: TableWriter;
   private closed = false;
+  private readonly slots: Slots;
+  private readonly counters = { running: 0, timedOut: 0, cancelled: 0, outOfMemory: 0 };
 
   private constructor(
     private readonly engine: Engine,
     private readonly catalog: Catalog,
     private readonly clockMs: () => number,
     private readonly arnPrefix: string,
+    readonly limits: Readonly<QueryLimits & { tempDirectory: string | null }>,
   ) {
     this.writer = new TableWriter(engine);
+    this.slots = new Slots(limits.maxConcurrent);
   }
 
   static async open(options: StoreOptions = {}): Promise<TimestreamStore> {
@@ -181,9 +230,19 @@ export class TimestreamStore implements TableResolver {
       fs.mkdirSync(options.dir, { recursive: true });
       file = path.join(options.dir, "store.duckdb");
     }
+    const limits = resolveLimits(options);
+    // A file store spills next to its file (DuckDB's own default is <file>.tmp); an in-memory one
+    // keeps DuckDB's default.
+    const tempDirectory = file === ":memory:" ? null : path.join(path.dirname(file), STORE_TEMP_FOLDER);
     let engine: Engine;
     try {
-      engine = await Engine.open({ path: file, threads: options.threads, memoryLimit: options.memoryLimit });
+      engine = await Engine.open({
+        path: file,
+        threads: options.threads,
+        memoryLimit: duckdbSize(limits.memoryLimit, "queryMemoryLimit"),
+        maxTempSize: duckdbSize(limits.tempLimit, "queryTempLimit"),
+        ...(tempDirectory ? { tempDirectory } : {}),
+      });
     } catch (error) {
       // DuckDB lets one process write a file: say which file and what to do, not DuckDB's raw text.
       const message = error instanceof Error ? error.message : String(error);
@@ -197,6 +256,9 @@ export class TimestreamStore implements TableResolver {
       }
       throw error;
     }
+    // Spill files left by a process that was killed: the file lock is ours now, so nothing else
+    // uses them, and no query has run yet in this process.
+    if (tempDirectory) clearTempFolder(tempDirectory);
     const catalog = await Catalog.load(engine);
     const region = options.region ?? "local";
     const store = new TimestreamStore(
@@ -204,6 +266,7 @@ export class TimestreamStore implements TableResolver {
       catalog,
       options.clockMs ?? Date.now,
       `arn:aws:timestream:${region}:${options.accountId ?? "000000000000"}:database/`,
+      Object.freeze({ ...limits, tempDirectory }),
     );
     const sweepMs = options.sweepIntervalMs ?? 60_000;
     if (sweepMs > 0) {
@@ -623,12 +686,100 @@ export class TimestreamStore implements TableResolver {
   /** Translates Timestream SQL to DuckDB SQL (exposed for EXPLAIN-style tooling and tests). */
   translate(sql: string): string {
     if (typeof sql !== "string" || sql.trim() === "") throw validationError("QueryString must not be empty");
-    if (sql.length > 262_144) throw validationError("QueryString is longer than 262,144 characters");
-    return translate(sql, this, { nowNs: this.nowNs() }).duckdbSql;
+    if (sql.length > MAX_QUERY_STRING_CHARS) {
+      throw new HourglassError(
+        "ValidationError",
+        `QueryString is ${sql.length.toLocaleString("en-US")} characters long, more than Timestream's limit of ${MAX_QUERY_STRING_CHARS.toLocaleString("en-US")} (a fixed limit): shorten the query, e.g. use IN (…) or a join instead of long literal lists`,
+        { context: { limit: "QueryString", value: MAX_QUERY_STRING_CHARS } },
+      );
+    }
+    try {
+      return translate(sql, this, {
+        nowNs: this.nowNs(),
+        sequenceMaxEntries: this.limits.sequenceMaxEntries,
+      }).duckdbSql;
+    } catch (error) {
+      // The parser bounds nesting; this is the net under it, so that no query text gives a 500.
+      if (error instanceof RangeError && /call stack/i.test(error.message)) {
+        throw validationError("the query is nested too deeply to translate: flatten it or split it");
+      }
+      throw error;
+    }
+  }
+
+  /** Counters of the query limits (see QueryStats). */
+  queryStats(): QueryStats {
+    return { ...this.counters, waiting: this.slots.waiters };
+  }
+
+  /**
+   * Runs one DuckDB call of a query within the limits: it waits for a free slot (at most
+   * maxConcurrent calls run at once), and is interrupted when the query's time is up or `signal`
+   * aborts (the client went away). DuckDB's errors come back as client errors naming the limit.
+   */
+  private async execute<T>(
+    run: QueryRun,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    if (run.stopReason) throw this.stopError(run.stopReason);
+    await this.slots.acquire(signal).catch((error: unknown) => {
+      this.counters.cancelled++;
+      throw error;
+    });
+    let repeat: NodeJS.Timeout | undefined;
+    const stop = (reason: StopReason) => {
+      if (run.stopReason) return;
+      run.stopReason = reason;
+      run.interrupted = true;
+      if (reason === "timeout") this.counters.timedOut++;
+      else this.counters.cancelled++;
+      run.connection.interrupt();
+      // DuckDB clears the flag when a query starts: an interrupt that lands while the call still
+      // waits for a thread (or before DuckDB begins executing) is lost, so it is repeated until
+      // the call returns.
+      repeat = setInterval(() => run.connection.interrupt(), INTERRUPT_REPEAT_MS);
+    };
+    const remainingMs = this.limits.timeoutMs - run.elapsedMs;
+    const timer = setTimeout(() => stop("timeout"), Math.max(0, remainingMs));
+    const onAbort = () => stop("cancelled");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.counters.running++;
+    run.busy = true;
+    run.stop = stop;
+    const started = performance.now();
+    try {
+      const value = await work();
+      if (run.stopReason) throw this.stopError(run.stopReason);
+      return value;
+    } catch (error) {
+      if (run.stopReason) throw this.stopError(run.stopReason);
+      const message = error instanceof Error ? error.message : String(error);
+      const limited = resourceError(message, this.limits);
+      if (limited) {
+        this.counters.outOfMemory++;
+        throw limited;
+      }
+      throw queryError(error);
+    } finally {
+      clearTimeout(timer);
+      clearInterval(repeat);
+      signal?.removeEventListener("abort", onAbort);
+      run.busy = false;
+      run.stop = undefined;
+      run.elapsedMs += performance.now() - started;
+      this.counters.running--;
+      this.slots.release();
+    }
+  }
+
+  private stopError(reason: StopReason): HourglassError {
+    return reason === "timeout" ? timeoutError(this.limits) : cancelledError();
   }
 
   /** Timestream's Query: the first page, or the next page of an earlier query by NextToken. */
-  async query(input: QueryInput): Promise<QueryResponse> {
+  async query(input: QueryInput, options: { signal?: AbortSignal } = {}): Promise<QueryResponse> {
+    const { signal } = options;
     const maxRows = input.MaxRows;
     if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1000)) {
       throw validationError(`MaxRows must be an integer from 1 to 1000, got ${String(maxRows)}`);
@@ -644,12 +795,14 @@ export class TimestreamStore implements TableResolver {
     } else {
       const duckdbSql = this.translate(input.QueryString);
       const connection = await this.acquireConnection();
+      const run: QueryRun = { connection, elapsedMs: 0, busy: false, interrupted: false };
       let result: DuckDBResult;
       try {
-        result = await connection.stream(duckdbSql);
+        // Arming the limits before stream() matters: DuckDB computes a whole aggregate in it.
+        result = await this.execute(run, signal, () => connection.stream(duckdbSql));
       } catch (error) {
-        this.releaseConnection(connection);
-        throw queryError(error);
+        this.releaseConnection(connection, run);
+        throw error;
       }
       const names = result.deduplicatedColumnNames();
       const types = result.columnTypes();
@@ -657,6 +810,7 @@ export class TimestreamStore implements TableResolver {
         id: randomUUID(),
         queryId: `AEB${randomUUID().replaceAll("-", "").toUpperCase()}`,
         connection,
+        run,
         result,
         columnInfo: columnInfoOf(names, types),
         converters: types.map((t) => datumConverter(t)) as Cursor["converters"],
@@ -674,7 +828,7 @@ export class TimestreamStore implements TableResolver {
       while (rows.length < limit && (maxRows !== undefined || bytes < DEFAULT_PAGE_BYTES)) {
         if (cursor.buffered.length === 0) {
           if (cursor.done) break;
-          const chunk = await cursor.result.fetchChunk();
+          const chunk = await this.execute(cursor.run, signal, () => cursor.result.fetchChunk());
           if (!chunk || chunk.rowCount === 0) {
             cursor.done = true;
             break;
@@ -686,15 +840,15 @@ export class TimestreamStore implements TableResolver {
         if (maxRows === undefined) for (const r of page) bytes += approximateBytes(r);
         rows.push(...page);
       }
+      // Peek so that the last page carries no NextToken.
+      if (cursor.buffered.length === 0 && !cursor.done) {
+        const chunk = await this.execute(cursor.run, signal, () => cursor.result.fetchChunk());
+        if (!chunk || chunk.rowCount === 0) cursor.done = true;
+        else cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
+      }
     } catch (error) {
       this.closeCursor(cursor);
-      throw queryError(error);
-    }
-    // Peek so that the last page carries no NextToken.
-    if (cursor.buffered.length === 0 && !cursor.done) {
-      const chunk = await cursor.result.fetchChunk().catch(() => null);
-      if (!chunk || chunk.rowCount === 0) cursor.done = true;
-      else cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
+      throw error instanceof HourglassError ? error : queryError(error);
     }
     const more = cursor.buffered.length > 0 || !cursor.done;
     if (more) this.cursors.set(cursor.id, cursor);
@@ -717,10 +871,11 @@ export class TimestreamStore implements TableResolver {
   cancelQuery(queryIdOrToken: string): void {
     const fromToken = cursorIdOf(queryIdOrToken);
     for (const cursor of this.cursors.values()) {
-      if (cursor.queryId === queryIdOrToken || cursor.id === fromToken) {
-        this.pageTokens.forget(cursor.id);
-        this.closeCursor(cursor);
-      }
+      if (cursor.queryId !== queryIdOrToken && cursor.id !== fromToken) continue;
+      this.pageTokens.forget(cursor.id);
+      // A page being fetched right now is interrupted; its call closes the cursor when it fails.
+      if (cursor.run.busy) cursor.run.stop?.("cancelled");
+      else this.closeCursor(cursor);
     }
   }
 
@@ -728,13 +883,14 @@ export class TimestreamStore implements TableResolver {
     this.cursors.delete(cursor.id);
     if (cursor.released) return; // a connection goes back to the pool once
     cursor.released = true;
-    this.releaseConnection(cursor.connection);
+    this.releaseConnection(cursor.connection, cursor.run);
   }
 
   private expireCursors(): void {
     const now = Date.now();
     for (const cursor of this.cursors.values()) {
-      if (now - cursor.lastUsedMs > CURSOR_IDLE_MS) this.closeCursor(cursor);
+      // A page being fetched is not idle (its connection must not go back to the pool mid-call).
+      if (now - cursor.lastUsedMs > CURSOR_IDLE_MS && !cursor.run.busy) this.closeCursor(cursor);
     }
   }
 
@@ -742,27 +898,24 @@ export class TimestreamStore implements TableResolver {
    * Runs a query and writes its result to a file inside DuckDB (rows never become JS objects).
    * The caller writes to a temporary path and renames it into place.
    */
-  async exportQuery(input: ExportInput): Promise<ExportResult> {
+  async exportQuery(input: ExportInput, options: { signal?: AbortSignal } = {}): Promise<ExportResult> {
+    const { signal } = options;
     const duckdbSql = this.translate(input.query);
     const connection = await this.acquireConnection();
+    const run: QueryRun = { connection, elapsedMs: 0, busy: false, interrupted: false };
     try {
-      let names: string[];
-      try {
-        const described = await connection.runAndReadUntil(`SELECT * FROM (${duckdbSql}) LIMIT 0`, 0);
-        names = described.columnNames();
-      } catch (error) {
-        throw queryError(error);
-      }
+      const described = await this.execute(run, signal, () =>
+        connection.runAndReadUntil(`SELECT * FROM (${duckdbSql}) LIMIT 0`, 0),
+      );
+      const names = described.columnNames();
       const selectList = names.map((n, i) => `q.${quoteIdent(n)} AS c${i}`).join(", ");
       if (input.format === "parquet") {
         const renamed = names.map((n, i) => `c${i} AS ${quoteIdent(n)}`).join(", ");
-        const rows = await connection
-          .run(
+        const rows = await this.execute(run, signal, () =>
+          connection.run(
             `COPY (SELECT ${renamed} FROM (SELECT ${selectList} FROM (${duckdbSql}) q)) TO ${quoteString(input.path)} (FORMAT parquet${input.gzip ? ", COMPRESSION gzip" : ""})`,
-          )
-          .catch((error: unknown) => {
-            throw queryError(error);
-          });
+          ),
+        );
         return { rows: Number(rows.rowsChanged), columns: names };
       }
       // CSV: the header is ours, given to DuckDB as the file's PREFIX, because the leading index
@@ -772,24 +925,22 @@ export class TimestreamStore implements TableResolver {
       const index = input.indexColumn ? "(row_number() OVER ()) - 1 AS idx, " : "";
       const headerNames = (input.indexColumn ? [""] : []).concat(names.map(csvField));
       const header = input.header === false ? null : `${headerNames.join(",")}\n`;
-      const options = ["FORMAT csv", "HEADER false"];
-      if (header !== null) options.push(`PREFIX ${quoteString(header)}`, `SUFFIX ${quoteString("\n")}`);
-      if (input.gzip) options.push("COMPRESSION gzip");
-      const result = await connection
-        .run(
-          `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(input.path)} (${options.join(", ")})`,
-        )
-        .catch((error: unknown) => {
-          // Errors while the query runs (a failed cast, …) are the query's, as in query().
-          throw queryError(error);
-        });
+      const copyOptions = ["FORMAT csv", "HEADER false"];
+      if (header !== null) copyOptions.push(`PREFIX ${quoteString(header)}`, `SUFFIX ${quoteString("\n")}`);
+      if (input.gzip) copyOptions.push("COMPRESSION gzip");
+      // Errors while the query runs (a failed cast, …) are the query's, as in query().
+      const result = await this.execute(run, signal, () =>
+        connection.run(
+          `COPY (SELECT ${index}${selectList} FROM (${duckdbSql}) q) TO ${quoteString(input.path)} (${copyOptions.join(", ")})`,
+        ),
+      );
       // No rows: DuckDB still writes the suffix after the header, so the file becomes the header alone.
       if (Number(result.rowsChanged) === 0 && header !== null) {
         fs.writeFileSync(input.path, input.gzip ? gzipSync(header) : header);
       }
       return { rows: Number(result.rowsChanged), columns: names };
     } finally {
-      this.releaseConnection(connection);
+      this.releaseConnection(connection, run);
     }
   }
 
@@ -803,8 +954,9 @@ export class TimestreamStore implements TableResolver {
     return this.idleConnections.pop() ?? (await this.engine.connect(dialectSetupSql));
   }
 
-  private releaseConnection(connection: QueryConnection): void {
-    if (!this.closed && this.idleConnections.length < MAX_IDLE_CONNECTIONS) {
+  private releaseConnection(connection: QueryConnection, run?: QueryRun): void {
+    // An interrupted connection is not reused: the interrupt may land after its call finished.
+    if (!this.closed && !run?.interrupted && this.idleConnections.length < MAX_IDLE_CONNECTIONS) {
       this.idleConnections.push(connection);
       return;
     }
@@ -902,7 +1054,54 @@ function csvField(name: string): string {
 function queryError(error: unknown): HourglassError {
   if (error instanceof HourglassError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // The dialect's own limits raise DuckDB's error() with a complete message of ours.
+  const ours = /^Invalid Input Error: (sequence\(\) would produce .*)$/s.exec(message);
+  if (ours) {
+    return new HourglassError("ValidationError", ours[1]!, {
+      cause: error,
+      context: { limit: "querySequenceMaxEntries" },
+    });
+  }
   return new HourglassError("ValidationError", `query failed: ${message}`, { cause: error });
+}
+
+/** Timestream's limit on the length of QueryString. */
+export const MAX_QUERY_STRING_CHARS = 262_144;
+
+function resolveLimits(options: StoreOptions): QueryLimits {
+  const limits: QueryLimits = {
+    ...DEFAULT_QUERY_LIMITS,
+    ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+    ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)),
+  };
+  if (
+    !Number.isFinite(limits.timeoutMs) ||
+    limits.timeoutMs <= 0 ||
+    limits.timeoutMs > MAX_QUERY_TIMEOUT_MS
+  ) {
+    throw validationError(
+      `the query time limit must be more than 0 and at most ${MAX_QUERY_TIMEOUT_MS / 1000} s, got ${limits.timeoutMs / 1000} s`,
+    );
+  }
+  if (!Number.isInteger(limits.maxConcurrent) || limits.maxConcurrent < 1) {
+    throw validationError(
+      `queryMaxConcurrent must be a whole number of at least 1, got ${limits.maxConcurrent}`,
+    );
+  }
+  if (!Number.isInteger(limits.sequenceMaxEntries) || limits.sequenceMaxEntries < 1) {
+    throw validationError(
+      `querySequenceMaxEntries must be a whole number of at least 1, got ${limits.sequenceMaxEntries}`,
+    );
+  }
+  return limits;
+}
+
+/** Empties the spill folder (DuckDB's temp files only, in case a user put something else there). */
+function clearTempFolder(folder: string): void {
+  if (!fs.existsSync(folder)) return;
+  for (const name of fs.readdirSync(folder)) {
+    if (name.startsWith("duckdb_temp_")) fs.rmSync(path.join(folder, name), { force: true, recursive: true });
+  }
 }
 
 /** Each valid record's (series, measure, time): what the Version rules compare. */

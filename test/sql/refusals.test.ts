@@ -155,3 +155,35 @@ describe("names and strings reach DuckDB only quoted", () => {
     assert.equal(Number(await h.value(`SELECT count(*) FROM "airflow-db"."airflow-table"`)), h.points.length);
   });
 });
+
+describe("size limits of the query text", () => {
+  it("refuses nesting deeper than 100 levels at the token where it goes too deep", () => {
+    assertRefused(`SELECT ${"(".repeat(101)}1${")".repeat(101)}`, /more than 100 levels deep/, 1);
+    assertRefused(`SELECT ${"abs(".repeat(200)}1${")".repeat(200)}`, /more than 100 levels deep/);
+    assertRefused(`SELECT ${"- ".repeat(200)}1`, /more than 100 levels deep/);
+    assertRefused(`SELECT 1 FROM ${"(SELECT 1 FROM ".repeat(120)}"db"."t"${")".repeat(120)}`, /levels deep/);
+    assert.doesNotThrow(() => translate(`SELECT ${"(".repeat(90)}1${")".repeat(90)}`, resolver, options));
+  });
+
+  it("refuses a tree deeper than 1,000 levels (long operator chains), and accepts 900", () => {
+    assertRefused(`SELECT 1${" + 1".repeat(1000)}`, /expression tree is more than 1000 levels deep/);
+    assert.doesNotThrow(() => translate(`SELECT 1${" + 1".repeat(900)}`, resolver, options));
+  });
+
+  it("refuses a sequence() of constants longer than the cap while translating, with its position", () => {
+    assertRefused(
+      "SELECT count(*) FROM UNNEST(sequence(1, 1000000000)) AS t(x)",
+      /sequence\(1, 1000000000\) would produce 1,000,000,000 entries, more than the limit of 10,000/,
+      1,
+      38,
+    );
+    assert.throws(
+      () => translate("SELECT sequence(0, 100, 1)", resolver, { ...options, sequenceMaxEntries: 50 }),
+      /101 entries, more than the limit of 50/,
+    );
+    assert.doesNotThrow(() => translate("SELECT sequence(1, 10000)", resolver, options));
+    assert.doesNotThrow(() =>
+      translate("SELECT sequence(0, 100, 2)", resolver, { ...options, sequenceMaxEntries: 51 }),
+    );
+  });
+});

@@ -90,6 +90,7 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
         host,
         scheme: url.protocol.replace(/:$/, ""),
         userAgent: c.req.header("user-agent") ?? "",
+        signal: c.req.raw.signal,
       });
       return awsResponse(info, 200, output);
     },

@@ -31,6 +31,8 @@ export interface OperationContext {
   scheme: string;
   /** The client's User-Agent, which tells SDK families apart where they read a field differently. */
   userAgent: string;
+  /** Aborts when the client goes away before the answer (a running query is then interrupted). */
+  signal?: AbortSignal;
 }
 
 export type OperationInput = Record<string, unknown>;

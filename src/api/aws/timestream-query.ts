@@ -13,7 +13,7 @@ const maxQueryStringChars = 262_144;
 export function timestreamQueryOperations(backends: AwsBackends): Record<string, Operation> {
   const { store } = backends;
   return {
-    async Query(input) {
+    async Query(input, context) {
       const req = parseInput(
         z.object({
           QueryString: z.string().min(1).max(maxQueryStringChars),
@@ -26,11 +26,14 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         input,
         "Query",
       );
-      const response = await store.query({
-        QueryString: req.QueryString,
-        ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
-        ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
-      });
+      const response = await store.query(
+        {
+          QueryString: req.QueryString,
+          ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
+          ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
+        },
+        { signal: context.signal },
+      );
       return queryShape(response);
     },
 

@@ -63,6 +63,9 @@ export function storeRoutes(store: StoreService, options: { maxRecordsPerWrite?:
     );
     return c.json(result);
   });
-  app.post("/query", async (c) => c.json(await store.query((await jsonBody(c)) as never)));
+  // The request's signal aborts when the client goes away: the store then interrupts the query.
+  app.post("/query", async (c) =>
+    c.json(await store.query((await jsonBody(c)) as never, { signal: c.req.raw.signal })),
+  );
   return app;
 }
