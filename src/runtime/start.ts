@@ -103,7 +103,7 @@ export async function startHourglass(
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
-    const app = createApp({ store, stream: streams });
+    const app = createApp({ store, stream: streams, lake });
     app.route("/api/v1", workflowRoutes(workflows));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     const http = await startHttpServer(app, { host: config.host, port: config.port });
