@@ -13,7 +13,7 @@
  * commits nothing.
  */
 import { createHash, type Hash } from "node:crypto";
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   type ChecksumAlgorithm,
@@ -256,8 +256,10 @@ export function requestBody(request: Request, checksumHeadersAreBody = true): Re
     request.body === null
       ? Readable.from([])
       : Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>);
-  source.on("error", (error) => decoder.destroy(error));
-  return source.pipe(decoder);
+  // pipeline, not pipe: every failure (the client's connection, the framing, a checksum) reaches
+  // the reader of the decoder as its error, and none is left unhandled.
+  pipeline(source, decoder, () => {});
+  return decoder;
 }
 
 /** The whole decoded body, refused past `limitBytes` (for the XML bodies). */
