@@ -3,7 +3,9 @@
  * with CRC32 trailers), and raw HTTP for what the SDK would not send.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import http from "node:http";
+import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
   AbortMultipartUploadCommand,
@@ -634,4 +636,68 @@ describe("S3 endpoint with the AWS SDK for JavaScript v3", () => {
     // Unsigned, the same paths stay the REST API's.
     assert.equal((await rawRequest(t.server.url, "GET", "/health")).status, 200);
   });
+
+  it("decodes signed aws-chunked bodies with chunk signatures and a trailer, and refuses broken ones", async () => {
+    const put = (body: string, headers: Record<string, string> = {}) =>
+      rawRequest(t.server.url, "PUT", "/data/chunked.txt", {
+        headers: {
+          "content-encoding": "aws-chunked",
+          "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+          "x-amz-decoded-content-length": "11",
+          "x-amz-trailer": "x-amz-checksum-sha256",
+          ...headers,
+        },
+        body,
+      });
+    const digest = createHash("sha256").update("hello world").digest("base64");
+    const framed = (checksum: string) =>
+      `5;chunk-signature=${"a".repeat(64)}\r\nhello\r\n6;chunk-signature=${"b".repeat(64)}\r\n world\r\n` +
+      `0;chunk-signature=${"c".repeat(64)}\r\nx-amz-checksum-sha256:${checksum}\r\nx-amz-trailer-signature:${"d".repeat(64)}\r\n\r\n`;
+    const ok = await put(framed(digest));
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.headers.etag, `"${md5(Buffer.from("hello world"))}"`);
+    assert.equal((await bodyBytes(s3, "data", "chunked.txt")).bytes.toString(), "hello world");
+
+    const refused: [string, Record<string, string>, string][] = [
+      [framed(createHash("sha256").update("other").digest("base64")), {}, "BadDigest"],
+      ["5\r\nhello\r\n", { "x-amz-trailer": "" }, "IncompleteBody"], // no final chunk
+      ["zz\r\nhello\r\n0\r\n\r\n", { "x-amz-trailer": "" }, "InvalidRequest"], // size not hex
+      ["5\r\nhelloXX0\r\n\r\n", { "x-amz-trailer": "" }, "InvalidRequest"], // data not followed by CRLF
+      ["5\r\nhello\r\n0\r\n\r\n", { "x-amz-trailer": "" }, "IncompleteBody"], // 5 bytes, 11 announced
+      ["5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", {}, "InvalidRequest"], // announced trailer missing
+    ];
+    for (const [body, headers, code] of refused) {
+      const answer = await put(body, headers);
+      assert.equal(answer.status, 400, body);
+      assert.equal(codeOf(answer.body), code, `${JSON.stringify(body)}: ${answer.body}`);
+    }
+    // Every refusal left the object as it was, and no temp file behind.
+    assert.equal((await bodyBytes(s3, "data", "chunked.txt")).bytes.toString(), "hello world");
+    assert.deepEqual(tempFiles(t.lakeDir), []);
+  });
+
+  it("keeps the old object when a client hangs up in the middle of an upload", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: "data", Key: "hangup.bin", Body: "old version" }));
+    const { port } = new URL(t.server.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    socket.write(
+      `PUT /data/hangup.bin HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 1000000\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(400_000, 7));
+    // Hang up once the partial body has reached the lake's temp folder: in the middle of the put.
+    await waitFor(() => tempFiles(t.lakeDir).length > 0, "the upload to start writing");
+    socket.destroy();
+    await waitFor(() => tempFiles(t.lakeDir).length === 0, "the partial upload's temp file to be removed");
+    assert.equal((await bodyBytes(s3, "data", "hangup.bin")).bytes.toString(), "old version");
+  });
 });
+
+/** Polls `condition` (each turn of the event loop, up to 30 s) instead of sleeping a fixed time. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
