@@ -24,7 +24,7 @@ const DEBIAN_PYTHON = "/usr/bin/python3";
 const pathPython = spawnSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).stdout.trim();
 const pythons = [DEBIAN_PYTHON, ...(pathPython && pathPython !== DEBIAN_PYTHON ? [pathPython] : [])];
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import hashlib, json, os, sys
 import boto3
 from boto3.s3.transfer import TransferConfig
