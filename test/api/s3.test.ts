@@ -409,6 +409,22 @@ describe("S3 endpoint with the AWS SDK for JavaScript v3", () => {
     const escaped = await failure(s3.send(new HeadObjectCommand({ Bucket: "data", Key: "escape.txt" })));
     assert.equal(statusOf(escaped), 404);
 
+    await s3.send(new PutObjectCommand({ Bucket: "data", Key: "clash", Body: "an object" }));
+    const clash = await failure(
+      s3.send(new PutObjectCommand({ Bucket: "data", Key: "clash/under", Body: "x" })),
+    );
+    assert.equal(clash.name, "KeyConflict");
+    assert.equal(statusOf(clash), 409);
+    assert.match(clash.message, /clash/);
+
+    // Announced, not sent: the answer comes before any byte of the body is read.
+    const huge = await rawRequest(t.server.url, "PUT", "/data/huge.bin", {
+      headers: { "content-encoding": "aws-chunked", "x-amz-decoded-content-length": String(6 * 1024 ** 3) },
+      body: "0\r\n\r\n",
+    });
+    assert.equal(huge.status, 400);
+    assert.equal(codeOf(huge.body), "EntityTooLarge");
+
     const badBucket = await rawRequest(t.server.url, "GET", "/UPPER?list-type=2");
     assert.equal(codeOf(badBucket.body), "InvalidBucketName");
     const unserved = await rawRequest(t.server.url, "GET", "/data?tagging");

@@ -28,6 +28,8 @@ import { s3Error } from "./errors.js";
 const maxLineBytes = 4096;
 const maxTrailerBytes = 16 * 1024;
 const CRLF = Buffer.from("\r\n");
+/** S3's limit for one PutObject or one part: 5 GiB. */
+export const maxUploadBytes = 5 * 1024 ** 3;
 
 export interface BodyDecoding {
   awsChunked: boolean;
@@ -56,6 +58,7 @@ export function bodyDecodingOf(headers: Headers, checksumHeadersAreBody = true):
     expectedBytes = Number(lengthHeader);
     if (!Number.isSafeInteger(expectedBytes) || expectedBytes < 0)
       throw s3Error("InvalidArgument", `the body length ${JSON.stringify(lengthHeader)} is not a byte count`);
+    if (expectedBytes > maxUploadBytes) throw tooLarge(expectedBytes);
   }
 
   let checksum: BodyDecoding["checksum"];
@@ -131,6 +134,7 @@ export class S3BodyDecoder extends Transform {
   #emit(bytes: Buffer): void {
     if (bytes.length === 0) return;
     this.#bytes += bytes.length;
+    if (this.#bytes > maxUploadBytes) throw tooLarge(this.#bytes);
     const expected = this.#decoding.expectedBytes;
     if (expected !== undefined && this.#bytes > expected)
       throw s3Error("InvalidRequest", `the body is longer than the ${expected} bytes its headers announce`);
@@ -243,6 +247,13 @@ export class S3BodyDecoder extends Transform {
     if (this.#md5 !== null && this.#md5.digest("base64") !== this.#decoding.contentMd5)
       throw s3Error("BadDigest", "the Content-MD5 you specified did not match what was received");
   }
+}
+
+function tooLarge(bytes: number) {
+  return s3Error(
+    "EntityTooLarge",
+    `the body has ${bytes} bytes: one upload or part takes at most 5 GiB (use a multipart upload)`,
+  );
 }
 
 function framingError(what: string) {

@@ -12,6 +12,7 @@ export const S3_STATUS = {
   BadDigest: 400,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,
+  EntityTooLarge: 400,
   EntityTooSmall: 400,
   IncompleteBody: 400,
   InternalError: 500,
