@@ -62,11 +62,12 @@ export class MultipartUploads {
     this.#lake = lake;
   }
 
-  /** NotFound if the bucket does not exist; ValidationError for a key no lake accepts. */
+  /** NotFound if the bucket does not exist; ValidationError for a key this lake cannot hold. */
   async create(bucket: string, key: string, options: PutOptions = {}): Promise<MultipartUpload> {
     checkKey(key);
-    if ((await this.#lake.headBucket(bucket)) === null)
-      throw notFound(`bucket ${bucket} does not exist`, { bucket });
+    // Asking for the object checks the bucket and whether this lake can hold the key at all
+    // (a folder cannot hold `a//b`), so that is refused now rather than after every part is sent.
+    await this.#lake.headObject(bucket, key);
     const upload: UploadState = {
       uploadId: randomBytes(24).toString("base64url"),
       bucket,

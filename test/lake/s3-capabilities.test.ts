@@ -149,6 +149,7 @@ describe("local lake: ranges, metadata, multipart staging and copies", () => {
     await rejectsWith(uploads.uploadPart("nope", 1, two), "NotFound", /upload nope/);
     await rejectsWith(uploads.create("no-bucket", "k"), "NotFound", /no-bucket/);
     await rejectsWith(uploads.create(bucket, "../k"), "ValidationError", /\.\. segment/);
+    await rejectsWith(uploads.create(bucket, "a//k"), "ValidationError", /empty segment/);
     await rejectsWith(uploads.complete(upload.uploadId, []), "ValidationError", /at least one part/);
 
     const result = await uploads.complete(upload.uploadId, [
