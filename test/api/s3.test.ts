@@ -27,6 +27,7 @@ import {
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { failure, rawAwsCall } from "./helpers.js";
 import {
@@ -581,6 +582,107 @@ describe("S3 endpoint with the AWS SDK for JavaScript v3", () => {
       statusOf(await failure(s3.send(new HeadObjectCommand({ Bucket: "data", Key: "small.bin" })))),
       404,
     );
+  });
+
+  it("builds a multipart object from ranges of another with UploadPartCopy", async () => {
+    const source = randomContent(5 * 1024 * 1024 + 1000);
+    await s3.send(new PutObjectCommand({ Bucket: "data", Key: "copy-source.bin", Body: source }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "data", Key: "assembled.bin" }),
+    );
+    const first = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: "data",
+        Key: "assembled.bin",
+        UploadId,
+        PartNumber: 1,
+        CopySource: "data/copy-source.bin",
+        CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}`,
+      }),
+    );
+    const second = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: "data",
+        Key: "assembled.bin",
+        UploadId,
+        PartNumber: 2,
+        CopySource: "data/copy-source.bin",
+        CopySourceRange: `bytes=${5 * 1024 * 1024}-${source.length - 1}`,
+      }),
+    );
+    assert.equal(first.CopyPartResult!.ETag, `"${md5(source.subarray(0, 5 * 1024 * 1024))}"`);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: "data",
+        Key: "assembled.bin",
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: first.CopyPartResult!.ETag },
+            { PartNumber: 2, ETag: second.CopyPartResult!.ETag },
+          ],
+        },
+      }),
+    );
+    assert.equal(sha256((await bodyBytes(s3, "data", "assembled.bin")).bytes), sha256(source));
+    const other = await s3.send(new CreateMultipartUploadCommand({ Bucket: "data", Key: "x.bin" }));
+    const partCopy = (key: string, range: string) =>
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: "data",
+          Key: key,
+          UploadId: other.UploadId,
+          PartNumber: 1,
+          CopySource: "data/copy-source.bin",
+          CopySourceRange: range,
+        }),
+      );
+    assert.equal((await failure(partCopy("x.bin", "bytes=10-"))).name, "InvalidArgument", "an open range");
+    assert.equal(
+      (await failure(partCopy("assembled.bin", "bytes=0-9"))).name,
+      "NoSuchUpload",
+      "another key's upload",
+    );
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: "data", Key: "x.bin", UploadId: other.UploadId }),
+    );
+  });
+
+  it("answers conditional GETs (304, 412) and response-* overrides", async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket: "data", Key: "cond.txt", Body: "conditional" }));
+    const etag = put.ETag!;
+    const notModified = await rawRequest(t.server.url, "GET", "/data/cond.txt", {
+      headers: { "if-none-match": etag },
+    });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.body, "");
+    const changed = await rawRequest(t.server.url, "GET", "/data/cond.txt", {
+      headers: { "if-none-match": '"other"' },
+    });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.body, "conditional");
+    const failed = await rawRequest(t.server.url, "GET", "/data/cond.txt", {
+      headers: { "if-match": '"other"' },
+    });
+    assert.equal(failed.status, 412);
+    assert.equal(codeOf(failed.body), "PreconditionFailed");
+    const since = await rawRequest(t.server.url, "GET", "/data/cond.txt", {
+      headers: { "if-modified-since": new Date(Date.now() + 3_600_000).toUTCString() },
+    });
+    assert.equal(since.status, 304);
+    const overridden = await rawRequest(
+      t.server.url,
+      "GET",
+      "/data/cond.txt?response-content-type=text%2Fplain&response-content-disposition=attachment",
+    );
+    assert.equal(overridden.headers["content-type"], "text/plain");
+    assert.equal(overridden.headers["content-disposition"], "attachment");
+    const headRange = await rawRequest(t.server.url, "HEAD", "/data/cond.txt", {
+      headers: { range: "bytes=0-3" },
+    });
+    assert.equal(headRange.status, 206);
+    assert.equal(headRange.headers["content-range"], "bytes 0-3/11");
+    assert.equal(headRange.headers["content-length"], "4");
   });
 
   it("serves virtual-host style (bucket.localhost) on the same port, the SDK's default addressing", async () => {
