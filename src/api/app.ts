@@ -62,7 +62,8 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   app.notFound((c) => {
     // Unsigned requests (curl, a browser) reach S3 on every path the routes above leave free;
     // /api/… and /health stay the REST API's, so a mistyped REST path is a JSON 404.
-    if (s3 && !isReservedPath(c.req.path)) return s3.handle(c.req.raw, rawTargetOf(c.env));
+    if (s3 && !isReservedPath(c.req.path) && !isOtherAwsProtocol(c.req.raw.headers))
+      return s3.handle(c.req.raw, rawTargetOf(c.env));
     const error = notFound(`no route for ${c.req.method} ${c.req.path}`, {
       method: c.req.method,
       path: c.req.path,
@@ -88,6 +89,11 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
 
 function isReservedPath(path: string): boolean {
   return path === "/health" || path === "/api" || path.startsWith("/api/");
+}
+
+/** AWS JSON (X-Amz-Target) and Smithy RPC v2 CBOR (`smithy-protocol`) calls are never S3's. */
+function isOtherAwsProtocol(headers: Headers): boolean {
+  return headers.has("x-amz-target") || headers.has("smithy-protocol");
 }
 
 /** The request target as the client sent it, when the app runs behind startHttpServer. */

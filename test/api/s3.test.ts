@@ -739,6 +739,15 @@ describe("S3 endpoint with the AWS SDK for JavaScript v3", () => {
     const rest = await rawRequest(t.server.url, "GET", "/api/v1/no/such/route");
     assert.equal(rest.status, 404);
     assert.equal(JSON.parse(rest.body).error.code, "NotFound");
+    const cbor = await rawRequest(t.server.url, "POST", "/service/Kinesis/operation/ListStreams", {
+      headers: { "smithy-protocol": "rpc-v2-cbor", "content-type": "application/cbor" },
+    });
+    assert.equal(cbor.status, 404);
+    assert.equal(
+      JSON.parse(cbor.body).error.code,
+      "NotFound",
+      "a protocol not served is not mistaken for S3",
+    );
     const timestream = await rawAwsCall(t.server.url, "Timestream_20181101.ListDatabases", "{}");
     assert.equal(timestream.status, 200);
     assert.deepEqual(timestream.json["Databases"], []);

@@ -43,10 +43,10 @@ export function bucketFromHost(hostHeader: string | null): string | null {
 /**
  * Whether a request that other routes might also serve is an S3 client's: it names a bucket in
  * its host, or carries what only S3 signers send (x-amz-content-sha256, or a presigned URL's
- * query). AWS JSON calls (X-Amz-Target) are never S3's.
+ * query). AWS JSON calls (X-Amz-Target) and Smithy RPC v2 CBOR calls (smithy-protocol) are never S3's.
  */
 export function isS3ClientRequest(request: Request): boolean {
-  if (request.headers.has("x-amz-target")) return false;
+  if (request.headers.has("x-amz-target") || request.headers.has("smithy-protocol")) return false;
   if (bucketFromHost(request.headers.get("host") ?? new URL(request.url).host) !== null) return true;
   if (request.headers.has("x-amz-content-sha256")) return true;
   const query = new URL(request.url).searchParams;
