@@ -1,11 +1,14 @@
 /**
  * The HTTP app of `hourglass up`: the REST API under `/api/v1`, the AWS-compatible endpoints at
- * `POST /` (dispatched by `X-Amz-Target`), and `GET /health`. One error handler answers every
- * failure: in AWS's shape on the AWS endpoints, as `{ error: { code, message, context } }` elsewhere.
+ * `POST /` (dispatched by `X-Amz-Target`), `GET /health`, and, given a lake, the S3 REST API on
+ * every other path (and on any path for S3 clients: see docs/api.md, "S3"). One error handler
+ * answers every failure: in AWS's shape on the AWS endpoints, as `{ error: { code, message,
+ * context } }` elsewhere; S3 answers its own, in XML.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { HourglassError, notFound, toHourglassError } from "../errors.js";
+import type { Lake } from "../lake/index.js";
 import type { StreamService } from "../stream/index.js";
 import {
   type AwsEnv,
@@ -15,6 +18,7 @@ import {
   TagStore,
   type TimestreamBackend,
 } from "./aws/index.js";
+import { createS3Endpoint, isS3ClientRequest } from "./aws/s3/index.js";
 import { awsError, HTTP_STATUS, restErrorBody } from "./errors.js";
 import { bodySizeLimit, type GuardOptions, hostAndOriginGuard, restContentTypeGuard } from "./guards.js";
 import { storeRoutes } from "./rest/store-routes.js";
@@ -28,6 +32,8 @@ export interface AppLogger {
 export interface AppOptions {
   store: TimestreamBackend;
   stream?: StreamService;
+  /** Serves the S3 REST API over this lake; without one, S3 requests get the REST 404. */
+  lake?: Lake;
   /** Overrides the host DescribeEndpoints hands out (see AwsBackends). */
   describeEndpointsAddress?: string;
   /** Receives failures that are bugs or broken dependencies (code Internal). */
@@ -45,6 +51,15 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   const app = new Hono<AwsEnv>();
 
   app.use("*", hostAndOriginGuard(options.guards));
+  const s3 = options.lake ? createS3Endpoint({ lake: options.lake, logger: options.logger }) : null;
+  if (s3) {
+    // S3 clients first, whatever the path: a bucket named `health` or `api` is theirs to use.
+    app.use("*", async (c, next) => {
+      if (!isS3ClientRequest(c.req.raw)) return next();
+      return s3.handle(c.req.raw, rawTargetOf(c.env));
+    });
+  }
+  // After S3: an object upload to a bucket named `api` is no REST change.
   app.use("/api/v1/*", restContentTypeGuard());
   app.use("/api/v1/*", bodySizeLimit({ maxBytes: options.maxRestBodyBytes ?? defaultMaxRestBodyBytes }));
 
@@ -64,6 +79,10 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   );
 
   app.notFound((c) => {
+    // Unsigned requests (curl, a browser) reach S3 on every path the routes above leave free;
+    // /api/… and /health stay the REST API's, so a mistyped REST path is a JSON 404.
+    if (s3 && !isReservedPath(c.req.path) && !isOtherAwsProtocol(c.req.raw.headers))
+      return s3.handle(c.req.raw, rawTargetOf(c.env));
     const error = notFound(`no route for ${c.req.method} ${c.req.path}`, {
       method: c.req.method,
       path: c.req.path,
@@ -91,6 +110,21 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   });
 
   return app;
+}
+
+function isReservedPath(path: string): boolean {
+  return path === "/health" || path === "/api" || path.startsWith("/api/");
+}
+
+/** AWS JSON (X-Amz-Target) and Smithy RPC v2 CBOR (`smithy-protocol`) calls are never S3's. */
+function isOtherAwsProtocol(headers: Headers): boolean {
+  return headers.has("x-amz-target") || headers.has("smithy-protocol");
+}
+
+/** The request target as the client sent it, when the app runs behind startHttpServer. */
+function rawTargetOf(env: unknown): string | undefined {
+  const url = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
+  return typeof url === "string" ? url : undefined;
 }
 
 /** Hono's own HTTP errors (a malformed request) are the client's fault unless their status says otherwise. */

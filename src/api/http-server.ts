@@ -14,6 +14,11 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 /** How long close() lets requests in flight finish before it cuts their connections. */
 const defaultCloseGraceMs = 2000;
 
+/** What the app gets as its env (Hono's `c.env`): the node request behind the fetch Request. */
+export interface NodeRequestBindings {
+  incoming: { url?: string };
+}
+
 export interface HttpServerOptions {
   /** Defaults to 127.0.0.1: listening on every interface is a choice, not a default. */
   host?: string;
@@ -32,11 +37,12 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(
-  app: { fetch: (request: Request) => Response | Promise<Response> },
+  app: { fetch: (request: Request, env?: NodeRequestBindings) => Response | Promise<Response> },
   options: HttpServerOptions = {},
 ): Promise<RunningHttpServer> {
   const host = options.host ?? "127.0.0.1";
-  const listener = getRequestListener((request) => app.fetch(request));
+  // The node request goes along as the app's env: S3 reads the request target as it was sent.
+  const listener = getRequestListener((request, env) => app.fetch(request, env));
   const http1Server = http.createServer(listener);
   const http2Server = http2.createServer(listener);
   const sockets = new Set<net.Socket>();

@@ -9,6 +9,16 @@ export type ObjectBody = Uint8Array | string | Readable;
 export interface PutOptions {
   /** Default `application/octet-stream`. */
   contentType?: string;
+  /**
+   * User metadata (S3's `x-amz-meta-*`), names in lowercase. Kept with the object as its content
+   * type is (the local lake keeps both in its sidecar).
+   */
+  metadata?: Record<string, string>;
+  /**
+   * The etag to record instead of the content's MD5: a multipart upload's
+   * `<MD5 of the parts' MD5s>-<number of parts>`, as S3 reports it. Lowercase hex, unquoted.
+   */
+  etag?: string;
 }
 
 export interface PutResult {
@@ -27,6 +37,28 @@ export interface ObjectHead {
   etag: string;
   lastModified: Date;
   contentType: string;
+  /** User metadata given to the put (`PutOptions.metadata`); empty when none. */
+  metadata?: Record<string, string>;
+}
+
+export interface BucketHead {
+  name: string;
+  createdAt: Date;
+}
+
+/**
+ * Which bytes of an object to read, as HTTP's Range header has them: `{ start, end }` (end
+ * inclusive, clipped to the size), `{ start }` to the end, or `{ suffix }`, the last `suffix` bytes.
+ */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
+/** An object's facts and its content, both from the same version of the object. */
+export interface ObjectRead {
+  head: ObjectHead;
+  /** The bytes `body` holds (end inclusive) when a range was asked for; absent for the whole object. */
+  range?: { start: number; end: number };
+  /** Must be read to its end or destroyed: it holds the open file. */
+  body: Readable;
 }
 
 export interface ObjectSummary {
@@ -79,4 +111,12 @@ export interface Lake {
   listObjects(bucket: string, options?: ListOptions): Promise<ListResult>;
   /** Deleting a missing object succeeds, as on S3. NotFound if the bucket does not exist. */
   deleteObject(bucket: string, key: string): Promise<void>;
+  /** null if the bucket does not exist. */
+  headBucket(bucket: string): Promise<BucketHead | null>;
+  /**
+   * The object's facts and content (or the bytes of `range`), from one version even while it is
+   * being replaced. NotFound if the bucket or the object does not exist; a range that starts past
+   * the end (or any range of an empty object) is a ValidationError with `context.unsatisfiableRange`.
+   */
+  readObject(bucket: string, key: string, range?: ByteRange): Promise<ObjectRead>;
 }

@@ -115,6 +115,7 @@ export async function startHourglass(
     const app = createApp({
       store,
       stream: streams,
+      lake,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
     app.route("/api/v1", workflowRoutes(workflows));

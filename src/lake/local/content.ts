@@ -132,6 +132,8 @@ export interface ObjectFacts {
   etag: string;
   lastModified: Date;
   contentType: string;
+  /** Best effort, like the content type. */
+  metadata: Record<string, string>;
   /** The identity the sidecar must match to be trusted. */
   ino: number;
   mtimeMs: number;
@@ -163,6 +165,7 @@ export async function factsOfOpenFile(
       etag,
       lastModified: stat.mtime,
       contentType: matches ? sidecar.contentType : (sidecar?.contentType ?? defaultContentType),
+      metadata: sidecar?.metadata ?? {},
       ino: stat.ino,
       mtimeMs: stat.mtimeMs,
     },

@@ -9,12 +9,16 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { conflict, HourglassError, isHourglassError, notFound, validationError } from "../../errors.js";
 import { checkBucketName } from "../names.js";
+import { checkByteRange, resolveRange, unsatisfiableRange } from "../range.js";
 import type {
+  BucketHead,
+  ByteRange,
   Lake,
   ListOptions,
   ListResult,
   ObjectBody,
   ObjectHead,
+  ObjectRead,
   ObjectSummary,
   PutOptions,
   PutResult,
@@ -24,7 +28,8 @@ import { errnoOf, removeEmptyDirs, syncDir } from "./files.js";
 import { ensureFolders, removeFoldersBottomUp, removeStaleTemps } from "./folders.js";
 import { keySegments, type Layout, layoutOf, prefixFolderSegments } from "./layout.js";
 import { collectKeys, compareKeys, listEntries } from "./listing.js";
-import { checkContentType, checkListOptions } from "./options.js";
+import { checkContentType, checkEtag, checkListOptions, checkMetadata } from "./options.js";
+import { streamFileSpan } from "./read.js";
 import { removeSidecar, writeSidecar } from "./sidecar.js";
 
 /** Temp files older than this were left by a crash: removed when the lake first writes. */
@@ -36,6 +41,21 @@ const readChunkBytes = 256 * 1024;
 
 function objectUrl(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
+}
+
+/** What a put records beside the content: the caller's content type, metadata and etag (if given). */
+interface StoredFacts {
+  contentType: string;
+  metadata?: Record<string, string>;
+  etag?: string;
+}
+
+function storedFactsOf(options: PutOptions): StoredFacts {
+  return {
+    contentType: checkContentType(options.contentType),
+    metadata: checkMetadata(options.metadata),
+    etag: checkEtag(options.etag),
+  };
 }
 
 function wrap(error: unknown, what: string): HourglassError {
@@ -102,12 +122,12 @@ class LocalLake implements Lake {
     options: PutOptions = {},
   ): Promise<PutResult> {
     const segments = keySegments(key);
-    const contentType = checkContentType(options.contentType);
+    const stored = storedFactsOf(options);
     await this.#requireBucket(bucket);
     const temp = await this.#newTempPath(`put-${bucket}`);
     try {
       const written = await writeNewFile(temp, body);
-      return await this.#commit(bucket, key, segments, temp, written, contentType);
+      return await this.#commit(bucket, key, segments, temp, written, stored);
     } catch (error) {
       // A committed temp file has become the object; one that was not is removed.
       await fs.rm(temp, { force: true });
@@ -122,7 +142,7 @@ class LocalLake implements Lake {
     options: PutOptions = {},
   ): Promise<PutResult> {
     const segments = keySegments(key);
-    const contentType = checkContentType(options.contentType);
+    const stored = storedFactsOf(options);
     if (typeof localPath !== "string" || localPath.length === 0)
       throw validationError("localPath must be a file path");
     await this.#requireBucket(bucket);
@@ -139,7 +159,7 @@ class LocalLake implements Lake {
       }
       if (written === null) throw missing();
       try {
-        return await this.#commit(bucket, key, segments, source, written, contentType);
+        return await this.#commit(bucket, key, segments, source, written, stored);
       } catch (error) {
         throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
       }
@@ -150,7 +170,7 @@ class LocalLake implements Lake {
     const temp = await this.#newTempPath(`copy-${bucket}`);
     try {
       const written = await writeNewFile(temp, createReadStream(source));
-      return await this.#commit(bucket, key, segments, temp, written, contentType);
+      return await this.#commit(bucket, key, segments, temp, written, stored);
     } catch (error) {
       await fs.rm(temp, { force: true });
       throw wrap(error, `put ${objectUrl(bucket, key)} from ${source}`);
@@ -206,6 +226,7 @@ class LocalLake implements Lake {
         etag: facts.etag,
         lastModified: facts.lastModified,
         contentType: facts.contentType,
+        metadata: facts.metadata,
       };
     } finally {
       await handle.close();
@@ -261,6 +282,35 @@ class LocalLake implements Lake {
     await removeEmptyDirs(path.dirname(sidecar), this.#layout.metaBucketDir(bucket));
   }
 
+  async headBucket(bucket: string): Promise<BucketHead | null> {
+    const stat = await fs.stat(this.#layout.bucketDir(bucket)).catch(() => null);
+    if (stat === null || !stat.isDirectory()) return null;
+    // Creation time where the filesystem records it (statx), else the folder's last change.
+    return { name: bucket, createdAt: stat.birthtimeMs > 0 ? stat.birthtime : stat.ctime };
+  }
+
+  async readObject(bucket: string, key: string, range?: ByteRange): Promise<ObjectRead> {
+    if (range !== undefined) checkByteRange(range);
+    const handle = await this.#openObject(bucket, key);
+    let span: { start: number; end: number } | null = null;
+    let head: ObjectHead;
+    try {
+      const { facts } = await this.#facts(bucket, key, handle);
+      const { size, etag, lastModified, contentType, metadata } = facts;
+      head = { size, etag, lastModified, contentType, metadata };
+      if (range !== undefined) {
+        span = resolveRange(range, size);
+        if (span === null) throw unsatisfiableRange(range, size, { bucket, key });
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    // From here the stream owns the handle.
+    const body = streamFileSpan(handle, span?.start ?? 0, span?.end ?? head.size - 1);
+    return span === null ? { head, body } : { head, range: span, body };
+  }
+
   // --- internals ---------------------------------------------------------------------------
 
   #objectPath(bucket: string, key: string): string {
@@ -306,8 +356,15 @@ class LocalLake implements Lake {
       // Cache the recomputed etag for next time (after a crash, or a sidecar lost). Not for a
       // version already replaced: its sidecar would overwrite the new version's.
       await this.#ensureTempDir();
-      const { size, mtimeMs, ino, etag, contentType } = result.facts;
-      await writeSidecar(this.#layout.tempDir, sidecarPath, { ino, size, mtimeMs, etag, contentType });
+      const { size, mtimeMs, ino, etag, contentType, metadata } = result.facts;
+      await writeSidecar(this.#layout.tempDir, sidecarPath, {
+        ino,
+        size,
+        mtimeMs,
+        etag,
+        contentType,
+        metadata,
+      });
     }
     return result;
   }
@@ -356,19 +413,21 @@ class LocalLake implements Lake {
     segments: string[],
     temp: string,
     written: WrittenFile,
-    contentType: string,
+    stored: StoredFacts,
   ): Promise<PutResult> {
     const bucketDir = this.#layout.bucketDir(bucket);
     const target = path.join(bucketDir, ...segments);
     // The sidecar goes first, tied to the temp file's inode (a rename keeps it): whoever sees the
     // new object then also finds its etag; a reader of the old one sees a mismatch and recomputes.
-    const { ino, size, mtimeMs, etag } = written;
+    const { ino, size, mtimeMs } = written;
+    const etag = stored.etag ?? written.etag;
     await writeSidecar(this.#layout.tempDir, path.join(this.#layout.metaBucketDir(bucket), ...segments), {
       ino,
       size,
       mtimeMs,
       etag,
-      contentType,
+      contentType: stored.contentType,
+      ...(stored.metadata === undefined ? {} : { metadata: stored.metadata }),
     });
     // The rename is tried first: the key's folders usually exist already (a re-run, a manifest
     // beside its file). Only when one is missing, or is an object, are they made (or the clash

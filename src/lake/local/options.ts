@@ -30,3 +30,36 @@ export function checkListOptions(options: ListOptions) {
   }
   return { prefix, delimiter, startAfter, maxKeys };
 }
+
+/** S3's limit: the names and values of an object's user metadata take at most 2 KB. */
+const maxMetadataBytes = 2048;
+
+export function checkMetadata(metadata: unknown): Record<string, string> | undefined {
+  if (metadata === undefined) return undefined;
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+    throw validationError("metadata must be an object of strings");
+  let bytes = 0;
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== "string" || name.length === 0 || name !== name.toLowerCase())
+      throw validationError(`metadata ${JSON.stringify(name)} must be a lowercase name with a string value`, {
+        name,
+      });
+    bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value, "utf8");
+  }
+  if (bytes > maxMetadataBytes)
+    throw validationError(`metadata takes ${bytes} bytes: at most ${maxMetadataBytes} are kept`, { bytes });
+  return { ...(metadata as Record<string, string>) };
+}
+
+/** An etag given to a put: an MD5 in lowercase hex, with `-<parts>` for a multipart upload's. */
+export function checkEtag(etag: unknown): string | undefined {
+  if (etag === undefined) return undefined;
+  if (typeof etag !== "string" || !/^[0-9a-f]{32}(-[1-9][0-9]{0,4})?$/.test(etag))
+    throw validationError(
+      `etag ${JSON.stringify(etag)} must be 32 lowercase hex digits, optionally -<parts>`,
+      {
+        etag,
+      },
+    );
+  return etag;
+}

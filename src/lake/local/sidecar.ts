@@ -15,6 +15,17 @@ export interface Sidecar {
   mtimeMs: number;
   etag: string;
   contentType: string;
+  /** User metadata (x-amz-meta-*); absent in sidecars written before it was kept. */
+  metadata?: Record<string, string>;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((entry) => typeof entry === "string")
+  );
 }
 
 export async function readSidecar(sidecarPath: string): Promise<Sidecar | null> {
@@ -25,7 +36,8 @@ export async function readSidecar(sidecarPath: string): Promise<Sidecar | null> 
       typeof parsed.size === "number" &&
       typeof parsed.mtimeMs === "number" &&
       typeof parsed.etag === "string" &&
-      typeof parsed.contentType === "string"
+      typeof parsed.contentType === "string" &&
+      (parsed.metadata === undefined || isStringRecord(parsed.metadata))
     ) {
       return parsed as Sidecar;
     }
