@@ -48,6 +48,8 @@ export interface WorkerPoolOptions {
   pollIntervalMs?: number;
   /** How long a stopped task may take to end before its worker process is killed (default 3 s). */
   killGraceMs?: number;
+  /** Set in the worker processes' environment, over the server's own (the tasks' `hourglass` command). */
+  env?: Record<string, string>;
 }
 
 interface ActiveJob {
@@ -264,6 +266,7 @@ export class WorkerPool {
     const workerId = `${this.#host}:${process.pid}:w${index}:${randomBytes(3).toString("hex")}`;
     const child = fork(workerEntry, [this.#options.serverUrl], {
       execArgv: ["--import", import.meta.resolve("tsx")],
+      env: { ...process.env, ...this.#options.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
     });
