@@ -69,9 +69,15 @@ interface ActiveJob {
 
 /** What finishTry records for a worker's report (a failure always with a message). */
 function tryOutcomeOf(job: TaskJob, outcome: JobOutcome): TryOutcome {
+  const codeVersion = outcome.codeVersion;
   return outcome.state === "success"
-    ? { state: "success", logPath: job.logPath }
-    : { state: "failed", error: outcome.error || "the task failed without a message", logPath: job.logPath };
+    ? { state: "success", logPath: job.logPath, codeVersion }
+    : {
+        state: "failed",
+        error: outcome.error || "the task failed without a message",
+        logPath: job.logPath,
+        codeVersion,
+      };
 }
 
 /**
