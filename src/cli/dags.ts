@@ -318,6 +318,11 @@ async function findDagToTest(
   const dirs = dagsDirs ?? [config.dagsDir];
   const errors: ImportError[] = [];
   for (const dir of dirs) {
+    if (dagsDirs === undefined && !fs.existsSync(dir)) {
+      throw validationError(
+        `DAG ${JSON.stringify(dagId)}: the DAG folder ${dir} does not exist and no server runs for ${config.stateDir}: give the DAG's folder with --dags`,
+      );
+    }
     const bag = await loadDags(path.resolve(dir));
     const found = bag.dags.get(dagId);
     if (found !== undefined) return found;
