@@ -6,9 +6,10 @@
  *   and values as JSON data (see jsonValue);
  * - jsonl: one row object a line, the same values as json;
  * - timestream: the Query API's own response, as `aws timestream-query query` prints it. That
- *   command pages on its own and merges the pages as botocore's paginator for Query says
- *   (botocore/data/timestream-query/2018-11-01/paginators-1.json: result key Rows, kept from
- *   the first page ColumnInfo and QueryId): all Rows, then ColumnInfo and QueryId, indented by 4.
+ *   command pages on its own and prints botocore's merged result (PageIterator.build_full_result
+ *   with botocore/data/timestream-query/2018-11-01/paginators-1.json: result key Rows; from the
+ *   first page ColumnInfo, QueryId, QueryStatus and QueryInsightsResponse, null when absent),
+ *   as Python's json.dump with indent=4 writes it (a DOUBLE such as ProgressPercentage keeps ".0").
  */
 import type { ColumnInfo, ColumnType, Datum, QueryResponse } from "../store/types.js";
 import { datumText, renderTable } from "./output.js";
@@ -92,6 +93,27 @@ function rowObjects(page: QueryResponse, columns: ColumnInfo[]): Record<string, 
   );
 }
 
+/** The key order botocore's merge gives: the result key first, then the non-aggregate keys. */
+interface AwsCliQueryResult {
+  Rows: QueryResponse["Rows"];
+  ColumnInfo: ColumnInfo[];
+  QueryId: string;
+  QueryStatus: QueryResponse["QueryStatus"];
+  QueryInsightsResponse: null;
+}
+
+/**
+ * JSON as the AWS CLI writes it (Python's json.dump, indent 4). The one difference from
+ * JSON.stringify here: botocore parses ProgressPercentage, a Double, as a Python float, printed
+ * `100.0` where JavaScript prints `100`. Rows hold only strings and booleans.
+ */
+function awsCliJson(result: AwsCliQueryResult): string {
+  return JSON.stringify(result, null, 4).replace(
+    /^( {8}"ProgressPercentage": )(-?\d+)(,?)$/m,
+    (_, key: string, whole: string, comma: string) => `${key}${whole}.0${comma}`,
+  );
+}
+
 const csvField = (text: string): string => (/[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
 
 export function createQueryPrinter(format: QueryFormat, write: (text: string) => void): QueryPrinter {
@@ -154,14 +176,20 @@ export function createQueryPrinter(format: QueryFormat, write: (text: string) =>
       };
     }
     case "timestream": {
-      let merged: { Rows: QueryResponse["Rows"]; ColumnInfo: ColumnInfo[]; QueryId: string } | null = null;
+      let merged: AwsCliQueryResult | null = null;
       return {
         page(page) {
-          if (merged === null) merged = { Rows: [], ColumnInfo: page.ColumnInfo, QueryId: page.QueryId };
+          merged ??= {
+            Rows: [],
+            ColumnInfo: page.ColumnInfo,
+            QueryId: page.QueryId,
+            QueryStatus: page.QueryStatus,
+            QueryInsightsResponse: null,
+          };
           merged.Rows.push(...page.Rows);
         },
         end() {
-          if (merged !== null) write(`${JSON.stringify(merged, null, 4)}\n`);
+          if (merged !== null) write(`${awsCliJson(merged)}\n`);
         },
       };
     }

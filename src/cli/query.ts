@@ -12,8 +12,9 @@ Formats (--format):
               DOUBLE NaN/Infinity, which are strings; arrays are arrays, rows are objects,
               timeseries are [{"time","value"}]; timestamps, dates and VARCHAR are Timestream's text
   jsonl       one row object a line, values as in json
-  timestream  the Query API's response as \`aws timestream-query query\` prints it: every page's
-              Rows, then ColumnInfo and QueryId (ScalarValue strings, NullValue true)`;
+  timestream  the Query API's response as \`aws timestream-query query\` prints it (it pages and
+              merges): every page's Rows, then the first page's ColumnInfo, QueryId and
+              QueryStatus, and QueryInsightsResponse null (ScalarValue strings, NullValue true)`;
 
 export function registerQuery(program: Command): void {
   program

@@ -132,8 +132,17 @@ describe("hourglass query: JSON formats", () => {
 
   it("timestream: the Query API's shapes, pages merged as the AWS CLI merges them", () => {
     const one = JSON.parse(inProcess.timestream);
-    assert.deepEqual(Object.keys(one), ["Rows", "ColumnInfo", "QueryId"]);
+    assert.deepEqual(Object.keys(one), [
+      "Rows",
+      "ColumnInfo",
+      "QueryId",
+      "QueryStatus",
+      "QueryInsightsResponse",
+    ]);
     assert.match(inProcess.timestream, /^\{\n {4}"Rows": \[/);
+    // Python's json.dump prints the Double as a float.
+    assert.match(inProcess.timestream, /\n {8}"ProgressPercentage": 100\.0,\n/);
+    assert.equal(one.QueryInsightsResponse, null);
     const [host, series, arr, big, nothing] = one.Rows[0].Data;
     assert.deepEqual(host, { ScalarValue: "h-1" });
     assert.deepEqual(series.TimeSeriesValue[0], {

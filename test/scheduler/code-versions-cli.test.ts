@@ -81,7 +81,10 @@ describe("code versions and dags test, against a server with its own DAG folder"
       runCli(["--state-dir", path.join(dir, "other-state"), ...args], { cwd: dir });
     const missing = await alone("dags", "test", "versioned");
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /DAG "versioned": the DAG folder .*dags does not exist .*: give the DAG's folder with --dags/);
+    assert.match(
+      missing.stderr,
+      /DAG "versioned": the DAG folder .*dags does not exist .*: give the DAG's folder with --dags/,
+    );
     const given = await alone("dags", "test", "versioned", "--dags", dagsDir);
     assert.equal(given.code, 0, given.stderr);
     assert.match(given.stdout, /\{say\} INFO - version two/);
