@@ -11,7 +11,7 @@ import type { HourglassConfig } from "../config.js";
 import { isHourglassError, validationError } from "../errors.js";
 import { openLocalLake } from "../lake/index.js";
 import { createLocalTaskServices, createRemoteTaskServices, type TaskServices } from "../operators/index.js";
-import { openLocalWorkflows, RemoteWorkflows } from "../runtime/index.js";
+import { openLocalWorkflows, RemoteWorkflows, taskEnvironment, writeCliShim } from "../runtime/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { runIdFor } from "../workflows/context.js";
 import { type ImportError, type LoadedDag, loadDagFile, loadDags } from "../workflows/loader.js";
@@ -239,6 +239,12 @@ async function testDag(
     date === undefined && dag.schedule.kind === "cron"
       ? inferManualInterval(dag.schedule, at)
       : intervalForLogicalDate(dag.schedule, at);
+  // Command tasks run here get `hourglass` as they would on a server (runtime/cli-shim.ts). This
+  // process only runs the test, so its own environment is the tasks' environment.
+  Object.assign(
+    process.env,
+    taskEnvironment(config, url, writeCliShim(config.stateDir), process.env["PATH"]),
+  );
   let services: TaskServices;
   let close = async () => {};
   if (url) {

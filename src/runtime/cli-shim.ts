@@ -10,6 +10,8 @@
  * - HOURGLASS_SERVER, the server's URL (the CLI's --server default), so the command talks to the
  *   server that runs the task, even one that left no server.json (`hourglass demo --once`);
  * - HOURGLASS_STATE_DIR, the server's state folder, for commands that work on the folder itself.
+ *
+ * `hourglass dags test` gives the tasks it runs in its own process the same environment.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -42,13 +44,13 @@ export function writeCliShim(stateDir: string): string {
 /** What task processes get on top of the server's environment (see the file comment). */
 export function taskEnvironment(
   config: HourglassConfig,
-  serverUrl: string,
+  serverUrl: string | null,
   shimDir: string,
   inheritedPath: string | undefined,
 ): Record<string, string> {
   return {
     PATH: inheritedPath ? `${shimDir}${path.delimiter}${inheritedPath}` : shimDir,
-    HOURGLASS_SERVER: serverUrl,
+    ...(serverUrl === null ? {} : { HOURGLASS_SERVER: serverUrl }),
     HOURGLASS_STATE_DIR: config.stateDir,
   };
 }

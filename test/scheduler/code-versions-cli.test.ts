@@ -31,6 +31,11 @@ describe("code versions and dags test, against a server with its own DAG folder"
     dagsDir = path.join(dir, "my-dags");
     fs.mkdirSync(dagsDir);
     fs.writeFileSync(path.join(dagsDir, "versioned.ts"), dagFile("version one"));
+    // Paused: only `dags test` runs it.
+    fs.writeFileSync(
+      path.join(dagsDir, "uses-cli.ts"),
+      `import { command, dag, task } from "hourglass";\nexport default dag({ id: "uses-cli", schedule: null, startDate: "2024-01-01T00:00:00Z", tasks: [task({ id: "cli", operator: command({ command: "hourglass dags list" }) })] });\n`,
+    );
     const config = resolveConfig({
       flags: { stateDir: path.join(dir, "state"), dagsDir, port: 0, workers: 1 },
       env: {},
@@ -75,6 +80,10 @@ describe("code versions and dags test, against a server with its own DAG folder"
     const viaServer = await cli("dags", "test", "versioned");
     assert.equal(viaServer.code, 0, viaServer.stderr);
     assert.match(viaServer.stdout, /\{say\} INFO - version two/);
+    // A command task run by dags test has the same `hourglass` as on the server, talking to it.
+    const cliTask = await cli("dags", "test", "uses-cli");
+    assert.equal(cliTask.code, 0, cliTask.stderr);
+    assert.match(cliTask.stdout, /\{cli\} INFO - versioned\s+None\s+false/);
 
     // No server for this state folder: the configured ./dags does not have it, --dags does.
     const alone = (...args: string[]) =>
