@@ -3,16 +3,18 @@
  * runs for the state folder, else in-process on it (`withWorkflows`, shared by runs, tasks and
  * backfill commands).
  */
+import fs from "node:fs";
+import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { HttpClient } from "../api/client.js";
 import type { HourglassConfig } from "../config.js";
-import { validationError } from "../errors.js";
+import { isHourglassError, validationError } from "../errors.js";
 import { openLocalLake } from "../lake/index.js";
 import { createLocalTaskServices, createRemoteTaskServices, type TaskServices } from "../operators/index.js";
-import { openLocalWorkflows, RemoteWorkflows } from "../runtime/index.js";
+import { openLocalWorkflows, RemoteWorkflows, taskEnvironment, writeCliShim } from "../runtime/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { runIdFor } from "../workflows/context.js";
-import { loadDags } from "../workflows/loader.js";
+import { type ImportError, type LoadedDag, loadDagFile, loadDags } from "../workflows/loader.js";
 import { inferManualInterval, intervalForLogicalDate, parseDateInZone } from "../workflows/schedule.js";
 import { runTask, type WorkflowApi } from "../workflows/scheduler/index.js";
 import { configFrom, serverUrl } from "./context.js";
@@ -198,6 +200,11 @@ export function registerDags(program: Command): void {
     )
     .option("--task <task>", "run only this task")
     .option("--conf <json>", "the run's conf", jsonObject)
+    .option(
+      "--dags <dir>",
+      "the DAG folder to load it from (repeat for more); default: the file the running server loaded it from, else the configured folder (./dags, HOURGLASS_DAGS_DIR, dagsDir in hourglass.yaml)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       "after",
       example("hourglass dags test timestream-airflow-demo 2021-09-22T13:00:00Z --task ts_query"),
@@ -206,7 +213,7 @@ export function registerDags(program: Command): void {
       async (
         dagId: string,
         date: string | undefined,
-        o: { task?: string; conf?: Record<string, unknown> },
+        o: { task?: string; conf?: Record<string, unknown>; dags?: string[] },
         cmd: Command,
       ) => {
         const config = configFrom(cmd);
@@ -221,18 +228,9 @@ async function testDag(
   url: string | null,
   dagId: string,
   date: string | undefined,
-  o: { task?: string; conf?: Record<string, unknown> },
+  o: { task?: string; conf?: Record<string, unknown>; dags?: string[] },
 ): Promise<number> {
-  const bag = await loadDags(config.dagsDir);
-  const loaded = bag.dags.get(dagId);
-  if (loaded === undefined) {
-    const broken = bag.importErrors
-      .map((e) => `\n  ${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`)
-      .join("");
-    throw validationError(
-      `DAG ${JSON.stringify(dagId)} is not in ${config.dagsDir}${broken ? `; import errors:${broken}` : ""}`,
-    );
-  }
+  const loaded = await findDagToTest(config, url, dagId, o.dags);
   const { dag } = loaded;
   const tasks = o.task === undefined ? dag.tasks : dag.tasks.filter((t) => t.id === o.task);
   if (tasks.length === 0) throw validationError(`DAG ${dagId} has no task ${JSON.stringify(o.task)}`);
@@ -241,6 +239,12 @@ async function testDag(
     date === undefined && dag.schedule.kind === "cron"
       ? inferManualInterval(dag.schedule, at)
       : intervalForLogicalDate(dag.schedule, at);
+  // Command tasks run here get `hourglass` as they would on a server (runtime/cli-shim.ts). This
+  // process only runs the test, so its own environment is the tasks' environment.
+  Object.assign(
+    process.env,
+    taskEnvironment(config, url, writeCliShim(config.stateDir), process.env["PATH"]),
+  );
   let services: TaskServices;
   let close = async () => {};
   if (url) {
@@ -281,4 +285,57 @@ async function testDag(
   } finally {
     await close();
   }
+}
+
+const importErrorLines = (errors: readonly ImportError[]): string =>
+  errors.map((e) => `\n  ${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`).join("");
+
+/**
+ * The DAG `dags test` runs, loaded afresh here: from --dags; else from the file the running
+ * server loaded it from (the server may have been started with `hourglass up --dags X`, or
+ * --demo's example folder, which this command's configuration does not know); else from the
+ * configured folder.
+ */
+async function findDagToTest(
+  config: HourglassConfig,
+  url: string | null,
+  dagId: string,
+  dagsDirs: string[] | undefined,
+): Promise<LoadedDag> {
+  if (dagsDirs === undefined && url !== null) {
+    const known = await new RemoteWorkflows(new HttpClient(url)).getDag(dagId).catch((error: unknown) => {
+      if (isHourglassError(error) && error.code === "NotFound") return null;
+      throw error;
+    });
+    if (known !== null) {
+      if (!fs.existsSync(known.filePath)) {
+        throw validationError(
+          `the server at ${url} loaded DAG ${JSON.stringify(dagId)} from ${known.filePath}, which is not on this machine: give its folder with --dags`,
+        );
+      }
+      const load = await loadDagFile(known.filePath);
+      const found = load.dags.find((d) => d.dag.id === dagId);
+      if (found !== undefined) return found;
+      throw validationError(
+        `DAG ${JSON.stringify(dagId)} is no longer in ${known.filePath}${importErrorLines(load.importErrors)}`,
+      );
+    }
+  }
+  const dirs = dagsDirs ?? [config.dagsDir];
+  const errors: ImportError[] = [];
+  for (const dir of dirs) {
+    if (dagsDirs === undefined && !fs.existsSync(dir)) {
+      throw validationError(
+        `DAG ${JSON.stringify(dagId)}: the DAG folder ${dir} does not exist and no server runs for ${config.stateDir}: give the DAG's folder with --dags`,
+      );
+    }
+    const bag = await loadDags(path.resolve(dir));
+    const found = bag.dags.get(dagId);
+    if (found !== undefined) return found;
+    errors.push(...bag.importErrors);
+  }
+  const broken = importErrorLines(errors);
+  throw validationError(
+    `DAG ${JSON.stringify(dagId)} is not in ${dirs.map((d) => path.resolve(d)).join(", ")}${broken ? `; import errors:${broken}` : ""}${dagsDirs === undefined ? " (give its folder with --dags)" : ""}`,
+  );
 }

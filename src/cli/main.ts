@@ -2,7 +2,7 @@
  * `hourglass`: the command line. Each command group lives in its own file and calls the same
  * services the HTTP API calls.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { isHourglassError } from "../errors.js";
 import { registerBackfill } from "./backfill.js";
 import { registerConnector } from "./connector.js";
@@ -24,7 +24,11 @@ export function buildProgram(): Command {
     )
     .option("--state-dir <dir>", "state folder (default .hourglass, or HOURGLASS_STATE_DIR)")
     .option("--config <file>", "config file (default ./hourglass.yaml when present)")
-    .option("--server <url>", "talk to this Hourglass server instead of the state folder")
+    .addOption(
+      new Option("--server <url>", "talk to this Hourglass server instead of the state folder").env(
+        "HOURGLASS_SERVER",
+      ),
+    )
     .showHelpAfterError()
     .exitOverride();
   registerDb(program);

@@ -15,7 +15,7 @@ export function registerRuns(program: Command): void {
 
   runs
     .command("list")
-    .description("list runs, newest first")
+    .description("list runs, newest first, each with the code version its latest try ran")
     .option("--dag <dag>", "only this DAG's runs")
     .option("--state <states>", "only these states (queued,running,success,failed)", csv)
     .option("--type <types>", "only these run types (scheduled,backfill,manual)", csv)
@@ -37,7 +37,7 @@ export function registerRuns(program: Command): void {
           if (o.json) return printJson(list);
           console.log(
             renderTable(
-              ["dag_id", "run_id", "state", "interval start", "interval end", "started", "ended"],
+              ["dag_id", "run_id", "state", "interval start", "interval end", "started", "ended", "version"],
               list.map((r) => [
                 r.dagId,
                 r.runId,
@@ -46,6 +46,7 @@ export function registerRuns(program: Command): void {
                 r.dataIntervalEnd,
                 r.startedAt ?? "",
                 r.endedAt ?? "",
+                r.codeVersion ?? "",
               ]),
             ),
           );
@@ -55,7 +56,9 @@ export function registerRuns(program: Command): void {
 
   runs
     .command("show <dag> <run-id>")
-    .description("show a run and its task instances")
+    .description(
+      "show a run and its task instances, with the code version each one's latest try ran (every try's: tasks state)",
+    )
     .option("--json", "print JSON")
     .addHelpText(
       "after",
@@ -65,16 +68,18 @@ export function registerRuns(program: Command): void {
       await withWorkflows(cmd, async (api) => {
         const run = await api.getRun(dagId, runId);
         if (o.json) return printJson(run);
+        const version = run.codeVersion === null ? "" : `, code version ${run.codeVersion}`;
         console.log(
-          `${run.dagId} ${run.runId}: ${run.state} [${run.dataIntervalStart}, ${run.dataIntervalEnd})`,
+          `${run.dagId} ${run.runId}: ${run.state} [${run.dataIntervalStart}, ${run.dataIntervalEnd})${version}`,
         );
         console.log(
           renderTable(
-            ["task", "state", "try", "duration", "error"],
+            ["task", "state", "try", "version", "duration", "error"],
             run.taskInstances.map((ti) => [
               ti.taskId,
               ti.state,
               `${ti.tryNumber}/${ti.maxTries}`,
+              ti.codeVersion ?? "",
               ti.durationMs === null ? "" : `${(ti.durationMs / 1000).toFixed(1)}s`,
               ti.error ?? "",
             ]),

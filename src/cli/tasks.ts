@@ -83,7 +83,7 @@ export function registerTasks(program: Command): void {
 
   tasks
     .command("state <dag> <run-id> <task>")
-    .description("show a task instance's state and its tries")
+    .description("show a task instance's state and its tries, with the code version each try ran")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
@@ -96,10 +96,11 @@ export function registerTasks(program: Command): void {
         console.log(state.state);
         console.log(
           renderTable(
-            ["try", "state", "started", "ended", "error"],
+            ["try", "state", "version", "started", "ended", "error"],
             state.tries.map((t) => [
               String(t.tryNumber),
               t.state,
+              t.codeVersion ?? "",
               t.startedAt,
               t.endedAt ?? "",
               t.error ?? "",

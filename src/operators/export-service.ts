@@ -9,6 +9,7 @@
 import { promises as fs } from "node:fs";
 import { HourglassError, validationError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
+import { missingColumnOf } from "../sql/index.js";
 import type { ExportInput, ExportResult } from "../store/types.js";
 import type { ExportToLakeRequest, ExportToLakeResult } from "./contract.js";
 import { type ResolvedExportRequest, resolveExportRequest } from "./export-request.js";
@@ -52,14 +53,21 @@ export function createExportService(options: ExportServiceOptions): ExportServic
     const temp = await lake.tempPath(request.bucket);
     let committed = false;
     try {
-      const result = await store.exportQuery({
-        query: request.query,
-        path: temp,
-        format: request.format,
-        header: request.header,
-        indexColumn: request.indexColumn,
-        gzip: request.gzip,
-      });
+      let result: ExportResult;
+      try {
+        result = await store.exportQuery({
+          query: request.query,
+          path: temp,
+          format: request.format,
+          header: request.header,
+          indexColumn: request.indexColumn,
+          gzip: request.gzip,
+        });
+      } catch (error) {
+        const missing = missingColumnOf(error);
+        if (missing === null) throw error;
+        return await noSuchColumnYet(request, missing, (error as Error).message);
+      }
       if (result.rows === 0 && request.emptyResult !== "header-only") {
         if (request.emptyResult === "fail") {
           throw validationError(`the query returned no rows for ${describeTarget(request)}`, {
@@ -99,10 +107,42 @@ export function createExportService(options: ExportServiceOptions): ExportServic
     }
   }
 
-  async function skipped(request: ResolvedExportRequest): Promise<ExportToLakeResult> {
+  /**
+   * A table has a column only once data for it was written (a measure's `measure_value::double`,
+   * a dimension): an hourly export that starts before the first such record would otherwise fail
+   * every run until then. Under "skip" that is an empty result, and the note says why; "fail"
+   * keeps the error; "header-only" cannot name the columns of a query that does not compile, so it
+   * fails too, saying so. A plain query keeps Timestream's error: only exports read it this way.
+   */
+  async function noSuchColumnYet(
+    request: ResolvedExportRequest,
+    column: string,
+    message: string,
+  ): Promise<ExportToLakeResult> {
+    const why = `column '${column}' does not exist in the table yet (no record with it was written)`;
+    if (request.emptyResult === "skip")
+      return skipped(
+        request,
+        `the query for ${describeTarget(request)} failed because ${why}, so it counts as an empty result`,
+      );
+    const hint =
+      request.emptyResult === "header-only"
+        ? `emptyResult "header-only" needs the query's columns to write a header; use "skip" to treat this as an empty result`
+        : `emptyResult "fail" keeps this error; "skip" treats it as an empty result`;
+    throw validationError(`${message} for ${describeTarget(request)}: ${hint}`, {
+      bucket: request.bucket,
+      key: request.key,
+      missingColumn: column,
+    });
+  }
+
+  async function skipped(
+    request: ResolvedExportRequest,
+    reason = `the query returned no rows for ${describeTarget(request)}`,
+  ): Promise<ExportToLakeResult> {
     const earlier = await lake.headObject(request.bucket, request.key);
     const note =
-      `the query returned no rows for ${describeTarget(request)}: nothing written (emptyResult "skip")` +
+      `${reason}: nothing written (emptyResult "skip")` +
       (earlier === null ? "" : "; the file an earlier run wrote there is left as it was");
     return {
       written: false,

@@ -3,6 +3,7 @@
  * calls over HTTP for clients of a running server (RemoteWorkflows).
  */
 
+export { taskEnvironment, writeCliShim } from "./cli-shim.js";
 export { type LocalWorkflows, openLocalWorkflows } from "./local-workflows.js";
 export { RemoteWorkflows } from "./remote-workflows.js";
 export { type HourglassRuntime, type StartOptions, startHourglass } from "./start.js";

@@ -17,6 +17,7 @@ import { TimestreamStore } from "../store/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
+import { taskEnvironment, writeCliShim } from "./cli-shim.js";
 
 export interface StartOptions {
   /** The clock of the store, the scheduler and the metadata DB (tests move it). Default Date.now. */
@@ -152,6 +153,8 @@ export async function startHourglass(
         allDags: () => scheduler.bag.all(),
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         killGraceMs: options.killGraceMs,
+        // Tasks run `hourglass …` (the seed's backfill DAG): this server's CLI, talking to this server.
+        env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"]),
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
       const pool = workerPool;

@@ -7,6 +7,7 @@ import { timeSeriesMacros } from "./time-series.js";
 export * from "./contract.js";
 export { tokenize } from "./lexer.js";
 export { parse } from "./parser.js";
+export { missingColumnOf } from "./syntax-error.js";
 export { formatTimestampNs, parseTimestampNs } from "./timestamps.js";
 export { translate } from "./translate.js";
 

@@ -4,7 +4,7 @@
  * subqueries.
  */
 import { quoteIdentifier } from "./quote.js";
-import { type SourcePosition, syntaxError } from "./syntax-error.js";
+import { missingColumnError, type SourcePosition, syntaxError } from "./syntax-error.js";
 import { type ColumnInfo, fieldOf, type SqlType } from "./types.js";
 
 export interface Relation {
@@ -70,7 +70,7 @@ export class Scope {
     const found = this.lookup(parts, pos);
     if (found !== undefined) return found;
     if (this.isComplete()) {
-      throw syntaxError(pos, `column '${parts.join(".")}' does not exist`);
+      throw missingColumnError(pos, parts.join("."), `column '${parts.join(".")}' does not exist`);
     }
     return { sql: parts.map(quoteIdentifier).join("."), type: "unknown", name: parts[parts.length - 1]! };
   }
@@ -115,7 +115,7 @@ export class Scope {
     }
     const info = relation.columns.find((c) => same(c.name, column));
     if (info === undefined) {
-      throw syntaxError(pos, `column '${column}' does not exist in '${relation.name}'`);
+      throw missingColumnError(pos, column, `column '${column}' does not exist in '${relation.name}'`);
     }
     return this.fields(`${qualifier}.${quoteIdentifier(info.name)}`, info.type, info.name, fields);
   }

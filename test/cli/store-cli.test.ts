@@ -93,17 +93,11 @@ describe("hourglass CLI: databases, tables, write, query", () => {
     assert.equal(csv.code, 0, csv.stderr);
     assert.equal(csv.stdout, "host,n,top\nh-0,50,147.0\nh-1,50,148.0\nh-2,50,149.0\n");
     const json = await cli(["query", sql, "--format", "json", "--max-rows", "1"]);
-    assert.deepEqual(
-      json.stdout
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l)),
-      [
-        { host: "h-0", n: "50", top: "147.0" },
-        { host: "h-1", n: "50", top: "148.0" },
-        { host: "h-2", n: "50", top: "149.0" },
-      ],
-    );
+    assert.deepEqual(JSON.parse(json.stdout).rows, [
+      { host: "h-0", n: 50, top: 147 },
+      { host: "h-1", n: 50, top: 148 },
+      { host: "h-2", n: 50, top: 149 },
+    ]);
     const table = await cli(["query", sql]);
     assert.match(table.stdout, /^host\s+n\s+top\n-+\s+-+\s+-+\nh-0\s+50\s+147\.0/);
     assert.match(table.stderr, /\(3 rows\)/);

@@ -6,8 +6,10 @@ import { migrations } from "../../src/workflows/metadata/migrations/index.js";
 import { migrate } from "../../src/workflows/metadata/migrator.js";
 import { postgresTargets, rejectsWith, sqliteTargets } from "./helpers.js";
 
+const applied = migrations.map((m) => [m.version, m.name]);
+const testVersion = migrations.length + 1;
 const testMigration: Migration = {
-  version: 2,
+  version: testVersion,
   name: "test_extra_column",
   statements: () => ["ALTER TABLE workers ADD COLUMN test_note TEXT"],
 };
@@ -26,10 +28,13 @@ for (const factory of [sqliteTargets, postgresTargets]) {
           const rows = await raw.db.selectFrom("schema_migrations").selectAll().execute();
           assert.deepEqual(
             rows.map((row) => [row.version, row.name]),
-            [[1, "initial"]],
+            applied,
           );
           const results = await migrate(raw, migrations, 0, target.options.schema);
-          assert.deepEqual(results, [{ version: 1, name: "initial", status: "AlreadyApplied" }]);
+          assert.deepEqual(
+            results,
+            migrations.map((m) => ({ version: m.version, name: m.name, status: "AlreadyApplied" })),
+          );
         } finally {
           await raw.close();
         }
@@ -42,12 +47,13 @@ for (const factory of [sqliteTargets, postgresTargets]) {
       const target = await factory.create();
       const raw = target.openRaw();
       try {
-        assert.deepEqual(await migrate(raw, migrations, 0, target.options.schema), [
-          { version: 1, name: "initial", status: "Applied" },
-        ]);
+        assert.deepEqual(
+          await migrate(raw, migrations, 0, target.options.schema),
+          migrations.map((m) => ({ version: m.version, name: m.name, status: "Applied" })),
+        );
         assert.deepEqual(await migrate(raw, [...migrations, testMigration], 0, target.options.schema), [
-          { version: 1, name: "initial", status: "AlreadyApplied" },
-          { version: 2, name: "test_extra_column", status: "Applied" },
+          ...migrations.map((m) => ({ version: m.version, name: m.name, status: "AlreadyApplied" })),
+          { version: testVersion, name: "test_extra_column", status: "Applied" },
         ]);
         await raw.write((trx) =>
           trx
@@ -77,7 +83,7 @@ for (const factory of [sqliteTargets, postgresTargets]) {
         await rejectsWith(
           openMetadata(target.options),
           "Conflict",
-          /migration 2 \(test_extra_column\), newer than this code/,
+          new RegExp(`migration ${testVersion} \\(test_extra_column\\), newer than this code`),
         );
       } finally {
         await raw.close();
@@ -106,9 +112,9 @@ for (const factory of [sqliteTargets, postgresTargets]) {
       const raw = target.openRaw();
       try {
         await rejectsWith(
-          migrate(raw, [{ ...testMigration, version: 3 }], 0, target.options.schema),
+          migrate(raw, [{ ...testMigration, version: 7 }], 0, target.options.schema),
           "Internal",
-          /has version 3, expected 1/,
+          /has version 7, expected 1/,
         );
       } finally {
         await raw.close();
@@ -124,7 +130,7 @@ for (const factory of [sqliteTargets, postgresTargets]) {
         const raw = target.openRaw();
         try {
           const rows = await raw.db.selectFrom("schema_migrations").selectAll().execute();
-          assert.equal(rows.length, 1);
+          assert.equal(rows.length, migrations.length);
         } finally {
           await raw.close();
         }

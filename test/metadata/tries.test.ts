@@ -59,6 +59,38 @@ onEachDatabase("tries", (context) => {
     assert.equal(await store.recordTaskProcess(ref(ti!), { pid: 1 }, t0 + 200), false);
   });
 
+  it("each try keeps the code version it ran; the task instance and the run show the latest", async () => {
+    const { store } = context();
+    const [first] = await claimed(store, "w", [{ taskId: "versioned" }]);
+    await store.finishTry(ref(first!), { state: "success", codeVersion: "aaaaaaaaaaaa" }, t0 + 10);
+    assert.equal((await store.getRun(first!.dagRunId))?.codeVersion, "aaaaaaaaaaaa");
+    // The DAG file changed; the run is cleared and runs again.
+    await store.clearTaskInstances({ dagId: "tries", dagRunIds: [first!.dagRunId] }, t0 + 20);
+    await store.setRunState(first!.dagRunId, { to: "running" }, t0 + 21);
+    await store.transitionTaskInstances(
+      first!.dagRunId,
+      ["versioned"],
+      { from: ["none"], to: "queued" },
+      t0 + 21,
+    );
+    const [second] = await store.claimTaskInstances("w", 1, t0 + 22);
+    assert.equal(second?.tryNumber, 2);
+    const done = await store.finishTry(
+      ref(second!),
+      { state: "success", codeVersion: "bbbbbbbbbbbb" },
+      t0 + 30,
+    );
+    assert.equal(done?.codeVersion, "bbbbbbbbbbbb");
+    assert.equal((await store.getRun(first!.dagRunId))?.codeVersion, "bbbbbbbbbbbb");
+    assert.deepEqual(
+      (await store.listTaskTries(ref(second!))).map((t) => [t.tryNumber, t.codeVersion]),
+      [
+        [1, "aaaaaaaaaaaa"],
+        [2, "bbbbbbbbbbbb"],
+      ],
+    );
+  });
+
   it("a failed try is retried while tries remain, then fails for good", async () => {
     const { store } = context();
     const [first] = await claimed(store, "w", [{ taskId: "flaky", retries: 1, retryDelayMs: 5000 }]);

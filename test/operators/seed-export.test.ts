@@ -8,7 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { resolveConfig } from "../../src/config.js";
 import { type ExportManifest, type ExportToLakeResult, runOperator } from "../../src/operators/index.js";
+import { setUpDemoResources } from "../../src/runtime/demo.js";
+import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import { type DagBag, type LoadedDag, loadDags } from "../../src/workflows/index.js";
 import { queryAll, tempDir } from "../support/store.js";
 import {
@@ -204,55 +207,70 @@ describe("the seed's export DAG (examples/dags/timestream-airflow-demo.ts)", () 
   });
 });
 
-describe("the seed's backfill DAG (examples/dags/timestream-backfill.ts)", () => {
-  let bag: DagBag;
-  let binDir: string;
-  const savedPath = process.env.PATH;
+describe("the seed's backfill DAG (examples/dags/timestream-backfill.ts), on a real server", () => {
+  let state: string;
+  let runtime: HourglassRuntime;
+  const conf = (to: string) => ({ dag: "timestream-airflow-demo", from: "2021-09-22T13:00:00Z", to });
 
   before(async () => {
-    bag = await loadDags(dagsDir);
-    // `hourglass` on PATH for the command: a script that prints each argument it got on a line.
-    binDir = tempDir("hg-bin-");
-    fs.writeFileSync(
-      path.join(binDir, "hourglass"),
-      '#!/bin/sh\nfor a in "$@"; do printf "arg:%s\\n" "$a"; done\n',
-      {
-        mode: 0o755,
-      },
-    );
-    process.env.PATH = `${binDir}${path.delimiter}${savedPath ?? ""}`;
+    state = tempDir("hg-backfill-dag-");
+    const config = resolveConfig({
+      flags: { stateDir: state, dagsDir: path.join(state, "dags"), port: 0, workers: 2 },
+      env: {},
+      cwd: state,
+    });
+    fs.mkdirSync(config.dagsDir);
+    // Two workers: the command task waits for the backfill it creates, whose run needs the other.
+    runtime = await startHourglass(config, {
+      dagsDirs: [dagsDir],
+      unpauseOnLoad: ["timestream-backfill"],
+      tickMs: 200,
+      onError: () => {},
+    });
+    await setUpDemoResources(runtime.store, runtime.lake);
   });
-  after(() => {
-    process.env.PATH = savedPath;
-    fs.rmSync(binDir, { recursive: true, force: true });
+  after(async () => {
+    await runtime.stop();
+    fs.rmSync(state, { recursive: true, force: true });
   });
 
-  it("is manual only, without catchup, and runs `hourglass backfill create` with the trigger's values as single arguments", async () => {
-    const loaded = bag.dags.get("timestream-backfill");
-    assert.ok(loaded);
-    assert.equal(loaded.dag.schedule.kind, "manual");
-    assert.equal(loaded.dag.catchup, false);
-    const operator = loaded.dag.tasks[0]!.operator!;
-    assert.equal(operator.kind, "command");
-    const { ctx, lines } = contextFor(at("13:00:00"), at("13:00:00"), {
-      dagId: "timestream-backfill",
-      taskId: "cli_command",
-      runType: "manual",
-      params: { dag: "timestream-airflow-demo", from: "2021-09-21", to: "2021-09-22; touch pwned" },
-    });
-    const result = await runOperator(operator, ctx, {} as never);
-    assert.deepEqual(result, { exitCode: 0, lastLine: "arg:2021-09-22; touch pwned" });
-    assert.deepEqual(
-      lines.filter((l) => l.startsWith("arg:")),
-      [
-        "arg:backfill",
-        "arg:create",
-        "arg:timestream-airflow-demo",
-        "arg:--from",
-        "arg:2021-09-21",
-        "arg:--to",
-        "arg:2021-09-22; touch pwned",
-      ],
+  const runBackfillDag = async (to: string) => {
+    const run = await runtime.workflows.trigger("timestream-backfill", { conf: conf(to) });
+    const finished = await runtime.events.waitFor(
+      "run:finished",
+      (e) => e.run.dagId === "timestream-backfill" && e.run.runId === run.runId,
+      120_000,
     );
+    const log = await runtime.workflows.taskLog("timestream-backfill", run.runId, "cli_command");
+    return { state: finished.state, log: log.text };
+  };
+
+  it("runs the real `hourglass backfill create`, which backfills the other DAG through this server", async () => {
+    const { state: runState, log } = await runBackfillDag("2021-09-22T13:00:00Z");
+    assert.equal(runState, "success", log);
+    assert.match(
+      log,
+      /Running command: hourglass backfill create timestream-airflow-demo --from 2021-09-22T13:00:00Z/,
+    );
+    const [backfill] = await runtime.workflows.listBackfills({ dagId: "timestream-airflow-demo" });
+    assert.ok(backfill, "the command created a backfill");
+    assert.equal(backfill.state, "completed");
+    assert.equal(backfill.total, 1);
+    const runs = await runtime.workflows.listRuns({
+      dagId: "timestream-airflow-demo",
+      runTypes: ["backfill"],
+    });
+    assert.deepEqual(
+      runs.map((r) => [r.dataIntervalStart, r.state]),
+      [["2021-09-22T13:00:00.000Z", "success"]],
+    );
+  });
+
+  it("passes a trigger's value as one argument: a `;` in it is part of a bad date, not a command", async () => {
+    const { state: runState, log } = await runBackfillDag("2021-09-22; touch pwned");
+    assert.equal(runState, "failed");
+    assert.match(log, /'2021-09-22; touch pwned'/);
+    assert.match(log, /\[stderr\] error: .*to/);
+    assert.equal(fs.existsSync(path.join(process.cwd(), "pwned")), false);
   });
 });

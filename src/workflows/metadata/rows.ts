@@ -103,6 +103,7 @@ export function toTaskInstance(row: Selectable<TaskInstancesTable>): TaskInstanc
     error: row.error,
     durationMs: row.duration_ms,
     logPath: row.log_path,
+    codeVersion: row.code_version,
     updatedAt: row.updated_at,
   };
 }
@@ -121,6 +122,7 @@ export function toTaskTry(row: Selectable<TaskTriesTable>): TaskTry {
     exitCode: row.exit_code,
     error: row.error,
     logPath: row.log_path,
+    codeVersion: row.code_version,
   };
 }
 

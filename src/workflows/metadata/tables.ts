@@ -108,6 +108,8 @@ export interface TaskInstancesTable {
   duration_ms: number | null;
   log_path: string | null;
   updated_at: number;
+  /** The latest try's (migration 2). */
+  code_version: string | null;
 }
 
 export interface TaskTriesTable {
@@ -123,6 +125,8 @@ export interface TaskTriesTable {
   exit_code: number | null;
   error: string | null;
   log_path: string | null;
+  /** The code version of the DAG file the try ran (migration 2); null when not known. */
+  code_version: string | null;
 }
 
 export interface WorkersTable {

@@ -392,6 +392,7 @@ export async function finishTry(
   const error = failed ? outcome.error : null;
   const exitCode = outcome.exitCode ?? null;
   const logPath = outcome.logPath ?? null;
+  const codeVersion = outcome.codeVersion ?? null;
   return database.write(async (trx) => {
     // One statement reads and ends the try: the WHERE is the compare-and-set (this worker's
     // current running try), and PostgreSQL's row lock makes a concurrent clear or mark wait or win.
@@ -415,6 +416,7 @@ export async function finishTry(
           exit_code: exitCode,
           error,
           log_path: logPath ?? eb.ref("log_path"),
+          code_version: codeVersion ?? eb.ref("code_version"),
           next_retry_at: retry
             ? eb
                 .case()
@@ -436,11 +438,27 @@ export async function finishTry(
     if (row === undefined) return null;
     await trx
       .updateTable("task_tries")
-      .set({ state: outcome.state, ended_at: now, exit_code: exitCode, error, log_path: row.log_path })
+      .set({
+        state: outcome.state,
+        ended_at: now,
+        exit_code: exitCode,
+        error,
+        log_path: row.log_path,
+        code_version: codeVersion,
+      })
       .where("dag_run_id", "=", where.dag_run_id)
       .where("task_id", "=", where.task_id)
       .where("try_number", "=", where.try_number)
       .execute();
+    // The run shows the version its latest try ran: after a DAG file changed and the run was
+    // cleared, the one that wrote its current output (the export manifest names the same).
+    if (codeVersion !== null) {
+      await trx
+        .updateTable("dag_runs")
+        .set({ code_version: codeVersion })
+        .where("id", "=", where.dag_run_id)
+        .execute();
+    }
     return toTaskInstance(row);
   });
 }

@@ -198,6 +198,8 @@ export interface TaskInstance extends TaskInstanceKey {
   error: string | null;
   durationMs: number | null;
   logPath: string | null;
+  /** The code version the latest finished try ran; null before one finished (or when not recorded). */
+  codeVersion: string | null;
   updatedAt: number;
 }
 
@@ -212,6 +214,8 @@ export interface TaskTry extends TaskInstanceKey {
   exitCode: number | null;
   error: string | null;
   logPath: string | null;
+  /** The code version of the DAG file this try ran; null while running or when not recorded. */
+  codeVersion: string | null;
 }
 
 export interface TaskInstanceFilter {
@@ -227,14 +231,19 @@ export interface TaskInstanceFilter {
 /** The states a scheduler may move a task instance to directly (running and outcomes come from claims and tries). */
 export type SchedulerTaskState = "none" | "scheduled" | "queued" | "upstream_failed" | "skipped";
 
+/**
+ * How a try ended. `codeVersion`: the version of the DAG file the try ran (the worker's), kept on
+ * the try, its task instance and its run (see finishTry).
+ */
 export type TryOutcome =
-  | { state: "success"; exitCode?: number | null; logPath?: string | null }
-  | { state: "skipped"; exitCode?: number | null; logPath?: string | null }
+  | { state: "success"; exitCode?: number | null; logPath?: string | null; codeVersion?: string | null }
+  | { state: "skipped"; exitCode?: number | null; logPath?: string | null; codeVersion?: string | null }
   | {
       state: "failed";
       error: string;
       exitCode?: number | null;
       logPath?: string | null;
+      codeVersion?: string | null;
       /** False when retrying cannot help (the try fails for good). Default true. */
       retry?: boolean;
     };

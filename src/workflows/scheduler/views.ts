@@ -104,6 +104,8 @@ export interface TaskInstanceView {
   pid: number | null;
   error: string | null;
   logPath: string | null;
+  /** The code version the latest finished try ran. */
+  codeVersion: string | null;
 }
 
 export function taskInstanceView(ti: TaskInstance, runId: string): TaskInstanceView {
@@ -123,6 +125,7 @@ export function taskInstanceView(ti: TaskInstance, runId: string): TaskInstanceV
     pid: ti.pid,
     error: ti.error,
     logPath: ti.logPath,
+    codeVersion: ti.codeVersion,
   };
 }
 
@@ -134,6 +137,8 @@ export interface TryView {
   endedAt: string | null;
   error: string | null;
   logPath: string | null;
+  /** The code version of the DAG file this try ran. */
+  codeVersion: string | null;
 }
 
 export function tryView(attempt: TaskTry): TryView {
@@ -145,6 +150,7 @@ export function tryView(attempt: TaskTry): TryView {
     endedAt: iso(attempt.endedAt),
     error: attempt.error,
     logPath: attempt.logPath,
+    codeVersion: attempt.codeVersion,
   };
 }
 

@@ -48,6 +48,8 @@ export interface WorkerPoolOptions {
   pollIntervalMs?: number;
   /** How long a stopped task may take to end before its worker process is killed (default 3 s). */
   killGraceMs?: number;
+  /** Set in the worker processes' environment, over the server's own (the tasks' `hourglass` command). */
+  env?: Record<string, string>;
 }
 
 interface ActiveJob {
@@ -67,9 +69,15 @@ interface ActiveJob {
 
 /** What finishTry records for a worker's report (a failure always with a message). */
 function tryOutcomeOf(job: TaskJob, outcome: JobOutcome): TryOutcome {
+  const codeVersion = outcome.codeVersion;
   return outcome.state === "success"
-    ? { state: "success", logPath: job.logPath }
-    : { state: "failed", error: outcome.error || "the task failed without a message", logPath: job.logPath };
+    ? { state: "success", logPath: job.logPath, codeVersion }
+    : {
+        state: "failed",
+        error: outcome.error || "the task failed without a message",
+        logPath: job.logPath,
+        codeVersion,
+      };
 }
 
 /**
@@ -264,6 +272,7 @@ export class WorkerPool {
     const workerId = `${this.#host}:${process.pid}:w${index}:${randomBytes(3).toString("hex")}`;
     const child = fork(workerEntry, [this.#options.serverUrl], {
       execArgv: ["--import", import.meta.resolve("tsx")],
+      env: { ...process.env, ...this.#options.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
     });
