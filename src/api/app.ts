@@ -3,6 +3,7 @@
  * `POST /` (dispatched by `X-Amz-Target`), and `GET /health`. One error handler answers every
  * failure: in AWS's shape on the AWS endpoints, as `{ error: { code, message, context } }` elsewhere.
  */
+import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { HourglassError, notFound, toHourglassError } from "../errors.js";
@@ -53,11 +54,17 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   });
 
   app.onError((thrown, c) => {
-    const error = fromThrown(thrown);
-    if (error.code === "Internal") {
-      options.logger?.error({ err: thrown, method: c.req.method, path: c.req.path }, "request failed");
-    }
+    let error = fromThrown(thrown);
     const aws = c.get("aws");
+    if (error.code === "Internal") {
+      // The detail (SQL, stack, file paths) goes to the log only; the client gets an id to quote.
+      const requestId = aws?.requestId ?? randomUUID();
+      options.logger?.error(
+        { err: thrown, requestId, method: c.req.method, path: c.req.path },
+        "request failed",
+      );
+      error = internalErrorForClient(error, requestId);
+    }
     if (aws) {
       const { status, type, body } = awsError(error, aws.service);
       return awsResponse(aws, status, body, { "x-amzn-ErrorType": type });
@@ -77,4 +84,13 @@ function fromThrown(thrown: unknown): HourglassError {
     });
   }
   return toHourglassError(thrown);
+}
+
+/** What a client sees of an internal failure: a generic message with the request id, no detail. */
+function internalErrorForClient(error: HourglassError, requestId: string): HourglassError {
+  return new HourglassError(
+    "Internal",
+    `internal error (request id ${requestId}); the server log has the details`,
+    { context: { requestId }, retryable: error.retryable },
+  );
 }

@@ -38,6 +38,13 @@ const TIME_UNITS: Record<TimeUnit, bigint> = {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const INTEGER_TEXT = /^-?\d{1,20}$/;
+/** BIGINT text: decimal digits with an optional sign, nothing else (no "1.0", "0x10", " 1"). */
+const BIGINT_TEXT = /^[+-]?\d{1,20}$/;
+/**
+ * DOUBLE text: a plain decimal number with an optional exponent. JavaScript's Number() also takes
+ * "0x10", "0b1", " 1 ", "Infinity" and "" (as 0); Timestream refuses those.
+ */
+const DOUBLE_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Names a dimension or attribute may not take: they are the table's own columns. */
 export function reservedColumnReason(name: string): string | null {
@@ -47,6 +54,75 @@ export function reservedColumnReason(name: string): string | null {
   }
   if (lower.startsWith("ts_")) return `names starting with 'ts_' are reserved ('${name}')`;
   return null;
+}
+
+/**
+ * Control characters (U+0000 to U+001F and U+007F) are refused in every name: a name becomes a
+ * column or a value that queries compare, NUL cannot travel through DuckDB's SQL text, and the
+ * store's series keys use low control characters as separators.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** What a name is used for: each kind has its own byte limit and reserved names. */
+export type NameKind = "dimension" | "measure" | "attribute";
+
+const NAME_LIMIT: Record<NameKind, number> = {
+  dimension: MAX_DIMENSION_NAME_BYTES,
+  measure: MAX_MEASURE_NAME_BYTES,
+  attribute: MAX_MEASURE_NAME_BYTES,
+};
+const NAME_LABEL: Record<NameKind, string> = {
+  dimension: "Dimension name",
+  measure: "MeasureName",
+  attribute: "MeasureValues name",
+};
+
+/** Verdicts on names already seen (null: fine), per kind: a batch repeats a few names many times. */
+const nameVerdicts: Record<NameKind, Map<string, string | null>> = {
+  dimension: new Map(),
+  measure: new Map(),
+  attribute: new Map(),
+};
+const MAX_REMEMBERED_NAMES = 10_000;
+
+function printable(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+}
+
+function judgeName(kind: NameKind, name: string): string | null {
+  const label = NAME_LABEL[kind];
+  if (name === "") return `${label} must not be empty`;
+  const limit = NAME_LIMIT[kind];
+  if (Buffer.byteLength(name, "utf8") > limit)
+    return `${label} ${printable(name)} is longer than ${limit} bytes`;
+  if (CONTROL_CHARACTER.test(name))
+    return `${label} ${printable(name)} contains a control character (such as NUL): names must be printable text`;
+  if (kind === "dimension" && name.includes(":"))
+    return `${label} ${printable(name)} contains ':': dimension names may not contain a colon`;
+  if (kind !== "measure") {
+    const reserved = reservedColumnReason(name);
+    if (reserved) return `${label} ${reserved}`;
+  }
+  return null;
+}
+
+/**
+ * Why a dimension, measure or multi-measure attribute name is refused, or null when it is fine.
+ * The verdict is remembered per distinct name, so checking costs one map lookup a record.
+ */
+export function nameProblem(kind: NameKind, name: unknown): string | null {
+  if (typeof name !== "string") return `${NAME_LABEL[kind]} must be a string, got ${describeType(name)}`;
+  const verdicts = nameVerdicts[kind];
+  const known = verdicts.get(name);
+  if (known !== undefined) return known;
+  const verdict = judgeName(kind, name);
+  if (verdicts.size >= MAX_REMEMBERED_NAMES) verdicts.clear();
+  verdicts.set(name, verdict);
+  return verdict;
+}
+
+function describeType(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
 }
 
 export type ScalarValue = number | bigint | string | boolean;
@@ -80,14 +156,21 @@ export function mergeCommon(
   record: WriteRecord,
   index: number,
 ): WriteRecord {
-  if (!common) return record;
+  if (common === undefined || common === null) return record;
+  if (typeof common !== "object" || Array.isArray(common))
+    throw validationError("CommonAttributes must be an object");
+  if (common.Dimensions !== undefined && !Array.isArray(common.Dimensions))
+    throw validationError("CommonAttributes.Dimensions must be a list");
+  // A malformed record is left for normalizeRecord to reject by its index.
+  if (record === null || typeof record !== "object" || Array.isArray(record)) return record;
   let dimensions = record.Dimensions;
   if (common.Dimensions && common.Dimensions.length > 0) {
-    const own = new Set((record.Dimensions ?? []).map((d) => d.Name));
+    if (dimensions !== undefined && !Array.isArray(dimensions)) return record;
+    const own = new Set((record.Dimensions ?? []).map((d) => d?.Name));
     for (const d of common.Dimensions) {
-      if (own.has(d.Name)) {
+      if (own.has(d?.Name)) {
         throw validationError(
-          `Records[${index}] repeats dimension '${d.Name}' of CommonAttributes: dimensions may not overlap`,
+          `Records[${index}] repeats dimension ${JSON.stringify(d.Name)} of CommonAttributes: dimensions may not overlap`,
           { recordIndex: index, dimension: d.Name },
         );
       }
@@ -114,7 +197,9 @@ function parseScalar(
 ): ScalarValue | string {
   // The returned string (for non-VARCHAR) is an error reason; VARCHAR returns the value itself, so
   // callers tell them apart by the `ok` wrapper below.
-  return type === "VARCHAR" ? String(text) : parseNonVarchar(type, text, unitNs, what);
+  if (type !== "VARCHAR") return parseNonVarchar(type, text, unitNs, what);
+  if (typeof text !== "string") throw new RecordRule(`${what} must be a string, got ${describeType(text)}`);
+  return text;
 }
 
 function parseNonVarchar(
@@ -123,30 +208,37 @@ function parseNonVarchar(
   unitNs: bigint,
   what: string,
 ): ScalarValue {
-  if (typeof text !== "string") throw new RecordRule(`${what} must be a string, got ${typeof text}`);
+  if (typeof text !== "string") throw new RecordRule(`${what} must be a string, got ${describeType(text)}`);
   switch (type) {
     case "DOUBLE": {
-      const value = text.trim() === "" ? Number.NaN : Number(text);
-      if (!Number.isFinite(value)) throw new RecordRule(`${what} '${text}' is not a valid DOUBLE`);
+      if (text.length > 400 || !DOUBLE_TEXT.test(text))
+        throw new RecordRule(
+          `${what} ${printable(text)} is not a valid DOUBLE (a decimal number such as 1.5 or -2e3)`,
+        );
+      const value = Number(text);
+      if (!Number.isFinite(value)) throw new RecordRule(`${what} ${printable(text)} is out of DOUBLE range`);
       return value;
     }
     case "BIGINT": {
-      if (!INTEGER_TEXT.test(text)) throw new RecordRule(`${what} '${text}' is not a valid BIGINT`);
+      if (!BIGINT_TEXT.test(text))
+        throw new RecordRule(
+          `${what} ${printable(text)} is not a valid BIGINT (an integer such as 42 or -7)`,
+        );
       const value = BigInt(text);
       if (value < INT64_MIN || value > INT64_MAX)
-        throw new RecordRule(`${what} '${text}' is out of BIGINT range`);
+        throw new RecordRule(`${what} ${printable(text)} is out of BIGINT range`);
       return value;
     }
     case "BOOLEAN": {
       const lower = text.toLowerCase();
       if (lower !== "true" && lower !== "false")
-        throw new RecordRule(`${what} '${text}' is not a valid BOOLEAN`);
+        throw new RecordRule(`${what} ${printable(text)} is not a valid BOOLEAN (true or false)`);
       return lower === "true";
     }
     case "TIMESTAMP": {
       if (!INTEGER_TEXT.test(text) || text.startsWith("-")) {
         throw new RecordRule(
-          `${what} '${text}' is not a valid TIMESTAMP (an epoch integer in the record's TimeUnit)`,
+          `${what} ${printable(text)} is not a valid TIMESTAMP (an epoch integer in the record's TimeUnit)`,
         );
       }
       const ns = BigInt(text) * unitNs;
@@ -185,27 +277,32 @@ const overBytes = (text: string, limit: number): boolean =>
 function checkDimensions(dimensions: Dimension[]): void {
   for (let i = 0; i < dimensions.length; i++) {
     const d = dimensions[i]!;
-    if (typeof d?.Name !== "string" || d.Name === "")
-      throw new RecordRule("Dimension name must not be empty");
-    if (overBytes(d.Name, MAX_DIMENSION_NAME_BYTES)) {
-      throw new RecordRule(`Dimension name '${d.Name}' is longer than ${MAX_DIMENSION_NAME_BYTES} bytes`);
-    }
-    const reserved = reservedColumnReason(d.Name);
-    if (reserved) throw new RecordRule(`Dimension name ${reserved}`);
+    if (d === null || typeof d !== "object") throw new RecordRule("a dimension must be an object");
+    const problem = nameProblem("dimension", d.Name);
+    if (problem) throw new RecordRule(problem);
     if (typeof d.Value !== "string" || d.Value === "") {
-      throw new RecordRule(`Dimension '${d.Name}' must have a non-empty string value`);
+      throw new RecordRule(`Dimension ${printable(d.Name)} must have a non-empty string value`);
     }
     if (overBytes(d.Value, MAX_DIMENSION_VALUE_BYTES)) {
-      throw new RecordRule(`Dimension '${d.Name}' value is longer than ${MAX_DIMENSION_VALUE_BYTES} bytes`);
+      throw new RecordRule(
+        `Dimension ${printable(d.Name)} value is longer than ${MAX_DIMENSION_VALUE_BYTES} bytes`,
+      );
     }
     if (d.DimensionValueType !== undefined && d.DimensionValueType !== "VARCHAR") {
       throw new RecordRule(
-        `Dimension '${d.Name}' has DimensionValueType '${d.DimensionValueType}'; only VARCHAR is supported`,
+        `Dimension ${printable(d.Name)} has DimensionValueType ${printable(String(d.DimensionValueType))}; only VARCHAR is supported`,
       );
     }
     // A handful of dimensions: comparing pairs is cheaper than building a Set for every record.
+    // Names are column names, which queries match without regard to case (see docs/decisions.md).
     for (let j = 0; j < i; j++) {
-      if (dimensions[j]!.Name === d.Name) throw new RecordRule(`Dimension '${d.Name}' appears twice`);
+      const other = dimensions[j]!.Name;
+      if (other === d.Name) throw new RecordRule(`Dimension ${printable(d.Name)} appears twice`);
+      if (other.length === d.Name.length && other.toLowerCase() === d.Name.toLowerCase()) {
+        throw new RecordRule(
+          `Dimensions ${printable(other)} and ${printable(d.Name)} differ only in case: column names are case-insensitive in queries`,
+        );
+      }
     }
   }
 }
@@ -233,8 +330,21 @@ export function checkedSeriesKey(dimensions: Dimension[], cache: DimensionCache 
   return key;
 }
 
-function seriesKeyOf(dimensions: Dimension[]): string {
-  if (dimensions.length === 1) return `${dimensions[0]!.Name}\u0001${dimensions[0]!.Value}`;
+/**
+ * The series key joins names and values with \u0001 and \u0002. Names hold no control character;
+ * a value that does is escaped (\u0003 then a letter), so that no two dimension sets share a key.
+ */
+const KEY_SEPARATOR = /[\u0001-\u0003]/g;
+export function keyText(value: string): string {
+  KEY_SEPARATOR.lastIndex = 0;
+  return KEY_SEPARATOR.test(value)
+    ? value.replace(KEY_SEPARATOR, (c) => `\u0003${String.fromCharCode(c.charCodeAt(0) + 0x40)}`)
+    : value;
+}
+
+/** The canonical series key of a dimension set (catalog.ts rebuilds the same keys from stored series). */
+export function seriesKeyOf(dimensions: readonly Dimension[]): string {
+  if (dimensions.length === 1) return `${dimensions[0]!.Name}\u0001${keyText(dimensions[0]!.Value)}`;
   let sorted = true;
   for (let i = 1; i < dimensions.length; i++) {
     if (dimensions[i - 1]!.Name > dimensions[i]!.Name) {
@@ -244,7 +354,7 @@ function seriesKeyOf(dimensions: Dimension[]): string {
   }
   const ordered = sorted ? dimensions : [...dimensions].sort((a, b) => (a.Name < b.Name ? -1 : 1));
   let key = "";
-  for (const d of ordered) key += `${d.Name}\u0001${d.Value}\u0002`;
+  for (const d of ordered) key += `${d.Name}\u0001${keyText(d.Value)}\u0002`;
   return key;
 }
 
@@ -261,14 +371,12 @@ export function normalizeRecord(
     const seriesKey = checkedSeriesKey(dimensions, cache);
 
     const measureName = record.MeasureName;
-    if (typeof measureName !== "string" || measureName === "")
-      throw new RecordRule("MeasureName must not be empty");
-    if (overBytes(measureName, MAX_MEASURE_NAME_BYTES)) {
-      throw new RecordRule(`MeasureName is longer than ${MAX_MEASURE_NAME_BYTES} bytes`);
-    }
+    if (measureName === undefined || measureName === null) throw new RecordRule("MeasureName is required");
+    const measureProblem = nameProblem("measure", measureName);
+    if (measureProblem) throw new RecordRule(measureProblem);
 
     const unit = record.TimeUnit ?? "MILLISECONDS";
-    if (!(unit in TIME_UNITS)) {
+    if (typeof unit !== "string" || !Object.hasOwn(TIME_UNITS, unit)) {
       throw new RecordRule(`TimeUnit '${String(unit)}' is not one of ${Object.keys(TIME_UNITS).join(", ")}`);
     }
     const timeNs = parseTime(record.Time, unit);
@@ -295,24 +403,35 @@ export function normalizeRecord(
           `MeasureValues has ${values.length} entries; at most ${MAX_MULTI_MEASURE_VALUES} are allowed`,
         );
       }
+      // Attribute names become columns beside the dimensions: distinct from them and from each
+      // other regardless of case, as queries match column names.
       const names = new Set<string>();
-      const dimensionNames = new Set(dimensions.map((d) => d.Name));
+      for (const d of dimensions) names.add(d.Name.toLowerCase());
       const attributes: Attribute[] = [];
       for (const mv of values) {
-        if (typeof mv?.Name !== "string" || mv.Name === "")
-          throw new RecordRule("MeasureValues[].Name must not be empty");
-        if (names.has(mv.Name)) throw new RecordRule(`MeasureValues repeats '${mv.Name}'`);
-        names.add(mv.Name);
-        const reserved = reservedColumnReason(mv.Name);
-        if (reserved) throw new RecordRule(`MeasureValues name ${reserved}`);
-        if (dimensionNames.has(mv.Name))
-          throw new RecordRule(`MeasureValues name '${mv.Name}' is also a dimension`);
+        if (mv === null || typeof mv !== "object") throw new RecordRule("MeasureValues[] must be objects");
+        const problem = nameProblem("attribute", mv.Name);
+        if (problem) throw new RecordRule(problem);
+        const lower = mv.Name.toLowerCase();
+        if (names.has(lower)) {
+          const clash = dimensions.find((d) => d.Name.toLowerCase() === lower);
+          throw new RecordRule(
+            clash
+              ? `MeasureValues name ${printable(mv.Name)} is also a dimension${clash.Name === mv.Name ? "" : ` (${printable(clash.Name)}; column names are case-insensitive in queries)`}`
+              : `MeasureValues repeats ${printable(mv.Name)} (names that differ only in case count as the same)`,
+          );
+        }
+        names.add(lower);
         if (!SCALAR_TYPES.includes(mv.Type)) {
           throw new RecordRule(
             `MeasureValues '${mv.Name}' has unknown Type '${String(mv.Type)}'; expected one of ${SCALAR_TYPES.join(", ")}`,
           );
         }
-        if (mv.Type === "VARCHAR" && utf8Length(String(mv.Value)) > MAX_VARCHAR_VALUE_BYTES) {
+        if (
+          mv.Type === "VARCHAR" &&
+          typeof mv.Value === "string" &&
+          overBytes(mv.Value, MAX_VARCHAR_VALUE_BYTES)
+        ) {
           throw new RecordRule(`MeasureValues '${mv.Name}' is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`);
         }
         if (mv.Value === undefined || mv.Value === null)
@@ -334,7 +453,11 @@ export function normalizeRecord(
       throw new RecordRule(`MeasureValues is only for MULTI records, not ${type}`);
     if (record.MeasureValue === undefined || record.MeasureValue === null)
       throw new RecordRule("MeasureValue is required");
-    if (type === "VARCHAR" && overBytes(String(record.MeasureValue), MAX_VARCHAR_VALUE_BYTES)) {
+    if (
+      type === "VARCHAR" &&
+      typeof record.MeasureValue === "string" &&
+      overBytes(record.MeasureValue, MAX_VARCHAR_VALUE_BYTES)
+    ) {
       throw new RecordRule(`MeasureValue is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`);
     }
     const value = parseScalar(type, record.MeasureValue, unitNs, "MeasureValue");
