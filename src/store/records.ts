@@ -85,8 +85,14 @@ const nameVerdicts: Record<NameKind, Map<string, string | null>> = {
 };
 const MAX_REMEMBERED_NAMES = 10_000;
 
-function printable(name: string): string {
-  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+/** A name or value for a message: quoted, cut at 80 characters, control characters as \uXXXX. */
+export function printable(text: string): string {
+  const cut = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  const shown = cut.replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `'${shown}'`;
 }
 
 function judgeName(kind: NameKind, name: string): string | null {

@@ -22,7 +22,7 @@ import {
   visibleCutoffNs,
 } from "./catalog.js";
 import type { AppendColumn, Engine } from "./engine.js";
-import { MAX_DIMENSIONS_PER_TABLE, type ScalarValue } from "./records.js";
+import { MAX_DIMENSIONS_PER_TABLE, printable, type ScalarValue } from "./records.js";
 import type { Dimension, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
 
 const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
@@ -155,7 +155,7 @@ export class TableWriter {
             table.attributeByName.get(a.name) ?? pending.attributes.find((p) => p.name === a.name);
           if (existing) {
             if (existing.type !== a.type) {
-              problem = `Measure ${JSON.stringify(a.name)} has type ${existing.type} in this table; got ${a.type}: a column's data type cannot change`;
+              problem = `Measure ${printable(a.name)} has type ${existing.type} in this table; got ${a.type}: a column's data type cannot change`;
               break;
             }
             continue;
@@ -765,9 +765,9 @@ function columnClash(
   ];
   for (const column of columns) {
     if (column.name === name)
-      return `${kind} ${JSON.stringify(name)} clashes with a ${column.kind} of the same name`;
+      return `${kind} ${printable(name)} clashes with a ${column.kind} of the same name`;
     if (column.name.toLowerCase() === lower) {
-      return `${kind} ${JSON.stringify(name)} differs only in case from the table's ${column.kind} ${JSON.stringify(column.name)}: column names are case-insensitive in queries, use ${JSON.stringify(column.name)}`;
+      return `${kind} ${printable(name)} differs only in case from the table's ${column.kind} ${printable(column.name)}: column names are case-insensitive in queries, use ${printable(column.name)}`;
     }
   }
   return null;
@@ -787,11 +787,11 @@ function measureTypeProblem(
   if (stored && stored.types.size > 0) {
     if (stored.types.has(measure.type)) return null;
     const types = [...stored.types].sort().join(", ");
-    return `Measure ${JSON.stringify(measure.name)} has type ${types} in this table; got ${measure.type}: a measure's data type cannot change`;
+    return `Measure ${printable(measure.name)} has type ${types} in this table; got ${measure.type}: a measure's data type cannot change`;
   }
   const first = pendingMeasureType.get(measure.name);
   if (first !== undefined && first !== measure.type) {
-    return `Measure ${JSON.stringify(measure.name)} has type ${first} in this batch; got ${measure.type}: a measure's data type cannot change`;
+    return `Measure ${printable(measure.name)} has type ${first} in this batch; got ${measure.type}: a measure's data type cannot change`;
   }
   return null;
 }
