@@ -38,13 +38,13 @@ const TIME_UNITS: Record<TimeUnit, bigint> = {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const INTEGER_TEXT = /^-?\d{1,20}$/;
-/** BIGINT text: decimal digits with an optional sign, nothing else (no "1.0", "0x10", " 1"). */
-const BIGINT_TEXT = /^[+-]?\d{1,20}$/;
+/** BIGINT text: decimal digits with an optional minus, nothing else (no "1.0", "0x10", " 1", "+1"). */
+const BIGINT_TEXT = INTEGER_TEXT;
 /**
  * DOUBLE text: a plain decimal number with an optional exponent. JavaScript's Number() also takes
  * "0x10", "0b1", " 1 ", "Infinity" and "" (as 0); Timestream refuses those.
  */
-const DOUBLE_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const DOUBLE_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Names a dimension or attribute may not take: they are the table's own columns. */
 export function reservedColumnReason(name: string): string | null {

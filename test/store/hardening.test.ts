@@ -231,14 +231,14 @@ describe("write path hardening", () => {
     for (const text of ["1", "-1.5", "+2", "1e3", ".5", "5.", "1E-3"]) {
       assert.equal(await attempt("DOUBLE", text), "accepted", `DOUBLE ${JSON.stringify(text)}`);
     }
-    for (const text of ["1.0", "0x10", " 1", "1e3", "", "9223372036854775808", "--1"]) {
+    for (const text of ["1.0", "0x10", " 1", "1e3", "", "9223372036854775808", "--1", "+1"]) {
       assert.match(
         await attempt("BIGINT", text),
         /is (not a valid BIGINT|out of BIGINT range)/,
         `BIGINT ${JSON.stringify(text)}`,
       );
     }
-    for (const text of ["42", "-7", "+1", "9223372036854775807"]) {
+    for (const text of ["42", "-7", "9223372036854775807"]) {
       assert.equal(await attempt("BIGINT", text), "accepted", `BIGINT ${JSON.stringify(text)}`);
     }
     for (const text of ["1", "0", "yes", "", " true"]) {
@@ -255,7 +255,7 @@ describe("write path hardening", () => {
       await rows(
         `SELECT measure_value::bigint FROM "${DB}"."${table}" WHERE measure_name = 'm_BIGINT' ORDER BY time`,
       ),
-      [["42"], ["-7"], ["1"], ["9223372036854775807"]],
+      [["42"], ["-7"], ["9223372036854775807"]],
     );
   });
 
