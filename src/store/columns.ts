@@ -12,6 +12,7 @@ import {
   type DimensionCache,
   MAX_VARCHAR_VALUE_BYTES,
   nameProblem,
+  printable,
   RecordRule,
   type ScalarValue,
 } from "./records.js";
@@ -92,7 +93,7 @@ export function normalizeColumns(request: ColumnarWriteRequest): {
     const problem = nameProblem("measure", m?.name);
     if (problem) return problem;
     if (!TYPES.has(m.type))
-      return `MeasureValueType '${String(m.type)}' is not one of ${[...TYPES].join(", ")}`;
+      return `MeasureValueType ${printable(String(m.type))} is not one of ${[...TYPES].join(", ")}`;
     return null;
   });
 

@@ -21,6 +21,8 @@ export const MAX_MEASURE_NAME_BYTES = 256;
 export const MAX_MULTI_MEASURE_VALUES = 256;
 export const MAX_VARCHAR_VALUE_BYTES = 2048;
 export const MAX_DIMENSIONS_PER_TABLE = 128;
+/** Timestream's Record.Dimensions holds at most 128 items (and keeps the pairwise check cheap). */
+export const MAX_DIMENSIONS_PER_RECORD = 128;
 
 const SCALAR_TYPES: readonly ScalarMeasureValueType[] = [
   "DOUBLE",
@@ -118,6 +120,8 @@ function judgeName(kind: NameKind, name: string): string | null {
  */
 export function nameProblem(kind: NameKind, name: unknown): string | null {
   if (typeof name !== "string") return `${NAME_LABEL[kind]} must be a string, got ${describeType(name)}`;
+  // Too long for any name: refused without being remembered (a cache of huge keys would grow).
+  if (name.length > NAME_LIMIT[kind]) return judgeName(kind, name);
   const verdicts = nameVerdicts[kind];
   const known = verdicts.get(name);
   if (known !== undefined) return known;
@@ -248,7 +252,7 @@ function parseNonVarchar(
         );
       }
       const ns = BigInt(text) * unitNs;
-      if (ns > INT64_MAX) throw new RecordRule(`${what} '${text}' is out of TIMESTAMP range`);
+      if (ns > INT64_MAX) throw new RecordRule(`${what} ${printable(text)} is out of TIMESTAMP range`);
       return ns;
     }
     default:
@@ -267,9 +271,9 @@ function parseTime(text: unknown, unit: TimeUnit): bigint {
   if (text === lastTimeText && unit === lastTimeUnit) return lastTimeNs; // loops share one time: parse it once
   if (typeof text !== "string" || text === "") throw new RecordRule("Time is required");
   if (!/^\d{1,20}$/.test(text))
-    throw new RecordRule(`Time '${text}' is not a non-negative integer in ${unit}`);
+    throw new RecordRule(`Time ${printable(text)} is not a non-negative integer in ${unit}`);
   const ns = BigInt(text) * TIME_UNITS[unit];
-  if (ns > INT64_MAX) throw new RecordRule(`Time '${text}' ${unit} is out of range`);
+  if (ns > INT64_MAX) throw new RecordRule(`Time ${printable(text)} ${unit} is out of range`);
   lastTimeText = text;
   lastTimeUnit = unit;
   lastTimeNs = ns;
@@ -281,6 +285,11 @@ const overBytes = (text: string, limit: number): boolean =>
   text.length * 3 > limit && utf8Length(text) > limit;
 
 function checkDimensions(dimensions: Dimension[]): void {
+  if (dimensions.length > MAX_DIMENSIONS_PER_RECORD) {
+    throw new RecordRule(
+      `a record has ${dimensions.length} dimensions; at most ${MAX_DIMENSIONS_PER_RECORD} are allowed`,
+    );
+  }
   for (let i = 0; i < dimensions.length; i++) {
     const d = dimensions[i]!;
     if (d === null || typeof d !== "object") throw new RecordRule("a dimension must be an object");
@@ -383,7 +392,7 @@ export function normalizeRecord(
 
     const unit = record.TimeUnit ?? "MILLISECONDS";
     if (typeof unit !== "string" || !Object.hasOwn(TIME_UNITS, unit)) {
-      throw new RecordRule(`TimeUnit '${String(unit)}' is not one of ${Object.keys(TIME_UNITS).join(", ")}`);
+      throw new RecordRule(`TimeUnit ${printable(String(unit))} is not one of ${Object.keys(TIME_UNITS).join(", ")}`);
     }
     const timeNs = parseTime(record.Time, unit);
     const unitNs = TIME_UNITS[unit];
@@ -392,7 +401,7 @@ export function normalizeRecord(
     if (record.Version !== undefined && record.Version !== null) {
       const v = record.Version;
       if (typeof v === "bigint" ? v < 1n : !Number.isSafeInteger(v) || v < 1) {
-        throw new RecordRule(`Version '${String(v)}' must be a positive integer`);
+        throw new RecordRule(`Version ${printable(String(v))} must be a positive integer`);
       }
       version = BigInt(v);
     }
@@ -430,7 +439,7 @@ export function normalizeRecord(
         names.add(lower);
         if (!SCALAR_TYPES.includes(mv.Type)) {
           throw new RecordRule(
-            `MeasureValues '${mv.Name}' has unknown Type '${String(mv.Type)}'; expected one of ${SCALAR_TYPES.join(", ")}`,
+            `MeasureValues ${printable(mv.Name)} has unknown Type ${printable(String(mv.Type))}; expected one of ${SCALAR_TYPES.join(", ")}`,
           );
         }
         if (
@@ -438,21 +447,21 @@ export function normalizeRecord(
           typeof mv.Value === "string" &&
           overBytes(mv.Value, MAX_VARCHAR_VALUE_BYTES)
         ) {
-          throw new RecordRule(`MeasureValues '${mv.Name}' is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`);
+          throw new RecordRule(`MeasureValues ${printable(mv.Name)} is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`);
         }
         if (mv.Value === undefined || mv.Value === null)
-          throw new RecordRule(`MeasureValues '${mv.Name}' has no Value`);
+          throw new RecordRule(`MeasureValues ${printable(mv.Name)} has no Value`);
         attributes.push({
           name: mv.Name,
           type: mv.Type,
-          value: parseScalar(mv.Type, mv.Value, unitNs, `MeasureValues '${mv.Name}'`),
+          value: parseScalar(mv.Type, mv.Value, unitNs, `MeasureValues ${printable(mv.Name)}`),
         });
       }
       return { index, dimensions, seriesKey, measureName, type, value: null, attributes, timeNs, version };
     }
     if (!SCALAR_TYPES.includes(type)) {
       throw new RecordRule(
-        `MeasureValueType '${String(type)}' is not one of ${[...SCALAR_TYPES, "MULTI"].join(", ")}`,
+        `MeasureValueType ${printable(String(type))} is not one of ${[...SCALAR_TYPES, "MULTI"].join(", ")}`,
       );
     }
     if (record.MeasureValues !== undefined)
