@@ -392,7 +392,9 @@ export function normalizeRecord(
 
     const unit = record.TimeUnit ?? "MILLISECONDS";
     if (typeof unit !== "string" || !Object.hasOwn(TIME_UNITS, unit)) {
-      throw new RecordRule(`TimeUnit ${printable(String(unit))} is not one of ${Object.keys(TIME_UNITS).join(", ")}`);
+      throw new RecordRule(
+        `TimeUnit ${printable(String(unit))} is not one of ${Object.keys(TIME_UNITS).join(", ")}`,
+      );
     }
     const timeNs = parseTime(record.Time, unit);
     const unitNs = TIME_UNITS[unit];
@@ -447,7 +449,9 @@ export function normalizeRecord(
           typeof mv.Value === "string" &&
           overBytes(mv.Value, MAX_VARCHAR_VALUE_BYTES)
         ) {
-          throw new RecordRule(`MeasureValues ${printable(mv.Name)} is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`);
+          throw new RecordRule(
+            `MeasureValues ${printable(mv.Name)} is longer than ${MAX_VARCHAR_VALUE_BYTES} bytes`,
+          );
         }
         if (mv.Value === undefined || mv.Value === null)
           throw new RecordRule(`MeasureValues ${printable(mv.Name)} has no Value`);

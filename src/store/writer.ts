@@ -791,7 +791,8 @@ function measureTypeProblem(
   }
   const first = pendingMeasureType.get(measure.name);
   if (first !== undefined && first !== measure.type) {
-    return `Measure ${printable(measure.name)} has type ${first} in this batch; got ${measure.type}: a measure's data type cannot change`;
+    // Worded as for a stored type: grouped calls get the words they would get one after the other.
+    return `Measure ${printable(measure.name)} has type ${first} in this table; got ${measure.type}: a measure's data type cannot change`;
   }
   return null;
 }

@@ -259,6 +259,37 @@ describe("write path hardening", () => {
     );
   });
 
+  it("re-runs the other calls of a group alone when the grouped transaction fails, so only the failing call fails", async () => {
+    const table = await freshTable();
+    const time = NOW_S - 300;
+    await write([record({ host: "h0" }, "cpu", "1", time)], table);
+    // A real failure inside the transaction for one call only: the physical column the next new
+    // dimension would get already exists, so the call that brings a new dimension fails in DuckDB.
+    const internals = t.store as unknown as {
+      engine: { run(sql: string): Promise<number> };
+      catalog: { getTable(db: string, name: string): { id: number } };
+    };
+    const id = internals.catalog.getTable(DB, table).id;
+    await internals.engine.run(`ALTER TABLE _hg.t${id}_series ADD COLUMN d1 VARCHAR`);
+    // The valid calls add points to the existing series (the extra column would break appending a
+    // new series); the failing one brings a new dimension. Calls started in one tick wait in the
+    // queue together: they form one group.
+    const calls = Array.from({ length: 11 }, (_, i) =>
+      write(
+        [record(i === 5 ? { host: "h0", rack: "r1" } : { host: "h0" }, "cpu", String(i), time + 1 + i)],
+        table,
+      ),
+    );
+    const settled = await Promise.allSettled(calls);
+    assert.deepEqual(
+      settled.map((s) =>
+        s.status === "fulfilled" ? s.value.RecordsIngested.Total : (s.reason as { code: string }).code,
+      ),
+      [1, 1, 1, 1, 1, "Internal", 1, 1, 1, 1, 1],
+    );
+    assert.deepEqual(await rows(`SELECT count(*) FROM "${DB}"."${table}"`), [["11"]]);
+  });
+
   it("keeps a measure's first type: a later record of another type is rejected, within a batch and across batches", async () => {
     const table = await freshTable();
     const time = NOW_S - 200;
@@ -273,8 +304,8 @@ describe("write path hardening", () => {
     assert.deepEqual(
       first.rejected.map((r) => [r.RecordIndex, r.Reason]),
       [
-        [1, `Measure 'load' has type DOUBLE in this batch; got BIGINT: a measure's data type cannot change`],
-        [2, `Measure 'load' has type DOUBLE in this batch; got VARCHAR: a measure's data type cannot change`],
+        [1, `Measure 'load' has type DOUBLE in this table; got BIGINT: a measure's data type cannot change`],
+        [2, `Measure 'load' has type DOUBLE in this table; got VARCHAR: a measure's data type cannot change`],
       ],
     );
     const later = await write(
