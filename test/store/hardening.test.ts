@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { TimestreamStore } from "../../src/store/index.js";
+import { DOUBLE_TEXT, decimalValue } from "../../src/store/records.js";
 import type { WriteRecord, WriteResult } from "../../src/store/types.js";
 import {
   createSeedTable,
@@ -288,6 +289,39 @@ describe("write path hardening", () => {
       [1, 1, 1, 1, 1, "Internal", 1, 1, 1, 1, 1],
     );
     assert.deepEqual(await rows(`SELECT count(*) FROM "${DB}"."${table}"`), [["11"]]);
+  });
+
+  it("reads DOUBLE texts by the fast check exactly as by the pattern", () => {
+    const alphabet = ["0", "1", "9", ".", "e", "E", "+", "-", "x", "b", "o", " ", "I", "n", "_", ","];
+    const texts = [
+      "0x10",
+      "0X1F",
+      "0b1",
+      "0o7",
+      "00x1",
+      "+0x10",
+      "Infinity",
+      "-Infinity",
+      "NaN",
+      "",
+      " ",
+      "1e400",
+    ];
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      let text = "";
+      const length = 1 + (i % 7);
+      for (let c = 0; c < length; c++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        text += alphabet[seed % alphabet.length];
+      }
+      texts.push(text);
+    }
+    for (const text of texts) {
+      const fast = decimalValue(text);
+      assert.equal(!Number.isNaN(fast), DOUBLE_TEXT.test(text), JSON.stringify(text));
+      if (!Number.isNaN(fast)) assert.equal(fast, Number(text));
+    }
   });
 
   it("keeps a measure's first type: a later record of another type is rejected, within a batch and across batches", async () => {

@@ -7,7 +7,7 @@
  * The checks are WriteRecords' own (src/store/records.ts): what the store would refuse for a text
  * value is refused here with the same words, since the columnar write gets numbers, not texts.
  */
-import { DOUBLE_TEXT } from "../../store/records.js";
+import { decimalValue } from "../../store/records.js";
 import type { ScalarMeasureValueType, TimeUnit } from "../../store/types.js";
 
 export type ColumnValue = number | bigint | string | boolean;
@@ -41,9 +41,7 @@ export function quote(text: string): string {
 export function valueProblem(type: ScalarMeasureValueType, text: string): string | null {
   switch (type) {
     case "DOUBLE":
-      return DOUBLE_TEXT.test(text) && Number.isFinite(Number(text))
-        ? null
-        : `'${quote(text)}' is not a DOUBLE`;
+      return Number.isFinite(decimalValue(text)) ? null : `'${quote(text)}' is not a DOUBLE`;
     case "BIGINT":
       return SIGNED_DIGITS.test(text) ? null : `'${quote(text)}' is not a BIGINT`;
     case "BOOLEAN": {
@@ -66,8 +64,8 @@ export function columnValue(
   switch (type) {
     case "DOUBLE": {
       // Number() alone would also take "0x10", " 1" and "Infinity"; the store's pattern decides.
-      const value = Number(text);
-      if (Number.isFinite(value) && DOUBLE_TEXT.test(text)) return value;
+      const value = decimalValue(text);
+      if (Number.isFinite(value)) return value;
       return new ValueProblem(`MeasureValue '${quote(text)}' is not a DOUBLE`);
     }
     case "VARCHAR":
