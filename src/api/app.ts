@@ -5,6 +5,7 @@
  * answers every failure: in AWS's shape on the AWS endpoints, as `{ error: { code, message,
  * context } }` elsewhere; S3 answers its own, in XML.
  */
+import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { HourglassError, notFound, toHourglassError } from "../errors.js";
@@ -91,15 +92,21 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   });
 
   app.onError((thrown, c) => {
-    const error = fromThrown(thrown);
-    if (error.code === "Internal") {
-      options.logger?.error({ err: thrown, method: c.req.method, path: c.req.path }, "request failed");
-    }
+    let error = fromThrown(thrown);
     // A guard may refuse an AWS call before its route has named it: the target header tells.
     const target = c.req.header("x-amz-target");
     const aws =
       c.get("aws") ??
       (target ? newRequestInfo(target.startsWith("Kinesis") ? "kinesis" : "timestream", target) : undefined);
+    if (error.code === "Internal") {
+      // The detail (SQL, stack, file paths) goes to the log only; the client gets an id to quote.
+      const requestId = aws?.requestId ?? randomUUID();
+      options.logger?.error(
+        { err: thrown, requestId, method: c.req.method, path: c.req.path },
+        "request failed",
+      );
+      error = internalErrorForClient(error, requestId);
+    }
     // Guards answer with statuses of their own (413, 415, 421); the rest follow the error code.
     const ownStatus = typeof error.context["httpStatus"] === "number" ? error.context["httpStatus"] : null;
     if (aws) {
@@ -136,4 +143,13 @@ function fromThrown(thrown: unknown): HourglassError {
     });
   }
   return toHourglassError(thrown);
+}
+
+/** What a client sees of an internal failure: a generic message with the request id, no detail. */
+function internalErrorForClient(error: HourglassError, requestId: string): HourglassError {
+  return new HourglassError(
+    "Internal",
+    `internal error (request id ${requestId}); the server log has the details`,
+    { context: { requestId }, retryable: error.retryable },
+  );
 }

@@ -11,7 +11,8 @@
  */
 import type { ScalarType, TableColumn } from "../sql/contract.js";
 import { type Engine, quoteString } from "./engine.js";
-import type { ScalarMeasureValueType } from "./types.js";
+import { seriesKeyOf } from "./records.js";
+import type { Dimension, ScalarMeasureValueType } from "./types.js";
 
 export interface DimensionColumn {
   name: string;
@@ -85,7 +86,9 @@ export const pointsTable = (t: { id: number }): string => `_hg.${pointsTableName
 /** The series table's name inside the `_hg` schema. */
 export const seriesTableName = (t: { id: number }): string => `t${t.id}_series`;
 export const seriesTable = (t: { id: number }): string => `_hg.${seriesTableName(t)}`;
-export const measuresTable = (t: { id: number }): string => `_hg.t${t.id}_measures`;
+/** The measures table's name inside the `_hg` schema. */
+export const measuresTableName = (t: { id: number }): string => `t${t.id}_measures`;
+export const measuresTable = (t: { id: number }): string => `_hg.${measuresTableName(t)}`;
 
 const CATALOG_DDL = [
   "CREATE SCHEMA IF NOT EXISTS _hg",
@@ -206,12 +209,13 @@ async function loadTableSchema(engine: Engine, table: TableState): Promise<void>
   const series = await engine.rows(
     `SELECT series_id${dimensionColumns ? `, ${dimensionColumns}` : ""} FROM ${seriesTable(table)}`,
   );
-  const sortedDimensions = [...table.dimensions].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const row of series) {
-    const present = sortedDimensions.filter((d) => row[d.column] !== null && row[d.column] !== undefined);
-    let key: string;
-    if (present.length === 1) key = `${present[0]!.name}\u0001${String(row[present[0]!.column])}`;
-    else key = present.map((d) => `${d.name}\u0001${String(row[d.column])}\u0002`).join("");
+    const dimensions: Dimension[] = [];
+    for (const d of table.dimensions) {
+      const value = row[d.column];
+      if (value !== null && value !== undefined) dimensions.push({ Name: d.name, Value: String(value) });
+    }
+    const key = seriesKeyOf(dimensions);
     const id = Number(row["series_id"]);
     table.series.set(key, id);
     table.nextSeriesId = Math.max(table.nextSeriesId, id + 1);

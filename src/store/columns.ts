@@ -10,8 +10,9 @@ import { emptyBatch, type RowBatch } from "./batch.js";
 import {
   checkedSeriesKey,
   type DimensionCache,
-  MAX_MEASURE_NAME_BYTES,
   MAX_VARCHAR_VALUE_BYTES,
+  nameProblem,
+  printable,
   RecordRule,
   type ScalarValue,
 } from "./records.js";
@@ -89,11 +90,10 @@ export function normalizeColumns(request: ColumnarWriteRequest): {
     }
   });
   const measureProblems: (string | null)[] = request.measures.map((m) => {
-    if (typeof m?.name !== "string" || m.name === "") return "MeasureName must not be empty";
-    if (Buffer.byteLength(m.name) > MAX_MEASURE_NAME_BYTES)
-      return `MeasureName is longer than ${MAX_MEASURE_NAME_BYTES} bytes`;
+    const problem = nameProblem("measure", m?.name);
+    if (problem) return problem;
     if (!TYPES.has(m.type))
-      return `MeasureValueType '${String(m.type)}' is not one of ${[...TYPES].join(", ")}`;
+      return `MeasureValueType ${printable(String(m.type))} is not one of ${[...TYPES].join(", ")}`;
     return null;
   });
 

@@ -89,6 +89,16 @@ export class Engine {
     return result.rowsChanged;
   }
 
+  /** Runs one statement with bound parameters ($1, $2, …): user text never becomes SQL text. */
+  async runWith(
+    sql: string,
+    params: DuckDBValue[],
+    connection: DuckDBConnection = this.writer,
+  ): Promise<number> {
+    const result = await connection.run(sql, params);
+    return result.rowsChanged;
+  }
+
   /** Small results only: rows as objects with JSON-safe values (BIGINT as string, timestamps as text). */
   async rows(sql: string, connection: DuckDBConnection = this.writer): Promise<Record<string, unknown>[]> {
     const reader = await connection.runAndReadAll(sql);

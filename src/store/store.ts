@@ -540,7 +540,19 @@ export class TimestreamStore implements TableResolver {
       const results = await this.writeGroup(group);
       for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
     } catch (error) {
-      for (const entry of group) entry.reject(error);
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      // The grouped transaction failed (and rolled back): one call's records must not fail the
+      // others, so each call runs again alone and only the one that fails on its own fails.
+      for (const entry of group) {
+        try {
+          entry.resolve((await this.writeGroup([entry]))[0]!);
+        } catch (own) {
+          entry.reject(own);
+        }
+      }
     }
   }
 
@@ -592,7 +604,8 @@ export class TimestreamStore implements TableResolver {
     let offset = 0;
     for (const entry of group) {
       offsets.push(offset);
-      // The normalized records are this call's own objects: shifting their index in place is safe.
+      // The normalized records are this call's own objects: shifting their index in place is safe
+      // (and undone below if the group fails, for the calls to run again alone).
       for (const record of entry.valid!) {
         record.index += offset;
         valid.push(record);
@@ -600,6 +613,23 @@ export class TimestreamStore implements TableResolver {
       for (const r of entry.rejected!) rejected.push({ ...r, RecordIndex: r.RecordIndex + offset });
       offset += entry.records.length;
     }
+    try {
+      return await this.writeCombined(table, group, offsets, valid, rejected);
+    } catch (error) {
+      group.forEach((entry, i) => {
+        for (const record of entry.valid!) record.index -= offsets[i]!;
+      });
+      throw error;
+    }
+  }
+
+  private async writeCombined(
+    table: TableState,
+    group: QueuedWrite[],
+    offsets: number[],
+    valid: NormalizedRecord[],
+    rejected: RejectedRecord[],
+  ): Promise<WriteResult[]> {
     const memberOf = (recordIndex: number): number => {
       let member = offsets.length - 1;
       while (offsets[member]! > recordIndex) member--;

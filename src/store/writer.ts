@@ -12,7 +12,7 @@ import {
   type AttributeColumn,
   type DimensionColumn,
   DUCK_TYPE,
-  measuresTable,
+  measuresTableName,
   pointsTable,
   pointsTableName,
   seriesTable,
@@ -21,8 +21,8 @@ import {
   VALUE_COLUMN,
   visibleCutoffNs,
 } from "./catalog.js";
-import { type AppendColumn, type Engine, quoteString } from "./engine.js";
-import { MAX_DIMENSIONS_PER_TABLE, type ScalarValue } from "./records.js";
+import type { AppendColumn, Engine } from "./engine.js";
+import { MAX_DIMENSIONS_PER_TABLE, printable, type ScalarValue } from "./records.js";
 import type { Dimension, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
 
 const FUTURE_LIMIT_NS = 15n * 60n * 1_000_000_000n;
@@ -77,6 +77,10 @@ export class TableWriter {
     const pendingMeasureTypes = new Set<string>();
     const pendingMeasureDims = new Set<string>();
     const pendingCombos: SeenPairs = new Map();
+    /** Types given to measure names this batch introduces (the first accepted row's). */
+    const pendingMeasureType = new Map<string, string>();
+    /** Per batch measure: why its rows are refused (a type change), null when they are not. */
+    const measureVerdicts: (string | null | undefined)[] = new Array(batch.measures.length);
     const { rows, recordIndex, seriesOf, measureOf, timeNs, version, values, attributes } = batch;
 
     // Each series and measure of the batch is resolved to its id on its first accepted row (a
@@ -133,10 +137,8 @@ export class TableWriter {
           for (const d of series.dimensions) {
             if (table.dimensionByName.has(d.Name) || pending.dimensions.some((p) => p.name === d.Name))
               continue;
-            if (table.attributeByName.has(d.Name) || pending.attributes.some((p) => p.name === d.Name)) {
-              problem = `Dimension '${d.Name}' clashes with a multi-measure attribute of the same name`;
-              break;
-            }
+            problem = columnClash(table, pending, d.Name, "Dimension");
+            if (problem) break;
             newDimensions.push(d.Name);
           }
           if (!problem && nextDimension + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
@@ -153,17 +155,30 @@ export class TableWriter {
             table.attributeByName.get(a.name) ?? pending.attributes.find((p) => p.name === a.name);
           if (existing) {
             if (existing.type !== a.type) {
-              problem = `Measure '${a.name}' has type ${existing.type} in this table; got ${a.type}`;
+              problem = `Measure ${printable(a.name)} has type ${existing.type} in this table; got ${a.type}: a column's data type cannot change`;
               break;
             }
             continue;
           }
-          if (table.dimensionByName.has(a.name) || pending.dimensions.some((p) => p.name === a.name)) {
-            problem = `Measure '${a.name}' clashes with a dimension of the same name`;
-            break;
-          }
+          problem = columnClash(table, pending, a.name, "Measure");
+          if (problem) break;
           newAttributes.push({ name: a.name, type: a.type });
         }
+      }
+      // A measure name keeps the type it was first written with (Timestream fixes it on first
+      // ingestion); judged once per distinct (name, type) of the batch.
+      const m = measureOf[i]!;
+      if (!problem) {
+        let verdict = measureVerdicts[m];
+        if (verdict === undefined) {
+          const measure = batch.measures[m]!;
+          verdict = measureTypeProblem(table, pendingMeasureType, measure);
+          // Settled once the name has a type (stored, or from an accepted row of this batch).
+          if (verdict !== null || (table.measures.get(measure.name)?.types.size ?? 0) > 0)
+            measureVerdicts[m] = verdict;
+          else if (pendingMeasureType.get(measure.name) === measure.type) measureVerdicts[m] = null;
+        }
+        problem = verdict;
       }
       if (problem) {
         reject(i, problem);
@@ -177,7 +192,6 @@ export class TableWriter {
         pending.series.set(series.key, { id: seriesId, dimensions: series.dimensions });
       }
 
-      const m = measureOf[i]!;
       const measure = batch.measures[m]!;
       let measureId = batchMeasureIds[m]!;
       if (measureId === UNRESOLVED) {
@@ -186,6 +200,7 @@ export class TableWriter {
           measureId = nextMeasureId++;
           pending.measures.set(measure.name, measureId);
         }
+        if (!pendingMeasureType.has(measure.name)) pendingMeasureType.set(measure.name, measure.type);
         batchMeasureIds[m] = measureId;
         if (measure.type !== "MULTI" && !table.valueTypes.has(measure.type))
           pending.valueTypes.add(measure.type);
@@ -535,17 +550,24 @@ export class TableWriter {
 
   private async applySchemaChanges(table: TableState, pending: PendingChanges): Promise<void> {
     const engine = this.engine;
+    // Names travel as bound parameters, never inside SQL text; physical column names (d3, a7)
+    // and types are the store's own.
     for (const d of pending.dimensions) {
       await engine.run(`ALTER TABLE ${seriesTable(table)} ADD COLUMN ${d.column} VARCHAR`);
-      await engine.run(
-        `INSERT INTO _hg.columns VALUES (${table.id}, 'dimension', ${quoteString(d.name)}, '${d.column}', 'VARCHAR')`,
-      );
+      await engine.runWith("INSERT INTO _hg.columns VALUES ($1, 'dimension', $2, $3, 'VARCHAR')", [
+        table.id,
+        d.name,
+        d.column,
+      ]);
     }
     for (const a of pending.attributes) {
       await engine.run(`ALTER TABLE ${pointsTable(table)} ADD COLUMN ${a.column} ${DUCK_TYPE[a.type]}`);
-      await engine.run(
-        `INSERT INTO _hg.columns VALUES (${table.id}, 'attribute', ${quoteString(a.name)}, '${a.column}', '${a.type}')`,
-      );
+      await engine.runWith("INSERT INTO _hg.columns VALUES ($1, 'attribute', $2, $3, $4)", [
+        table.id,
+        a.name,
+        a.column,
+        a.type,
+      ]);
     }
     for (const type of pending.valueTypes) {
       await engine.run(`INSERT INTO _hg.columns VALUES (${table.id}, 'value', '', '', '${type}')`);
@@ -575,14 +597,28 @@ export class TableWriter {
       );
     }
     if (pending.measures.size > 0) {
-      const values = [...pending.measures].map(([name, id]) => `(${id}, ${quoteString(name)})`).join(", ");
-      await engine.run(`INSERT INTO ${measuresTable(table)} VALUES ${values}`);
+      const measures = [...pending.measures];
+      await engine.appendRows(
+        { table: measuresTableName(table), schema: "_hg" },
+        [
+          { kind: "fixed", values: Int32Array.from(measures, ([, id]) => id), valid: null },
+          { kind: "strings", values: measures.map(([name]) => name) },
+        ],
+        measures.length,
+      );
     }
     if (pending.measureInfo.length > 0) {
-      const values = pending.measureInfo
-        .map((m) => `(${table.id}, ${m.measureId}, '${m.kind}', ${quoteString(m.value)})`)
-        .join(", ");
-      await engine.run(`INSERT INTO _hg.measure_info VALUES ${values}`);
+      const info = pending.measureInfo;
+      await engine.appendRows(
+        { table: "measure_info", schema: "_hg" },
+        [
+          { kind: "fixed", values: new Int32Array(info.length).fill(table.id), valid: null },
+          { kind: "fixed", values: Int32Array.from(info, (m) => m.measureId), valid: null },
+          { kind: "strings", values: info.map((m) => m.kind) },
+          { kind: "strings", values: info.map((m) => m.value) },
+        ],
+        info.length,
+      );
     }
   }
 }
@@ -707,4 +743,56 @@ function commitPending(table: TableState, pending: PendingChanges, nextSeriesId:
     else m.dimensions.add(info.value);
   }
   for (const t of pending.valueTypes) table.valueTypes.add(t);
+}
+
+/**
+ * Why a new column name may not join the table: it is taken by a column of the other kind, or it
+ * differs only in case from an existing column (queries match column names without regard to
+ * case, so both could not be told apart). Null when the name is free.
+ */
+function columnClash(
+  table: TableState,
+  pending: PendingChanges,
+  name: string,
+  kind: "Dimension" | "Measure",
+): string | null {
+  const lower = name.toLowerCase();
+  const columns: { name: string; kind: string }[] = [
+    ...table.dimensions.map((d) => ({ name: d.name, kind: "dimension" })),
+    ...pending.dimensions.map((d) => ({ name: d.name, kind: "dimension" })),
+    ...table.attributes.map((a) => ({ name: a.name, kind: "multi-measure attribute" })),
+    ...pending.attributes.map((a) => ({ name: a.name, kind: "multi-measure attribute" })),
+  ];
+  for (const column of columns) {
+    if (column.name === name)
+      return `${kind} ${printable(name)} clashes with a ${column.kind} of the same name`;
+    if (column.name.toLowerCase() === lower) {
+      return `${kind} ${printable(name)} differs only in case from the table's ${column.kind} ${printable(column.name)}: column names are case-insensitive in queries, use ${printable(column.name)}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Why rows of a measure are refused for their type, or null: a measure name keeps the type it was
+ * first written with. A table written before this rule may already hold a name under several
+ * types; each of those stays accepted.
+ */
+function measureTypeProblem(
+  table: TableState,
+  pendingMeasureType: ReadonlyMap<string, string>,
+  measure: { name: string; type: string },
+): string | null {
+  const stored = table.measures.get(measure.name);
+  if (stored && stored.types.size > 0) {
+    if (stored.types.has(measure.type)) return null;
+    const types = [...stored.types].sort().join(", ");
+    return `Measure ${printable(measure.name)} has type ${types} in this table; got ${measure.type}: a measure's data type cannot change`;
+  }
+  const first = pendingMeasureType.get(measure.name);
+  if (first !== undefined && first !== measure.type) {
+    // Worded as for a stored type: grouped calls get the words they would get one after the other.
+    return `Measure ${printable(measure.name)} has type ${first} in this table; got ${measure.type}: a measure's data type cannot change`;
+  }
+  return null;
 }

@@ -7,6 +7,7 @@
  * The checks are WriteRecords' own (src/store/records.ts): what the store would refuse for a text
  * value is refused here with the same words, since the columnar write gets numbers, not texts.
  */
+import { decimalValue } from "../../store/records.js";
 import type { ScalarMeasureValueType, TimeUnit } from "../../store/types.js";
 
 export type ColumnValue = number | bigint | string | boolean;
@@ -40,7 +41,7 @@ export function quote(text: string): string {
 export function valueProblem(type: ScalarMeasureValueType, text: string): string | null {
   switch (type) {
     case "DOUBLE":
-      return text.trim() !== "" && Number.isFinite(Number(text)) ? null : `'${quote(text)}' is not a DOUBLE`;
+      return Number.isFinite(decimalValue(text)) ? null : `'${quote(text)}' is not a DOUBLE`;
     case "BIGINT":
       return SIGNED_DIGITS.test(text) ? null : `'${quote(text)}' is not a BIGINT`;
     case "BOOLEAN": {
@@ -62,9 +63,9 @@ export function columnValue(
 ): ColumnValue | ValueProblem {
   switch (type) {
     case "DOUBLE": {
-      // The common case first: one Number() decides it.
-      const value = Number(text);
-      if (Number.isFinite(value) && text.trim() !== "") return value;
+      // Number() alone would also take "0x10", " 1" and "Infinity"; the store's pattern decides.
+      const value = decimalValue(text);
+      if (Number.isFinite(value)) return value;
       return new ValueProblem(`MeasureValue '${quote(text)}' is not a DOUBLE`);
     }
     case "VARCHAR":
