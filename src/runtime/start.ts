@@ -1,8 +1,8 @@
 /**
  * The runtime that hosts everything `hourglass up` runs in one process: the store, the stream
  * service, the lake, the metadata DB, the HTTP server (REST, AWS-compatible endpoints, exports,
- * workflows), the scheduler and the worker pool. The lead's `hourglass up` starts the connector
- * and the load generator on top, with `runtime.store` and `runtime.streams`.
+ * workflows), the managed connectors (`runtime.connectors`), the scheduler and the worker pool.
+ * `hourglass up --demo` adds the load generator on top, with `runtime.store` and `runtime.streams`.
  */
 import path from "node:path";
 import { createApp } from "../api/app.js";

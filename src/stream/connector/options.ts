@@ -46,7 +46,7 @@ export function resolveOptions(options: ConnectorOptions): ResolvedOptions {
   const validTime = from instanceof Date && !Number.isNaN(from.getTime());
   if (from !== "trim-horizon" && from !== "latest" && !validTime) {
     throw validationError(
-      `from must be trim-horizon, latest or a valid time, got ${from instanceof Date ? "an invalid Date" : JSON.stringify(from)}`,
+      `from must be trim-horizon or latest, or a valid Date, got ${from instanceof Date ? "an invalid Date" : JSON.stringify(from)}`,
     );
   }
   const batchSize = integerIn(options.batchSize ?? defaultBatchSize, 1, maxBatchSize, "batchSize");
