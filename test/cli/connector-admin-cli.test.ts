@@ -169,10 +169,7 @@ describe("hourglass connector create | list | describe | start | stop | delete, 
       assert.equal(help.code, 0);
       assert.match(help.stdout, new RegExp(`Example:\\n {2}hourglass connector ${commands[i]}`));
     });
-    assert.match(
-      helps[0]!.stdout,
-      /--from <position>\s+where shards without a checkpoint\s+start:/,
-    );
+    assert.match(helps[0]!.stdout, /--from <position>\s+where shards without a checkpoint\s+start:/);
     assert.match(helps[3]!.stdout, /Needs `hourglass up` running/);
     for (const c of [...commands, "run", "status"]) assert.match(group!.stdout, new RegExp(`\\n {2}${c}\\b`));
   });
