@@ -129,6 +129,11 @@ export function registerUp(program: Command): void {
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);
       log(`hourglass is up: API ${runtime.url} (docs/api.md), state ${config.stateDir}`);
+      for (const c of await runtime.connectors.list()) {
+        log(
+          `connector ${c.name}: ${c.stream} -> ${c.database}.${c.table} ${c.state}${c.reason ? ` (${c.reason})` : ""}`,
+        );
+      }
       let demo: Demo | null = null;
       try {
         if (o.demo) {

@@ -109,7 +109,7 @@ export class ConnectorManager implements ConnectorAdmin {
     return Promise.all(names.map((name) => this.describeNow(name)));
   }
 
-  describe(name: string): Promise<ConnectorDescription> {
+  async describe(name: string): Promise<ConnectorDescription> {
     this.find(name);
     return this.describeNow(name);
   }
