@@ -14,7 +14,12 @@ import type {
   WriteRecordsRequest,
   WriteResult,
 } from "../store/types.js";
-import type { StreamClient } from "../stream/connector/index.js";
+import type {
+  ConnectorAdmin,
+  ConnectorDefinitionInput,
+  ConnectorDescription,
+  StreamClient,
+} from "../stream/connector/index.js";
 import type {
   GetRecordsOutput,
   PutRecordInput,
@@ -188,6 +193,31 @@ export class RemoteStream implements StreamClient {
       NextShardIterator: page.NextShardIterator,
       MillisBehindLatest: page.MillisBehindLatest,
     };
+  }
+}
+
+/** The server's managed connectors over the REST API (src/api/rest/connector-routes.ts). */
+export class RemoteConnectors implements ConnectorAdmin {
+  constructor(private readonly http: HttpClient) {}
+
+  create(input: ConnectorDefinitionInput): Promise<ConnectorDescription> {
+    return this.http.call("POST", "/api/v1/connectors", input);
+  }
+  async list(): Promise<ConnectorDescription[]> {
+    return (await this.http.call<{ connectors: ConnectorDescription[] }>("GET", "/api/v1/connectors"))
+      .connectors;
+  }
+  describe(name: string): Promise<ConnectorDescription> {
+    return this.http.call("GET", `/api/v1/connectors/${enc(name)}`);
+  }
+  start(name: string): Promise<ConnectorDescription> {
+    return this.http.call("POST", `/api/v1/connectors/${enc(name)}/start`);
+  }
+  stop(name: string): Promise<ConnectorDescription> {
+    return this.http.call("POST", `/api/v1/connectors/${enc(name)}/stop`);
+  }
+  async delete(name: string): Promise<void> {
+    await this.http.call("DELETE", `/api/v1/connectors/${enc(name)}`);
   }
 }
 

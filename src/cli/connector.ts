@@ -1,6 +1,7 @@
 /**
  * `hourglass connector run | status`: runs the stream → store connector in this process until
- * Ctrl+C, or shows the positions saved in a connector's checkpoint file.
+ * Ctrl+C, or shows the positions saved in a connector's checkpoint file. The managed connectors
+ * of the server (create, list, describe, start, stop, delete) are in connector-admin.ts.
  */
 import { type Command, Option } from "commander";
 import { conflict, notFound } from "../errors.js";
@@ -8,16 +9,17 @@ import { TimestreamStore } from "../store/index.js";
 import {
   type Checkpoint,
   type ConnectorMapping,
-  type ConnectorStartPosition,
   type ConnectorStatus,
   checkpointPath,
   defaultBatchSize,
   defaultMaxDelayMs,
   listCheckpoints,
+  parseStartPosition,
   readCheckpoint,
   startConnector,
 } from "../stream/connector/index.js";
 import { openStreamService } from "../stream/index.js";
+import { registerConnectorAdmin, startPositionOption } from "./connector-admin.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 import { formatCount } from "./progress.js";
@@ -30,7 +32,7 @@ interface RunFlags {
   mapping: ConnectorMapping;
   batchSize: number;
   maxDelayMs: number;
-  from: ConnectorStartPosition;
+  from: string;
   name?: string;
   deadLetterStream?: string;
   statusInterval: number;
@@ -80,10 +82,11 @@ export function registerConnector(program: Command): void {
       integerOption(0, 3_600_000),
       defaultMaxDelayMs,
     )
-    .addOption(
-      new Option("--from <position>", "where shards without a checkpoint start")
-        .choices(["trim-horizon", "latest"])
-        .default("trim-horizon"),
+    .option(
+      "--from <position>",
+      "where shards without a checkpoint start: trim-horizon, latest, or an ISO time (2026-12-07T10:00:00Z)",
+      startPositionOption,
+      "trim-horizon",
     )
     .option("--name <name>", "connector name: names its checkpoint (default: the stream's name)")
     .option(
@@ -99,12 +102,15 @@ Example:
 
 Ctrl+C (or SIGTERM) finishes the batch in hand, saves the checkpoint and exits 0. The next run
 resumes after the checkpoint. Records that cannot be parsed or that the store rejects go to the
-dead-letter stream with their reason. When \`hourglass up\` runs for this state folder, it runs the
-connector itself and this command refuses to start.`,
+dead-letter stream with their reason. When \`hourglass up\` runs for this state folder this command
+refuses: create a managed connector on the server instead (\`hourglass connector create\`), which
+the server runs and resumes after a restart.`,
     )
     .action(async (o: RunFlags, cmd: Command) => {
       await runConnector(o, cmd);
     });
+
+  registerConnectorAdmin(connector);
 
   connector
     .command("status")
@@ -156,8 +162,12 @@ async function runConnector(o: RunFlags, cmd: Command): Promise<void> {
   const config = configFrom(cmd);
   const url = serverUrl(cmd, config);
   if (url) {
+    // The server holds the state folder's stream and store: a second process cannot open them.
+    const name = o.name ?? o.stream;
     throw conflict(
-      `a Hourglass server runs for ${config.stateDir} (${url}) and runs the connector itself; stop it to run one here`,
+      `a Hourglass server runs for ${config.stateDir} (${url}): it runs connectors you create on it, ` +
+        `e.g. \`hourglass connector create ${name} --stream ${o.stream} --database ${o.database} --table ${o.table}\`; ` +
+        "or stop the server to run one in this terminal",
     );
   }
   const streams = await openStreamService({ dir: config.stateDir });
@@ -189,7 +199,7 @@ async function runConnector(o: RunFlags, cmd: Command): Promise<void> {
       mapping: o.mapping,
       batchSize: o.batchSize,
       maxDelayMs: o.maxDelayMs,
-      from: o.from,
+      from: parseStartPosition(o.from),
       ...(o.name === undefined ? {} : { name: o.name }),
       ...(o.deadLetterStream === undefined ? {} : { deadLetterStream: o.deadLetterStream }),
     });

@@ -140,6 +140,11 @@ export function registerUp(program: Command): void {
           `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,
         );
       }
+      for (const c of await runtime.connectors.list()) {
+        log(
+          `connector ${c.name}: ${c.stream} -> ${c.database}.${c.table} ${c.state}${c.reason ? ` (${c.reason})` : ""}`,
+        );
+      }
       let demo: Demo | null = null;
       try {
         if (o.demo) {

@@ -12,7 +12,7 @@ import type { Lake } from "../lake/index.js";
 import { historical, realtime } from "../loadgen/index.js";
 import { storeSink, streamSink } from "../loadgen/sinks.js";
 import type { StoreService } from "../store/service.js";
-import { type StreamConnector, startConnector } from "../stream/connector/index.js";
+import type { ConnectorAdmin, ConnectorDescription } from "../stream/connector/index.js";
 import type { HourglassRuntime } from "./start.js";
 
 export const DEMO_DATABASE = "airflow-db";
@@ -20,6 +20,33 @@ export const DEMO_TABLE = "airflow-table";
 export const DEMO_BUCKET = "demo-airflow-ts-output";
 export const DEMO_STREAM = "airflow-timestream";
 export const DEMO_DAG = "timestream-airflow-demo";
+/** The demo's managed connector (named after its stream, as `connector run` names one). */
+export const DEMO_CONNECTOR = DEMO_STREAM;
+
+/**
+ * The demo's connector, stream → table, as a managed connector of the server: created when missing
+ * (so it also runs under a later plain `hourglass up`), started when it exists but was stopped.
+ */
+export async function ensureDemoConnector(connectors: ConnectorAdmin): Promise<{
+  connector: ConnectorDescription;
+  created: boolean;
+}> {
+  try {
+    const connector = await connectors.create({
+      name: DEMO_CONNECTOR,
+      stream: DEMO_STREAM,
+      database: DEMO_DATABASE,
+      table: DEMO_TABLE,
+      from: "trim-horizon",
+    });
+    return { connector, created: true };
+  } catch (error) {
+    if (!isHourglassError(error, "Conflict")) throw error;
+  }
+  const existing = await connectors.describe(DEMO_CONNECTOR);
+  if (existing.state === "running") return { connector: existing, created: false };
+  return { connector: await connectors.start(DEMO_CONNECTOR), created: false };
+}
 
 /** Creates what is missing (safe to run again); returns what it created. */
 export async function setUpDemoResources(store: StoreService, lake: Lake): Promise<string[]> {
@@ -62,8 +89,9 @@ export interface DemoOptions {
 export interface Demo {
   /** Records written by the fill. */
   filledRecords: number;
-  connector: StreamConnector | null;
-  /** Stops real-time generation, then the connector (after its last batch). */
+  /** The demo's managed connector as it was once started; the runtime stops it with the server. */
+  connector: ConnectorDescription;
+  /** Stops real-time generation (the connector is the server's: runtime.stop() stops it). */
   stop(): Promise<void>;
 }
 
@@ -125,20 +153,15 @@ export async function startDemo(
     );
   }
 
-  // 2. Real time, the seed's way: generator -> stream -> connector -> store.
-  let connector: StreamConnector | null = null;
+  // 2. Real time, the seed's way: generator -> stream -> connector -> store. The connector is a
+  // managed one of the server, like any a user creates with `hourglass connector create`.
+  const { connector, created: connectorCreated } = await ensureDemoConnector(runtime.connectors);
+  log(
+    `${connectorCreated ? "created" : "using"} connector ${DEMO_CONNECTOR}: ${DEMO_STREAM} -> ${DEMO_DATABASE}.${DEMO_TABLE} (${connector.state}${connector.reason ? `: ${connector.reason}` : ""})`,
+  );
   const abort = new AbortController();
   let generator: Promise<unknown> = Promise.resolve();
   if (options.realtime !== false) {
-    connector = await startConnector({
-      streams: runtime.streams,
-      store: runtime.store,
-      stream: DEMO_STREAM,
-      database: DEMO_DATABASE,
-      table: DEMO_TABLE,
-      stateDir: runtime.config.stateDir,
-      from: "trim-horizon",
-    });
     generator = realtime({
       intervalSeconds: options.realtimeIntervalSeconds ?? 10,
       hostScale: options.hostScale ?? 1,
@@ -164,7 +187,6 @@ export async function startDemo(
       stopped ??= (async () => {
         abort.abort();
         await generator;
-        if (connector) await connector.stop();
       })();
       return stopped;
     },

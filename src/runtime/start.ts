@@ -1,12 +1,13 @@
 /**
  * The runtime that hosts everything `hourglass up` runs in one process: the store, the stream
  * service, the lake, the metadata DB, the HTTP server (REST, AWS-compatible endpoints, exports,
- * workflows), the scheduler and the worker pool. The lead's `hourglass up` starts the connector
- * and the load generator on top, with `runtime.store` and `runtime.streams`.
+ * workflows), the managed connectors (`runtime.connectors`), the scheduler and the worker pool.
+ * `hourglass up --demo` adds the load generator on top, with `runtime.store` and `runtime.streams`.
  */
 import path from "node:path";
 import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
+import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
@@ -14,6 +15,7 @@ import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
+import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
@@ -51,6 +53,8 @@ export interface HourglassRuntime {
   readonly config: HourglassConfig;
   readonly store: TimestreamStore;
   readonly streams: StreamService;
+  /** The connectors of `<stateDir>/connectors.json` (docs/connector.md, "Managed connectors"). */
+  readonly connectors: ConnectorManager;
   readonly lake: Lake;
   readonly metadata: MetadataStore;
   readonly scheduler: Scheduler;
@@ -94,6 +98,16 @@ export async function startHourglass(
     closers.push(() => store.close());
     const streams = await openStreamService({ dir: config.stateDir, clock: clockMs });
     closers.push(() => streams.close());
+    // Started with the store and the stream, stopped before them (closers run in reverse): each
+    // connector writes and checkpoints its batch in hand first.
+    const connectors = await openConnectorManager({
+      streams,
+      store,
+      stateDir: config.stateDir,
+      clock: clockMs,
+      onError: (name, error) => onError(`connector ${name}`, error),
+    });
+    closers.push(() => connectors.close());
     const lake = openLocalLake(config.lakeDir);
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
@@ -120,6 +134,7 @@ export async function startHourglass(
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
     app.route("/api/v1", workflowRoutes(workflows));
+    app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
@@ -167,6 +182,7 @@ export async function startHourglass(
       config,
       store,
       streams,
+      connectors,
       lake,
       metadata,
       scheduler,

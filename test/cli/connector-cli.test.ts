@@ -129,7 +129,7 @@ describe("hourglass connector", () => {
       assert.equal(refused.code, 2);
       assert.match(
         refused.stderr,
-        /a Hourglass server runs for .* \(http:\/\/127\.0\.0\.1:9\) and runs the connector itself/,
+        /a Hourglass server runs for .* \(http:\/\/127\.0\.0\.1:9\): it runs connectors you create on it, e\.g\. `hourglass connector create metrics --stream metrics --database devops --table host_metrics`/,
       );
     } finally {
       removeServerInfo(dir);

@@ -4,6 +4,12 @@
  * Also the read positions and the stream client that the CLI and the REST API share.
  */
 export {
+  type ConnectorAdmin,
+  type ConnectorDescription,
+  type ConnectorShardDescription,
+  OfflineConnectors,
+} from "./admin.js";
+export {
   type Checkpoint,
   checkpointPath,
   listCheckpoints,
@@ -12,7 +18,20 @@ export {
 } from "./checkpoint.js";
 export { StreamConnector, startConnector } from "./connector.js";
 export type { DeadLetterPayload } from "./dead-letter.js";
+export {
+  type ConnectorDefinition,
+  type ConnectorDefinitionInput,
+  definitionInputSchema,
+  definitionsPath,
+  parseStartPosition,
+} from "./definitions.js";
 export { DimensionPool } from "./dimension-pool.js";
+export {
+  ConnectorManager,
+  type ConnectorManagerEventMap,
+  type ConnectorManagerOptions,
+  openConnectorManager,
+} from "./manager.js";
 export { isMapFailure, type MapFailure, type MapResult, mapPayload } from "./mapping.js";
 export { defaultBatchSize, defaultMaxDelayMs } from "./options.js";
 export {

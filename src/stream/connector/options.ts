@@ -43,8 +43,11 @@ export function resolveOptions(options: ConnectorOptions): ResolvedOptions {
     throw validationError(`mapping must be single, flat or auto, got ${JSON.stringify(mapping)}`);
   }
   const from = options.from ?? "trim-horizon";
-  if (from !== "trim-horizon" && from !== "latest") {
-    throw validationError(`from must be trim-horizon or latest, got ${JSON.stringify(from)}`);
+  const validTime = from instanceof Date && !Number.isNaN(from.getTime());
+  if (from !== "trim-horizon" && from !== "latest" && !validTime) {
+    throw validationError(
+      `from must be trim-horizon or latest, or a valid Date, got ${from instanceof Date ? "an invalid Date" : JSON.stringify(from)}`,
+    );
   }
   const batchSize = integerIn(options.batchSize ?? defaultBatchSize, 1, maxBatchSize, "batchSize");
   const maxDelayMs = integerIn(options.maxDelayMs ?? defaultMaxDelayMs, 0, 3_600_000, "maxDelayMs");

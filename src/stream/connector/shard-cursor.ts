@@ -43,7 +43,7 @@ export class ShardCursor {
     readonly shardId: string,
     stats: ShardStats,
     checkpoint: string | null,
-    from: ConnectorStartPosition,
+    from: "trim-horizon" | "latest",
   ) {
     this.index = parseShardId(shardId);
     this.checkpoint = checkpoint;
@@ -69,13 +69,34 @@ export class ShardCursor {
   }
 
   static async open(
-    streams: Pick<StreamService, "getShardIterator">,
+    streams: Pick<StreamService, "getShardIterator" | "getRecordPage">,
     stream: string,
     stats: ShardStats,
     checkpoint: string | null,
     from: ConnectorStartPosition,
   ): Promise<ShardCursor> {
-    const cursor = new ShardCursor(stats.ShardId, stats, checkpoint, from);
+    let start: "trim-horizon" | "latest" = from === "latest" ? "latest" : "trim-horizon";
+    let shardStats = stats;
+    if (from instanceof Date && checkpoint === null) {
+      // A start at a time is a "latest" start at the record before the first one that arrived at
+      // or after it (checkpointed at once like "latest": a later run does not go back before it).
+      const iterator = await streams.getShardIterator(stream, stats.ShardId, "AT_TIMESTAMP", {
+        Timestamp: from,
+      });
+      const { page } = await streams.getRecordPage(iterator, 1);
+      const first = stats.FirstSequenceNumber === null ? null : offsetOf(stats.FirstSequenceNumber);
+      const at = page.count > 0 ? page.offset(0) : offsetOf(stats.LastSequenceNumber) + 1;
+      if (first !== null && at > first) {
+        start = "latest";
+        const index = parseShardId(stats.ShardId);
+        shardStats = { ...stats, LastSequenceNumber: formatSequenceNumber(index, at - 1) };
+      }
+    }
+    const cursor = new ShardCursor(stats.ShardId, shardStats, checkpoint, start);
+    if (shardStats !== stats) {
+      // The shard's newest record is still the real one, for the lag.
+      cursor.latestOffset = offsetOf(stats.LastSequenceNumber);
+    }
     await cursor.renewIterator(streams, stream);
     return cursor;
   }

@@ -16,8 +16,11 @@ import type { StreamService } from "../types.js";
  */
 export type ConnectorMapping = "single" | "flat" | "auto";
 
-/** Where a shard is read from when the connector has no checkpoint for it. */
-export type ConnectorStartPosition = "trim-horizon" | "latest";
+/**
+ * Where a shard is read from when the connector has no checkpoint for it: its oldest record, its
+ * next new record, or the first record that arrived at or after a time (Kinesis's AT_TIMESTAMP).
+ */
+export type ConnectorStartPosition = "trim-horizon" | "latest" | Date;
 
 /**
  * The store calls the connector makes: the local store's (single-measure rows go through its
