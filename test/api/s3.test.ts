@@ -727,10 +727,17 @@ describe("S3 endpoint with the AWS SDK for JavaScript v3", () => {
     });
     assert.equal(byS3Host.body, "a key named health");
     const listing = await rawRequest(t.server.url, "GET", "/?list-type=2&prefix=heal", {
-      headers: { host: `data.s3.us-east-1.amazonaws.com:${port}` },
+      headers: { host: `data.s3.localhost:${port}` },
     });
     assert.match(listing.body, /<Name>data<\/Name>/);
     assert.match(listing.body, /<Key>health<\/Key>/);
+    // A name that is not this machine's is refused by the Host guard (DNS rebinding) unless
+    // allowedHosts names it (src/api/guards.ts).
+    const foreign = await rawRequest(t.server.url, "GET", "/?list-type=2", {
+      headers: { host: `data.s3.us-east-1.amazonaws.com:${port}` },
+    });
+    assert.equal(foreign.status, 421);
+    assert.match(foreign.body, /allowedHosts/);
   });
 
   it("leaves /health, /api/v1 and the AWS JSON POST / to their owners, and serves a bucket named health to S3 clients", async () => {
