@@ -23,6 +23,10 @@ export const configSchema = z.object({
   lakeDir: z.string().min(1),
   /** Worker processes executing task instances. */
   workers: z.number().int().min(1).max(64),
+  /** A DAG file still importing after this long is stopped: an import error (Airflow's dagbag_import_timeout). */
+  dagImportTimeoutMs: z.number().int().min(1),
+  /** Heap limit (MB) of the process that parses DAG files. */
+  dagParseMemoryMb: z.number().int().min(16),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
 });
 
@@ -42,10 +46,12 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   dagsDir: "HOURGLASS_DAGS_DIR",
   lakeDir: "HOURGLASS_LAKE_DIR",
   workers: "HOURGLASS_WORKERS",
+  dagImportTimeoutMs: "HOURGLASS_DAG_IMPORT_TIMEOUT_MS",
+  dagParseMemoryMb: "HOURGLASS_DAG_PARSE_MEMORY_MB",
   logLevel: "HOURGLASS_LOG_LEVEL",
 };
 
-const NUMERIC = new Set<keyof HourglassConfig>(["port", "workers"]);
+const NUMERIC = new Set<keyof HourglassConfig>(["port", "workers", "dagImportTimeoutMs", "dagParseMemoryMb"]);
 
 export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   const cwd = sources.cwd ?? process.cwd();
@@ -69,6 +75,8 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     dagsDir: path.resolve(cwd, String(pick("dagsDir") ?? "dags")),
     lakeDir: path.resolve(cwd, String(pick("lakeDir") ?? path.join(stateDir, "lake"))),
     workers: pick("workers") ?? 2,
+    dagImportTimeoutMs: pick("dagImportTimeoutMs") ?? 30_000,
+    dagParseMemoryMb: pick("dagParseMemoryMb") ?? 1024,
     logLevel: pick("logLevel") ?? "info",
   };
   for (const key of NUMERIC) {

@@ -100,6 +100,7 @@ export async function startHourglass(
       unpauseOnLoad: options.unpauseOnLoad,
       dagIds: options.dagIds,
       retention: store,
+      parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
@@ -138,6 +139,7 @@ export async function startHourglass(
         allDags: () => scheduler.bag.all(),
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         killGraceMs: options.killGraceMs,
+        importTimeoutMs: config.dagImportTimeoutMs,
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
       const pool = workerPool;

@@ -77,6 +77,7 @@ export {
   type PlannedInterval,
   parseDateInZone,
   parseSchedule,
+  planIntervalsBetween,
   type Schedule,
 } from "./schedule.js";
 export {

@@ -117,32 +117,56 @@ export const defaultImportTimeoutMs = 30_000;
 export async function loadDags(dir: string, options: LoadOptions = {}): Promise<DagBag> {
   const root = await checkDir(dir);
   const files = await listDagFiles(root);
+  const loads: FileLoad[] = [];
+  await importDagFiles(files, options, (_file, load) => {
+    loads.push(load);
+  });
+  return mergeFileLoads(root, files, loads);
+}
+
+/**
+ * Imports `files` one after the other in this process, within one load (local helpers shared by
+ * several DAG files are evaluated once per load), handing each file's result to `onFile` as it
+ * comes. The DAG processor's parse process runs this (see dag-processor.ts).
+ */
+export async function importDagFiles(
+  files: readonly string[],
+  options: LoadOptions,
+  onFile: (file: string, load: FileLoad) => void | Promise<void>,
+): Promise<void> {
   const token = randomUUID();
-  const dags = new Map<string, LoadedDag>();
-  const importErrors: ImportError[] = [];
-  const warnings: LoadWarning[] = [];
   const graph = dependencyGraphs.open(token);
   try {
-    for (const file of files) {
-      const loaded = await importDagFile(file, token, graph, options);
-      importErrors.push(...loaded.importErrors);
-      warnings.push(...loaded.warnings);
-      for (const found of loaded.dags) {
-        const first = dags.get(found.dag.id);
-        if (first !== undefined) {
-          importErrors.push({
-            file,
-            message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
-          });
-          continue;
-        }
-        dags.set(found.dag.id, found);
-      }
-    }
+    for (const file of files) await onFile(file, await importDagFile(file, token, graph, options));
   } finally {
     dependencyGraphs.close(token);
   }
-  return { dir: root, dags, importErrors, warnings, files };
+}
+
+/**
+ * One bag from the files' loads (in path order): a DAG id defined by an earlier file wins, a later
+ * definition becomes an import error of its file.
+ */
+export function mergeFileLoads(dir: string, files: readonly string[], loads: readonly FileLoad[]): DagBag {
+  const dags = new Map<string, LoadedDag>();
+  const importErrors: ImportError[] = [];
+  const warnings: LoadWarning[] = [];
+  for (const loaded of loads) {
+    importErrors.push(...loaded.importErrors);
+    warnings.push(...loaded.warnings);
+    for (const found of loaded.dags) {
+      const first = dags.get(found.dag.id);
+      if (first !== undefined) {
+        importErrors.push({
+          file: found.file,
+          message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
+        });
+        continue;
+      }
+      dags.set(found.dag.id, found);
+    }
+  }
+  return { dir, dags, importErrors, warnings, files };
 }
 
 /** Imports one DAG file afresh. */
@@ -209,7 +233,7 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`importing the file took longer than ${timeoutMs} ms`)),
+      () => reject(new Error(`timed out after ${Number((timeoutMs / 1000).toFixed(3))} s while importing`)),
       timeoutMs,
     );
   });
