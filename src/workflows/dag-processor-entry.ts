@@ -9,7 +9,7 @@
 import type { ParseReply, ParseRequest, SerializedFileLoad } from "./dag-processor.js";
 import { guardProcessExit } from "./exit-guard.js";
 import type { FileLoad } from "./loader.js";
-import { importDagFiles } from "./loader.js";
+import { importDagFiles, warmUpDagImports } from "./loader.js";
 import { serializeDag } from "./serialized-dag.js";
 
 if (process.send === undefined) {
@@ -66,4 +66,13 @@ process.on("message", (message: ParseRequest) => {
   })();
 });
 process.on("disconnect", () => exit(0));
-void send({ type: "ready" });
+// Ready once Hourglass itself is loaded: the first file's clock covers that file only.
+warmUpDagImports().then(
+  () => send({ type: "ready" }),
+  (error: unknown) => {
+    process.stderr.write(
+      `cannot load Hourglass for DAG files: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    exit(1);
+  },
+);

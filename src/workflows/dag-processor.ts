@@ -50,6 +50,9 @@ export type ParseReply =
 
 const entry = new URL("./dag-processor-entry.ts", import.meta.url);
 
+/** How long a parse process may take to load Hourglass before its first file (a busy machine is slow). */
+const startupLimitMs = (importTimeoutMs: number) => Math.max(60_000, importTimeoutMs * 2);
+
 /** "30 s", "0.5 s": a limit as a person reads it. */
 export const secondsText = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
@@ -129,9 +132,18 @@ function parseInChild(files: readonly string[], options: ParseOptions): Promise<
     }, timeoutMs);
   };
 
+  // A parse process that cannot even load Hourglass (a broken install, a machine out of memory)
+  // must not hold the load up for ever.
+  const startLimitMs = startupLimitMs(timeoutMs);
+  let startFailure: string | null = null;
+  const startTimer = setTimeout(() => {
+    startFailure = `the DAG processor's parse process was not ready after ${secondsText(startLimitMs)}`;
+    child.kill("SIGKILL");
+  }, startLimitMs);
   return new Promise<PassResult>((resolve, reject) => {
     child.on("message", (message: ParseReply) => {
       if (message.type === "ready") {
+        clearTimeout(startTimer);
         started = true;
         child.send({ type: "parse", files: [...files], importTimeoutMs: timeoutMs } satisfies ParseRequest);
         armTimer();
@@ -150,11 +162,12 @@ function parseInChild(files: readonly string[], options: ParseOptions): Promise<
     // "close", not "exit": the last of its stderr (an out-of-memory report) is read by then.
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(startTimer);
       if (finished || next >= files.length) return resolve({ loads, failed: null });
       if (!started) {
         reject(
           new Error(
-            `the DAG processor's parse process ended before it started (${signal ?? `exit code ${code}`}): ${stderrTail.slice(-5).join(" | ")}`,
+            `${startFailure ?? `the DAG processor's parse process ended before it was ready (${signal ?? `exit code ${code}`})`}: ${stderrTail.slice(-5).join(" | ")}`,
           ),
         );
         return;

@@ -10,6 +10,7 @@
 import { HourglassError, toHourglassError } from "../../errors.js";
 import { createRemoteTaskServices } from "../../operators/index.js";
 import { guardProcessExit } from "../exit-guard.js";
+import { warmUpDagImports } from "../loader.js";
 import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
 import { appendLog } from "./task-logs.js";
 import { DagFileCache, runTask } from "./task-runner.js";
@@ -99,4 +100,6 @@ process.on("message", (message: PoolMessage) => {
 });
 // The pool's process is gone (it was killed): nothing will collect our results.
 process.on("disconnect", () => exit(0));
-send({ type: "ready", pid: process.pid });
+// Ready once Hourglass itself is loaded as DAG files see it: the pool's import limit then covers
+// a task's DAG file only.
+void warmUpDagImports().then(() => send({ type: "ready", pid: process.pid }));
