@@ -12,7 +12,8 @@ import { createLocalTaskServices, createRemoteTaskServices, type TaskServices } 
 import { openLocalWorkflows, RemoteWorkflows } from "../runtime/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { runIdFor } from "../workflows/context.js";
-import { loadDags } from "../workflows/loader.js";
+import { parseDags } from "../workflows/dag-processor.js";
+import { loadDagFile } from "../workflows/loader.js";
 import { inferManualInterval, intervalForLogicalDate, parseDateInZone } from "../workflows/schedule.js";
 import { runTask, type WorkflowApi } from "../workflows/scheduler/index.js";
 import { configFrom, serverUrl } from "./context.js";
@@ -223,15 +224,26 @@ async function testDag(
   date: string | undefined,
   o: { task?: string; conf?: Record<string, unknown> },
 ): Promise<number> {
-  const bag = await loadDags(config.dagsDir);
-  const loaded = bag.dags.get(dagId);
-  if (loaded === undefined) {
+  // The folder is parsed in the DAG processor (a file that loops at import cannot hang this
+  // command); only the DAG's own file is imported here, to run its tasks.
+  const bag = await parseDags(config.dagsDir, {
+    importTimeoutMs: config.dagImportTimeoutMs,
+    memoryLimitMb: config.dagParseMemoryMb,
+  });
+  const parsed = bag.dags.get(dagId);
+  if (parsed === undefined) {
     const broken = bag.importErrors
       .map((e) => `\n  ${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`)
       .join("");
     throw validationError(
       `DAG ${JSON.stringify(dagId)} is not in ${config.dagsDir}${broken ? `; import errors:${broken}` : ""}`,
     );
+  }
+  const live = await loadDagFile(parsed.file, { importTimeoutMs: config.dagImportTimeoutMs });
+  const loaded = live.dags.find((candidate) => candidate.dag.id === dagId);
+  if (loaded === undefined) {
+    const why = live.importErrors[0]?.message ?? `it no longer defines DAG ${JSON.stringify(dagId)}`;
+    throw validationError(`the DAG file ${parsed.file} does not load: ${why}`);
   }
   const { dag } = loaded;
   const tasks = o.task === undefined ? dag.tasks : dag.tasks.filter((t) => t.id === o.task);
