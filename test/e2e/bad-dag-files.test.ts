@@ -133,7 +133,7 @@ async function runGood(server: Server): Promise<{ run: RunView; tasks: TaskView[
   for (;;) {
     const run = await api<RunView>(server, "GET", `/dags/good/runs/${encodeURIComponent(created.runId)}`);
     if (run.state === "success" || run.state === "failed") {
-      const { tasks } = await api<{ tasks: TaskView[] }>(
+      const { taskInstances: tasks } = await api<{ taskInstances: TaskView[] }>(
         server,
         "GET",
         `/dags/good/runs/${encodeURIComponent(created.runId)}/tasks`,
