@@ -9,7 +9,9 @@
  * wherever the file lives (see dag-import-hook.mjs). Every load gets a fresh copy of the DAG file
  * and the local files it imports, so an edit is seen on the next load. Node cannot unload ES
  * modules: each reload keeps the old copies in memory (a few KB per DAG file per reload).
- * Watching a folder for changes is in dag-watcher.ts.
+ * Watching a folder for changes is in dag-watcher.ts. This loader runs DAG files' code in the
+ * process that calls it: the scheduler calls it only inside the DAG processor's parse process
+ * (dag-processor.ts), and workers to run tasks.
  *
  * The local files a DAG file imports while it loads (helpers next to it, JSON included; not
  * Hourglass and not node_modules) are its dependencies: its code version hashes them with it, so

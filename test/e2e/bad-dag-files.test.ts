@@ -29,6 +29,17 @@ export default dag({
 });
 `;
 
+/** Hourly in a zone with clock changes: its backfills are counted from fire times, not arithmetic. */
+const hourlyDag = `import { dag, task } from "hourglass";
+export default dag({
+  id: "hourly",
+  schedule: "@hourly",
+  timezone: "Europe/London",
+  startDate: "1990-01-01T00:00:00Z",
+  tasks: [task({ id: "noop", run: () => {} })],
+});
+`;
+
 const badFiles: Record<string, { text: string; reason: RegExp }> = {
   "hang.ts": { text: "while (true) {}\n", reason: /^timed out after 3 s while importing/ },
   "hog.ts": {
@@ -164,6 +175,36 @@ async function checkImportErrors(server: Server, dagsDir: string): Promise<void>
   assert.match(cli.stdout, /quit\.ts:1:\d+: called process\.exit\(3\)/);
 }
 
+/**
+ * A 30-year backfill is refused at once, naming the limit and how to narrow it; a year of hourly
+ * intervals (8,760) is planned in slices: the /health watch of the caller sees no stall.
+ */
+async function bigBackfills(server: Server): Promise<void> {
+  const started = performance.now();
+  const refused = await fetch(`${server.url}/api/v1/backfills`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ dagId: "hourly", from: "1995-01-01", to: "2025-01-01", dryRun: true }),
+  });
+  const refusal = (await refused.json()) as { message?: string; error?: { message?: string } };
+  assert.equal(refused.status, 400);
+  assert.match(
+    JSON.stringify(refusal),
+    /holds about 262,99\d intervals of \\"@hourly\\", over the limit of 100,000 intervals per backfill: narrow it \(from 1995-01-01T00:00:00.000Z, end it at 2006-05-\d\dT\d\d:00:00.000Z at the latest\) or split it/,
+  );
+  assert.ok(
+    performance.now() - started < 3000,
+    `refused after ${Math.round(performance.now() - started)} ms`,
+  );
+  const planned = await api<{ plan: { intervals: unknown[] } }>(server, "POST", "/backfills", {
+    dagId: "hourly",
+    from: "2021-01-01",
+    to: "2021-12-31T23:00",
+    dryRun: true,
+  });
+  assert.equal(planned.plan.intervals.length, 8760);
+}
+
 const stateFiles = new WeakMap<Server, string>();
 const serverStateFile = (server: Server) => stateFiles.get(server)!;
 
@@ -176,6 +217,7 @@ describe("DAG files that loop, exhaust memory or exit at import do not hang the 
   before(() => {
     fs.mkdirSync(dagsDir);
     fs.writeFileSync(path.join(dagsDir, "good.ts"), goodDag);
+    fs.writeFileSync(path.join(dagsDir, "hourly.ts"), hourlyDag);
     for (const [name, { text }] of Object.entries(badFiles)) fs.writeFileSync(path.join(dagsDir, name), text);
   });
   afterEach(async () => {
@@ -196,6 +238,7 @@ describe("DAG files that loop, exhaust memory or exit at import do not hang the 
       await checkImportErrors(s, dagsDir);
       const { run, tasks } = await runGood(s);
       assert.equal(run.state, "success", JSON.stringify(tasks));
+      if (round === "restart") await bigBackfills(s);
       const slowest = await s.slowestHealthMs();
       assert.ok(slowest < 1000, `the slowest /health answer took ${Math.round(slowest)} ms`);
     });
