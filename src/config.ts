@@ -29,6 +29,10 @@ export const configSchema = z.object({
   lakeDir: z.string().min(1),
   /** Worker processes executing task instances. */
   workers: z.number().int().min(1).max(64),
+  /** A DAG file still importing after this long is stopped: an import error (Airflow's dagbag_import_timeout). */
+  dagImportTimeoutMs: z.number().int().min(1),
+  /** Heap limit (MB) of the process that parses DAG files. */
+  dagParseMemoryMb: z.number().int().min(16),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
   /** Host names the HTTP server answers to beyond this machine's own (DNS-rebinding guard). */
   allowedHosts: z.array(z.string().min(1)),
@@ -65,6 +69,8 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   dagsDir: "HOURGLASS_DAGS_DIR",
   lakeDir: "HOURGLASS_LAKE_DIR",
   workers: "HOURGLASS_WORKERS",
+  dagImportTimeoutMs: "HOURGLASS_DAG_IMPORT_TIMEOUT_MS",
+  dagParseMemoryMb: "HOURGLASS_DAG_PARSE_MEMORY_MB",
   logLevel: "HOURGLASS_LOG_LEVEL",
   allowedHosts: "HOURGLASS_ALLOWED_HOSTS",
   allowedOrigins: "HOURGLASS_ALLOWED_ORIGINS",
@@ -81,6 +87,8 @@ const NUMERIC = new Set<keyof HourglassConfig>([
   "queryTimeoutSeconds",
   "queryMaxConcurrent",
   "querySequenceMaxEntries",
+  "dagImportTimeoutMs",
+  "dagParseMemoryMb",
 ]);
 /** Lists: comma-separated in the environment and in flags, YAML sequences in the file. */
 const LISTS = new Set<keyof HourglassConfig>(["allowedHosts", "allowedOrigins"]);
@@ -107,6 +115,8 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     dagsDir: path.resolve(cwd, String(pick("dagsDir") ?? "dags")),
     lakeDir: path.resolve(cwd, String(pick("lakeDir") ?? path.join(stateDir, "lake"))),
     workers: pick("workers") ?? 2,
+    dagImportTimeoutMs: pick("dagImportTimeoutMs") ?? 30_000,
+    dagParseMemoryMb: pick("dagParseMemoryMb") ?? 1024,
     logLevel: pick("logLevel") ?? "info",
     allowedHosts: pick("allowedHosts") ?? [],
     allowedOrigins: pick("allowedOrigins") ?? [],

@@ -14,7 +14,8 @@ import { createLocalTaskServices, createRemoteTaskServices, type TaskServices } 
 import { openLocalWorkflows, RemoteWorkflows, taskEnvironment, writeCliShim } from "../runtime/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { runIdFor } from "../workflows/context.js";
-import { type ImportError, type LoadedDag, loadDagFile, loadDags } from "../workflows/loader.js";
+import { parseDags } from "../workflows/dag-processor.js";
+import { type ImportError, type LoadedDag, loadDagFile } from "../workflows/loader.js";
 import { inferManualInterval, intervalForLogicalDate, parseDateInZone } from "../workflows/schedule.js";
 import { runTask, type WorkflowApi } from "../workflows/scheduler/index.js";
 import { configFrom, serverUrl } from "./context.js";
@@ -313,7 +314,7 @@ async function findDagToTest(
           `the server at ${url} loaded DAG ${JSON.stringify(dagId)} from ${known.filePath}, which is not on this machine: give its folder with --dags`,
         );
       }
-      const load = await loadDagFile(known.filePath);
+      const load = await loadDagFile(known.filePath, { importTimeoutMs: config.dagImportTimeoutMs });
       const found = load.dags.find((d) => d.dag.id === dagId);
       if (found !== undefined) return found;
       throw validationError(
@@ -329,9 +330,20 @@ async function findDagToTest(
         `DAG ${JSON.stringify(dagId)}: the DAG folder ${dir} does not exist and no server runs for ${config.stateDir}: give the DAG's folder with --dags`,
       );
     }
-    const bag = await loadDags(path.resolve(dir));
-    const found = bag.dags.get(dagId);
-    if (found !== undefined) return found;
+    // The folder is parsed in the DAG processor (a file that loops at import cannot hang this
+    // command); only the DAG's own file is imported here, to run its tasks.
+    const bag = await parseDags(path.resolve(dir), {
+      importTimeoutMs: config.dagImportTimeoutMs,
+      memoryLimitMb: config.dagParseMemoryMb,
+    });
+    const parsed = bag.dags.get(dagId);
+    if (parsed !== undefined) {
+      const live = await loadDagFile(parsed.file, { importTimeoutMs: config.dagImportTimeoutMs });
+      const found = live.dags.find((candidate) => candidate.dag.id === dagId);
+      if (found !== undefined) return found;
+      errors.push(...live.importErrors);
+      continue;
+    }
     errors.push(...bag.importErrors);
   }
   const broken = importErrorLines(errors);

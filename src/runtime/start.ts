@@ -124,6 +124,7 @@ export async function startHourglass(
       unpauseOnLoad: options.unpauseOnLoad,
       dagIds: options.dagIds,
       retention: store,
+      parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
@@ -170,6 +171,7 @@ export async function startHourglass(
         killGraceMs: options.killGraceMs,
         // Tasks run `hourglass …` (the seed's backfill DAG): this server's CLI, talking to this server.
         env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"]),
+        importTimeoutMs: config.dagImportTimeoutMs,
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
       const pool = workerPool;

@@ -12,6 +12,8 @@ export interface WatchOptions extends LoadOptions {
   debounceMs?: number;
   /** Also compare file times this often, for file systems where fs.watch misses events; 0: never. */
   pollIntervalMs?: number;
+  /** How the folder is loaded (default loadDags, in this process; the scheduler parses in a child process). */
+  load?: (dir: string) => Promise<DagBag>;
   /** Called when onChange throws or a reload fails; default: a process warning. */
   onError?: (error: unknown) => void;
 }
@@ -49,7 +51,7 @@ export function watchDags(
 
   const loadOnce = async (): Promise<DagBag> => {
     const fingerprint = await fingerprintOf(dir);
-    const bag = await loadDags(dir, options);
+    const bag = await (options.load ?? ((folder: string) => loadDags(folder, options)))(dir);
     loadedFingerprint = fingerprint;
     latest = bag;
     if (!closed) {

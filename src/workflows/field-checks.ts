@@ -3,12 +3,18 @@
  * definition can report every problem at once instead of the first one only.
  */
 
+/** Airflow's rule for DAG and task ids (KEY_REGEX and its 250-character limit), in ASCII. */
 export const idPattern = /^[A-Za-z0-9_.-]{1,250}$/;
 
 export function checkId(what: string, value: unknown): string | null {
   if (typeof value !== "string") return `${what} must be a string, got ${describeValue(value)}`;
   if (!idPattern.test(value)) {
     return `${what} ${JSON.stringify(value)} must be 1-250 characters of letters, digits, "_", "." or "-"`;
+  }
+  // Airflow's pattern lets these through, but as a URL path segment they mean "this folder" and
+  // "the parent folder": the REST API and the CLI could never name them.
+  if (value === "." || value === "..") {
+    return `${what} ${JSON.stringify(value)} is not allowed: "." and ".." name a folder in a URL path, so the REST API and the CLI could not reach it; use letters or digits too`;
   }
   return null;
 }

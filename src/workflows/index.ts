@@ -30,6 +30,7 @@ export {
   type StartDate,
 } from "./dag.js";
 export { listDagFiles } from "./dag-files.js";
+export { defaultParseMemoryMb, type ParseOptions, parseDags } from "./dag-processor.js";
 export { type DagWatcher, type WatchOptions, watchDags } from "./dag-watcher.js";
 export {
   codeVersionOf,
@@ -77,8 +78,16 @@ export {
   type PlannedInterval,
   parseDateInZone,
   parseSchedule,
+  planIntervalsBetween,
   type Schedule,
 } from "./schedule.js";
+export {
+  deserializeDag,
+  type SerializedDag,
+  type SerializedParams,
+  type SerializedTask,
+  serializeDag,
+} from "./serialized-dag.js";
 export {
   defaultRetryDelayMs,
   isOperatorDescriptor,

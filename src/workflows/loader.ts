@@ -9,7 +9,9 @@
  * wherever the file lives (see dag-import-hook.mjs). Every load gets a fresh copy of the DAG file
  * and the local files it imports, so an edit is seen on the next load. Node cannot unload ES
  * modules: each reload keeps the old copies in memory (a few KB per DAG file per reload).
- * Watching a folder for changes is in dag-watcher.ts.
+ * Watching a folder for changes is in dag-watcher.ts. This loader runs DAG files' code in the
+ * process that calls it: the scheduler calls it only inside the DAG processor's parse process
+ * (dag-processor.ts), and workers to run tasks.
  *
  * The local files a DAG file imports while it loads (helpers next to it, JSON included; not
  * Hourglass and not node_modules) are its dependencies: its code version hashes them with it, so
@@ -117,32 +119,56 @@ export const defaultImportTimeoutMs = 30_000;
 export async function loadDags(dir: string, options: LoadOptions = {}): Promise<DagBag> {
   const root = await checkDir(dir);
   const files = await listDagFiles(root);
+  const loads: FileLoad[] = [];
+  await importDagFiles(files, options, (_file, load) => {
+    loads.push(load);
+  });
+  return mergeFileLoads(root, files, loads);
+}
+
+/**
+ * Imports `files` one after the other in this process, within one load (local helpers shared by
+ * several DAG files are evaluated once per load), handing each file's result to `onFile` as it
+ * comes. The DAG processor's parse process runs this (see dag-processor.ts).
+ */
+export async function importDagFiles(
+  files: readonly string[],
+  options: LoadOptions,
+  onFile: (file: string, load: FileLoad) => void | Promise<void>,
+): Promise<void> {
   const token = randomUUID();
-  const dags = new Map<string, LoadedDag>();
-  const importErrors: ImportError[] = [];
-  const warnings: LoadWarning[] = [];
   const graph = dependencyGraphs.open(token);
   try {
-    for (const file of files) {
-      const loaded = await importDagFile(file, token, graph, options);
-      importErrors.push(...loaded.importErrors);
-      warnings.push(...loaded.warnings);
-      for (const found of loaded.dags) {
-        const first = dags.get(found.dag.id);
-        if (first !== undefined) {
-          importErrors.push({
-            file,
-            message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
-          });
-          continue;
-        }
-        dags.set(found.dag.id, found);
-      }
-    }
+    for (const file of files) await onFile(file, await importDagFile(file, token, graph, options));
   } finally {
     dependencyGraphs.close(token);
   }
-  return { dir: root, dags, importErrors, warnings, files };
+}
+
+/**
+ * One bag from the files' loads (in path order): a DAG id defined by an earlier file wins, a later
+ * definition becomes an import error of its file.
+ */
+export function mergeFileLoads(dir: string, files: readonly string[], loads: readonly FileLoad[]): DagBag {
+  const dags = new Map<string, LoadedDag>();
+  const importErrors: ImportError[] = [];
+  const warnings: LoadWarning[] = [];
+  for (const loaded of loads) {
+    importErrors.push(...loaded.importErrors);
+    warnings.push(...loaded.warnings);
+    for (const found of loaded.dags) {
+      const first = dags.get(found.dag.id);
+      if (first !== undefined) {
+        importErrors.push({
+          file: found.file,
+          message: `DAG id "${found.dag.id}" is already defined in ${first.file}; this definition is ignored`,
+        });
+        continue;
+      }
+      dags.set(found.dag.id, found);
+    }
+  }
+  return { dir, dags, importErrors, warnings, files };
 }
 
 /** Imports one DAG file afresh. */
@@ -209,7 +235,7 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`importing the file took longer than ${timeoutMs} ms`)),
+      () => reject(new Error(`timed out after ${Number((timeoutMs / 1000).toFixed(3))} s while importing`)),
       timeoutMs,
     );
   });
@@ -218,6 +244,16 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Registers the DAG import hooks and imports Hourglass's entry now, as a DAG file would: a process
+ * that imports DAG files under a time limit (the parse process, a worker) pays this once, before
+ * the clock of its first file starts.
+ */
+export async function warmUpDagImports(): Promise<void> {
+  dagImporter();
+  await dagImporter().import(hourglassEntryUrl(), import.meta.url);
 }
 
 interface DagImporter {

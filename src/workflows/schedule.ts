@@ -215,7 +215,8 @@ export function dueIntervals(schedule: Schedule, options: DueIntervalsOptions): 
  * For backfill: every interval whose START lies in [fromInclusive, toInclusive]. Hourly from
  * 2021-09-21T00:00Z to 2021-09-22T00:00Z gives 25 intervals, the last one [22T00:00, 22T01:00).
  * Throws a ValidationError for a schedule without periodic intervals, a reversed range, or a
- * range holding more than `limit` intervals.
+ * range holding more than `limit` intervals (refused from an estimate before any is listed, see
+ * refuseOversizedRange). Lists them in one go: planIntervalsBetween is the same in slices.
  */
 export function intervalsBetween(
   schedule: Schedule,
@@ -223,6 +224,44 @@ export function intervalsBetween(
   toInclusive: Date,
   options: { limit?: number } = {},
 ): Interval[] {
+  const walk = walkIntervalsBetween(schedule, fromInclusive, toInclusive, options);
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * intervalsBetween in slices of at most `sliceMs` of work (default 10 ms), letting the event loop
+ * run between them, so that planning a big backfill never stalls a server (croner takes from a
+ * few µs to half a millisecond per fire time, depending on the zone and the machine's load).
+ */
+export async function planIntervalsBetween(
+  schedule: Schedule,
+  fromInclusive: Date,
+  toInclusive: Date,
+  options: { limit?: number; sliceMs?: number } = {},
+): Promise<Interval[]> {
+  const sliceMs = options.sliceMs ?? 10;
+  const walk = walkIntervalsBetween(schedule, fromInclusive, toInclusive, options);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** Yields once per interval listed; returns them all (or throws what intervalsBetween throws). */
+function* walkIntervalsBetween(
+  schedule: Schedule,
+  fromInclusive: Date,
+  toInclusive: Date,
+  options: { limit?: number },
+): Generator<void, Interval[]> {
   const from = checkDate("from", fromInclusive);
   const to = checkDate("to", toInclusive);
   if (schedule.kind !== "cron") {
@@ -237,20 +276,142 @@ export function intervalsBetween(
     );
   }
   const limit = options.limit ?? defaultBackfillIntervalsLimit;
+  const periodMs = fixedPeriodMs(schedule);
+  if (periodMs !== null) return fixedIntervalsBetween(schedule, from, to, limit, periodMs);
+  yield* refuseOversizedRange(schedule, from, to, limit);
   const intervals: Interval[] = [];
   let start = fireAtOrAfter(schedule, from);
   while (start !== null && start <= to) {
     const end = fireAfter(schedule, start);
     if (end === null) break;
-    if (intervals.length === limit) {
-      throw validationError(
-        `backfill range ${from.toISOString()} .. ${to.toISOString()} holds more than ${limit} intervals of "${schedule.expression}": narrow it`,
-      );
-    }
+    if (intervals.length === limit)
+      throw tooManyIntervals(schedule, from, to, limit, null, intervals[limit - 1]!.start);
     intervals.push({ start, end });
     start = end;
+    yield;
   }
   return intervals;
+}
+
+/**
+ * The period of a schedule that fires every p milliseconds exactly, or null: in UTC (no clock
+ * changes), every day of every month, at a minute step that divides the hour ("*", "*\/10", "15"
+ * with every hour) or at one minute of an hour step that divides the day ("0 *\/6 * * *", "30 2 * * *").
+ */
+export function fixedPeriodMs(schedule: Schedule): number | null {
+  if (schedule.kind !== "cron" || !["UTC", "Etc/UTC", "Etc/GMT", "GMT"].includes(schedule.timezone))
+    return null;
+  const [minute = "", hour = "", dayOfMonth, month, dayOfWeek] = schedule.cron.split(/\s+/);
+  if (![dayOfMonth, month, dayOfWeek].every((field) => field === "*" || field === "?")) return null;
+  const minuteMs = 60_000;
+  const step = (field: string, size: number): number | null => {
+    if (field === "*") return 1;
+    const match = /^\*\/(\d+)$/.exec(field);
+    const every = match === null ? null : Number(match[1]);
+    return every !== null && every >= 1 && size % every === 0 ? every : null;
+  };
+  const single = (field: string, max: number) => /^\d+$/.test(field) && Number(field) <= max;
+  if (hour === "*") {
+    const minutes = step(minute, 60);
+    if (minutes !== null) return minutes * minuteMs;
+    return single(minute, 59) ? 60 * minuteMs : null;
+  }
+  if (!single(minute, 59)) return null;
+  const hours = step(hour, 24);
+  if (hours !== null) return hours * 60 * minuteMs;
+  return single(hour, 23) ? 24 * 60 * minuteMs : null;
+}
+
+/** intervalsBetween for a fixed-period schedule: counted and listed by arithmetic. */
+function fixedIntervalsBetween(
+  schedule: Schedule & { kind: "cron" },
+  from: Date,
+  to: Date,
+  limit: number,
+  periodMs: number,
+): Interval[] {
+  const first = fireAtOrAfter(schedule, from);
+  if (first === null || first > to) return [];
+  const count = Math.floor((to.getTime() - first.getTime()) / periodMs) + 1;
+  if (count > limit)
+    throw tooManyIntervals(
+      schedule,
+      from,
+      to,
+      limit,
+      { value: count, exact: true },
+      new Date(first.getTime() + periodMs * (limit - 1)),
+    );
+  const intervals: Interval[] = [];
+  for (let index = 0, start = first.getTime(); index < count; index += 1, start += periodMs) {
+    intervals.push({ start: new Date(start), end: new Date(start + periodMs) });
+  }
+  return intervals;
+}
+
+/** Fire times sampled to estimate a schedule's mean period. */
+const periodSample = 256;
+/** An estimate this far over the limit is refused without listing (irregular schedules vary a little). */
+const estimateMargin = 1.02;
+
+/**
+ * Refuses a range that clearly holds more than `limit` intervals, before listing any: the mean
+ * period over the first fire times (exact for fixed-interval schedules such as hourly, close for
+ * "weekdays at 9") gives the count arithmetically. A 30-year hourly range is refused at once
+ * instead of after listing 100,000 intervals.
+ */
+function* refuseOversizedRange(
+  schedule: Schedule & { kind: "cron" },
+  from: Date,
+  to: Date,
+  limit: number,
+): Generator<void, void> {
+  const first = fireAtOrAfter(schedule, from);
+  if (first === null || first > to) return;
+  let last = first;
+  let fires = 1;
+  while (fires < periodSample) {
+    const next = fireAfter(schedule, last);
+    if (next === null || next > to) return; // the whole range fits in the sample: it is small
+    last = next;
+    fires += 1;
+    yield;
+  }
+  const meanPeriodMs = (last.getTime() - first.getTime()) / (fires - 1);
+  const estimate = Math.floor((to.getTime() - first.getTime()) / meanPeriodMs) + 1;
+  if (estimate > limit * estimateMargin) {
+    throw tooManyIntervals(
+      schedule,
+      from,
+      to,
+      limit,
+      { value: estimate, exact: false },
+      // An estimate: the start of the limit-th interval, rounded down to a fire time.
+      fireAtOrBefore(schedule, new Date(first.getTime() + meanPeriodMs * (limit - 1))) ?? first,
+    );
+  }
+}
+
+function tooManyIntervals(
+  schedule: Schedule & { kind: "cron" },
+  from: Date,
+  to: Date,
+  limit: number,
+  /** The count, "about" when estimated; null when only known to be over the limit. */
+  count: { value: number; exact: boolean } | null,
+  /** The start of the limit-th interval: the latest `to` a backfill from `from` may have. */
+  lastAllowedStart: Date,
+): Error {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const holds = count === null ? `more than ${n(limit)}` : `${count.exact ? "" : "about "}${n(count.value)}`;
+  return validationError(
+    `backfill range ${from.toISOString()} .. ${to.toISOString()} holds ${holds} intervals of "${schedule.expression}", over the limit of ${n(limit)} intervals per backfill: narrow it (from ${from.toISOString()}, end it at ${lastAllowedStart.toISOString()} at the latest) or split it into several backfills`,
+    {
+      limit,
+      lastAllowedStart: lastAllowedStart.toISOString(),
+      ...(count === null ? {} : { intervals: count.value }),
+    },
+  );
 }
 
 /**

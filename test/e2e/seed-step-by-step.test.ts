@@ -89,7 +89,11 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     return Number((JSON.parse(out) as { rows: { n: number }[] }).rows[0]?.n);
   };
   /** Waits for a condition by asking again; the deadline only turns a hang into a failure. */
-  const waitFor = async <T>(what: string, probe: () => Promise<T | null>, deadlineMs = 240_000): Promise<T> => {
+  const waitFor = async <T>(
+    what: string,
+    probe: () => Promise<T | null>,
+    deadlineMs = 240_000,
+  ): Promise<T> => {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       const value = await probe();
@@ -111,7 +115,10 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
 
     // Records an hour ago (the last complete hour for the DAG) through the CLI and through Kinesis.
     const hourStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-    await cli(["stream", "put", STREAM, "--partition-key", "cli", "--lines"], records(300, hourStart + 60_000).join("\n"));
+    await cli(
+      ["stream", "put", STREAM, "--partition-key", "cli", "--lines"],
+      records(300, hourStart + 60_000).join("\n"),
+    );
     const kinesis = new KinesisClient({
       region: "us-east-1",
       endpoint: serverUrl,
@@ -154,7 +161,9 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
       JSON.stringify({ dag: "timestream-airflow-demo", from: backfillFrom, to: backfillTo }),
     ]);
     const backfill = await waitFor("the backfill to finish", async () => {
-      const list = JSON.parse(await cli(["backfill", "list", "--dag", "timestream-airflow-demo", "--json"])) as {
+      const list = JSON.parse(
+        await cli(["backfill", "list", "--dag", "timestream-airflow-demo", "--json"]),
+      ) as {
         id: string;
         state: string;
       }[];
@@ -173,7 +182,10 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     // Stop the server, put records while it is down, start it: the connector resumes from its
     // checkpoint and the table holds every record exactly once.
     await stopServer();
-    await cli(["stream", "put", STREAM, "--partition-key", "offline", "--lines"], records(150, hourStart + 180_000).join("\n"));
+    await cli(
+      ["stream", "put", STREAM, "--partition-key", "offline", "--lines"],
+      records(150, hourStart + 180_000).join("\n"),
+    );
     await startServer();
     await waitFor("650 records in the table", async () => {
       const n = await count();

@@ -175,6 +175,14 @@ describe("dag(): invalid definitions are ValidationErrors naming the problem", (
   const cases: Array<[string, (def: DagDefinition) => unknown, RegExp[]]> = [
     ["an id with a space", (d) => ({ ...d, id: "my dag" }), [/dag id "my dag" must be 1-250 characters/]],
     ["an id too long", (d) => ({ ...d, id: "x".repeat(251) }), [/must be 1-250 characters/]],
+    ["an id with a slash", (d) => ({ ...d, id: "a/b" }), [/dag id "a\/b" must be 1-250 characters/]],
+    ["an id with a control character", (d) => ({ ...d, id: "a\nb" }), [/dag id "a\\nb" must be 1-250/]],
+    [
+      "the id ..",
+      (d) => ({ ...d, id: ".." }),
+      [/dag id "\.\." is not allowed: "\." and "\.\." name a folder/],
+    ],
+    ["the id .", (d) => ({ ...d, id: "." }), [/dag id "\." is not allowed/]],
     ["an id that is not a string", (d) => ({ ...d, id: 7 }), [/dag id must be a string, got number 7/]],
     [
       "an invalid cron",

@@ -250,8 +250,26 @@ describe("loadDags: broken files become import errors, the rest still loads", ()
     const bag = await loadDags(dir, { importTimeoutMs: 2_000 });
     assert.ok(bag.dags.has("fine"), JSON.stringify(bag.importErrors));
     assert.deepEqual(bag.importErrors, [
-      { file: path.join(dir, "hangs.ts"), message: "importing the file took longer than 2000 ms" },
+      { file: path.join(dir, "hangs.ts"), message: "timed out after 2 s while importing" },
     ]);
+  });
+
+  it("DAG ids the REST API and the CLI could not reach (.., ., a slash, too long) are import errors of their files", async () => {
+    const dir = tempDir();
+    writeDag(dir, "fine.ts", "fine");
+    const bad = { "dots.ts": "..", "dot.ts": ".", "slash.ts": "a/b", "long.ts": "x".repeat(251) };
+    for (const [name, id] of Object.entries(bad)) writeDag(dir, name, id);
+    const bag = await loadDags(dir);
+    assert.deepEqual([...bag.dags.keys()], ["fine"]);
+    const byFile = new Map(bag.importErrors.map((e) => [path.basename(e.file), e.message]));
+    assert.deepEqual([...byFile.keys()].sort(), Object.keys(bad).sort());
+    assert.match(
+      byFile.get("dots.ts")!,
+      /dag id "\.\." is not allowed: "\." and "\.\." name a folder in a URL path/,
+    );
+    assert.match(byFile.get("dot.ts")!, /dag id "\." is not allowed/);
+    assert.match(byFile.get("slash.ts")!, /dag id "a\/b" must be 1-250 characters of letters, digits/);
+    assert.match(byFile.get("long.ts")!, /must be 1-250 characters/);
   });
 
   it("a DAG id defined twice: the first file keeps it, the second gets an import error", async () => {

@@ -11,6 +11,7 @@ import {
   nextDataInterval,
   parseDateInZone,
   parseSchedule,
+  planIntervalsBetween,
 } from "../../src/workflows/index.js";
 
 const at = (iso: string) => new Date(iso);
@@ -270,7 +271,7 @@ describe("the seed's backfill: hourly from 2021-09-21 to 2021-09-22, both ends i
     );
     assertValidation(
       () => intervalsBetween(hourly, at("2021-01-01T00:00:00Z"), at("2021-12-31T00:00:00Z"), { limit: 100 }),
-      /more than 100 intervals/,
+      /holds 8,737 intervals of "@hourly", over the limit of 100 intervals per backfill: narrow it \(from 2021-01-01T00:00:00.000Z, end it at 2021-01-05T03:00:00.000Z at the latest\) or split it/,
     );
     assertValidation(
       () => intervalsBetween(parseSchedule("@once"), at("2021-09-21T00:00:00Z"), at("2021-09-22T00:00:00Z")),
@@ -280,6 +281,97 @@ describe("the seed's backfill: hourly from 2021-09-21 to 2021-09-22, both ends i
       () => intervalsBetween(parseSchedule(null), at("2021-09-21T00:00:00Z"), at("2021-09-22T00:00:00Z")),
       /manual/,
     );
+  });
+});
+
+describe("big backfill ranges: refused by count before listing, planned in slices", () => {
+  /** Every interval by walking croner's fire times, the reference for the arithmetic path. */
+  function walk(expression: string, timezone: string, from: Date, to: Date): string[] {
+    const schedule = parseSchedule(expression, timezone);
+    const found: string[] = [];
+    let start = intervalForLogicalDate(schedule, from).start;
+    if (start < from) start = intervalForLogicalDate(schedule, new Date(start.getTime())).end;
+    while (start <= to) {
+      const { end } = intervalForLogicalDate(schedule, start);
+      found.push(`${iso(start)} .. ${iso(end)}`);
+      start = end;
+    }
+    return found;
+  }
+
+  it("fixed-period UTC schedules are counted and listed by arithmetic, the same intervals as croner's", () => {
+    const from = at("2021-03-27T05:07:00Z");
+    const to = at("2021-04-02T00:00:00Z");
+    for (const expression of [
+      "@hourly",
+      "0 */1 * * *",
+      "*/10 * * * *",
+      "15 * * * *",
+      "0 */6 * * *",
+      "30 2 * * *",
+      "@daily",
+      "* * * * *",
+    ]) {
+      const listed = intervalsBetween(parseSchedule(expression, "UTC"), from, to).map(span);
+      assert.deepEqual(listed, walk(expression, "UTC", from, to), expression);
+    }
+  });
+
+  it("a 30-year hourly range is refused at once, naming the limit and the latest end that fits", () => {
+    const started = performance.now();
+    assertValidation(
+      () =>
+        intervalsBetween(parseSchedule("@hourly"), at("1995-01-01T00:00:00Z"), at("2025-01-01T00:00:00Z")),
+      /holds 262,993 intervals of "@hourly", over the limit of 100,000 intervals per backfill: narrow it \(from 1995-01-01T00:00:00.000Z, end it at 2006-05-29T15:00:00.000Z at the latest\)/,
+    );
+    assert.ok(performance.now() - started < 1000, "refused by arithmetic, without listing");
+  });
+
+  it("other schedules are refused from an estimate when clearly over, counted exactly when close", () => {
+    const started = performance.now();
+    assertValidation(
+      () =>
+        intervalsBetween(
+          parseSchedule("@hourly", "Europe/London"),
+          at("1995-01-01T00:00:00Z"),
+          at("2025-01-01T00:00:00Z"),
+        ),
+      /holds about 262,99\d intervals of "@hourly", over the limit of 100,000/,
+    );
+    assert.ok(performance.now() - started < 2000, "refused from a sample of fire times");
+    const weekdays = parseSchedule("0 9 * * 1-5", "America/New_York");
+    assertValidation(
+      () =>
+        intervalsBetween(weekdays, at("1995-01-01T00:00:00Z"), at("2025-01-01T00:00:00Z"), { limit: 1000 }),
+      /holds about 7,8\d\d intervals of "0 9 \* \* 1-5", over the limit of 1,000/,
+    );
+    // 2021 has 261 weekdays: within 2 % of the limit, so counted exactly while listing.
+    assertValidation(
+      () =>
+        intervalsBetween(weekdays, at("2021-01-01T00:00:00Z"), at("2021-12-31T23:00:00Z"), { limit: 260 }),
+      /holds more than 260 intervals .* end it at 2021-12-30T14:00:00.000Z at the latest/,
+    );
+    assert.equal(
+      intervalsBetween(weekdays, at("2021-01-01T00:00:00Z"), at("2021-12-31T23:00:00Z"), { limit: 261 })
+        .length,
+      261,
+    );
+  });
+
+  it("planIntervalsBetween lets the event loop run while it lists, and lists what intervalsBetween lists", async () => {
+    const london = parseSchedule("*/10 * * * *", "Europe/London");
+    const from = at("2024-03-01T00:00:00Z");
+    const to = at("2024-04-15T00:00:00Z");
+    let turns = 0;
+    const ticker = setInterval(() => {
+      turns += 1;
+    }, 1);
+    const planned = await planIntervalsBetween(london, from, to, { sliceMs: 2 });
+    clearInterval(ticker);
+    assert.equal(planned.length, 6481);
+    assert.deepEqual(planned.map(span), intervalsBetween(london, from, to).map(span));
+    assertContiguous(planned);
+    assert.ok(turns > 0, "timers ran while the plan was made");
   });
 });
 

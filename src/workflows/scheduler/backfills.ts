@@ -17,7 +17,7 @@ import {
   reprocessBehaviors,
 } from "../metadata/index.js";
 import { resolveParams } from "../params.js";
-import { intervalsBetween, parseDateInZone } from "../schedule.js";
+import { parseDateInZone, planIntervalsBetween } from "../schedule.js";
 import type { WorkflowEvents } from "./events.js";
 import { type RetentionSource, retentionWarnings } from "./retention.js";
 import { taskSpecsOf } from "./task-specs.js";
@@ -129,7 +129,7 @@ export class BackfillManager {
     }
     const conf = request.conf ?? {};
     const params = resolveParams(dag.params, conf);
-    const intervals = intervalsBetween(dag.schedule, from, to);
+    const intervals = await planIntervalsBetween(dag.schedule, from, to);
     if (intervals.length === 0) {
       throw validationError(
         `no interval of "${dag.schedule.expression}" starts between ${from.toISOString()} and ${to.toISOString()}`,
@@ -185,7 +185,7 @@ export class BackfillManager {
         dagId: plan.dagId,
         from: Date.parse(plan.from),
         // The metadata DB holds the whole covered range: up to the end of the last interval.
-        to: Math.max(...intervals.map((interval) => interval.end)),
+        to: intervals.reduce((latest, interval) => Math.max(latest, interval.end), Number.NEGATIVE_INFINITY),
         reprocess: plan.reprocess,
         maxActiveRuns: plan.maxActiveRuns,
         intervals,

@@ -1,5 +1,6 @@
 /**
- * The scheduler's DAG bag: loads the DAG folders, keeps the loaded DAGs in memory (the scheduler
+ * The scheduler's DAG bag: loads the DAG folders (in the DAG processor's parse process, so no DAG
+ * file runs code in the server: dag-processor.ts), keeps the loaded DAGs in memory (the scheduler
  * needs their tasks, which the metadata DB does not hold), and mirrors them into the metadata DB:
  * definitions (new DAGs start paused, as in Airflow), import errors per file (with line), and
  * DAGs whose file is gone marked inactive.
@@ -10,8 +11,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { resolveStartDate } from "../dag.js";
+import { type ParseOptions, parseDags } from "../dag-processor.js";
 import { type DagWatcher, watchDags } from "../dag-watcher.js";
-import { type DagBag, type LoadedDag, loadDags } from "../loader.js";
+import type { DagBag, LoadedDag } from "../loader.js";
 import type { DagUpsert, ImportErrorInput, MetadataStore } from "../metadata/index.js";
 import type { WorkflowEvents } from "./events.js";
 
@@ -26,6 +28,8 @@ export interface DagBagOptions {
   watch?: boolean;
   /** The watcher's poll of file times, for file systems where fs.watch misses events. */
   pollIntervalMs?: number;
+  /** Limits of the DAG processor's parse process (import time, memory). */
+  parse?: ParseOptions;
 }
 
 interface DirState {
@@ -82,6 +86,7 @@ export class SchedulerDagBag {
         },
         {
           pollIntervalMs: this.#options.pollIntervalMs,
+          load: (folder) => parseDags(folder, this.#options.parse),
           onError: (error) => {
             if (first) {
               first = false;
@@ -131,7 +136,7 @@ export class SchedulerDagBag {
   }
 
   async #loadDir(dir: string): Promise<void> {
-    const bag = await loadDags(dir);
+    const bag = await parseDags(dir, this.#options.parse);
     await this.#serial(() => this.#sync(dir, bag));
   }
 

@@ -11,6 +11,8 @@
  * so a scheduler that crashed and restarts carries on where the DB says, with nothing to rebuild.
  * "Now" always comes from `clockMs`, so tests move time forward without waiting.
  */
+
+import type { ParseOptions } from "../dag-processor.js";
 import type { LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore } from "../metadata/index.js";
 import { advanceDag } from "./advance-runs.js";
@@ -43,6 +45,8 @@ export interface SchedulerOptions {
   pollIntervalMs?: number;
   /** For backfill retention warnings. */
   retention?: RetentionSource;
+  /** Limits of the DAG processor's parse process (import time, memory). */
+  parse?: ParseOptions;
 }
 
 export const defaultTickMs = 1000;
@@ -89,6 +93,7 @@ export class Scheduler {
       unpauseOnLoad: options.unpauseOnLoad,
       watch: options.watch,
       pollIntervalMs: options.pollIntervalMs,
+      parse: options.parse,
     });
     this.backfills = new BackfillManager({
       metadata: options.metadata,

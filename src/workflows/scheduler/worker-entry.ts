@@ -9,6 +9,8 @@
  */
 import { HourglassError, toHourglassError } from "../../errors.js";
 import { createRemoteTaskServices } from "../../operators/index.js";
+import { guardProcessExit } from "../exit-guard.js";
+import { warmUpDagImports } from "../loader.js";
 import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
 import { appendLog } from "./task-logs.js";
 import { DagFileCache, runTask } from "./task-runner.js";
@@ -18,6 +20,8 @@ if (serverUrl === undefined || process.send === undefined) {
   process.stderr.write("the worker entry is started by the worker pool (a server URL and an IPC channel)\n");
   process.exit(2);
 }
+// A DAG file or task calling process.exit() fails its task instead of ending the worker.
+const exit = guardProcessExit();
 const services = createRemoteTaskServices(serverUrl);
 const cache = new DagFileCache();
 let current: { job: TaskJob; controller: AbortController } | null = null;
@@ -95,5 +99,7 @@ process.on("message", (message: PoolMessage) => {
   }
 });
 // The pool's process is gone (it was killed): nothing will collect our results.
-process.on("disconnect", () => process.exit(0));
-send({ type: "ready", pid: process.pid });
+process.on("disconnect", () => exit(0));
+// Ready once Hourglass itself is loaded as DAG files see it: the pool's import limit then covers
+// a task's DAG file only.
+void warmUpDagImports().then(() => send({ type: "ready", pid: process.pid }));

@@ -20,7 +20,8 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isHourglassError } from "../../errors.js";
-import type { LoadedDag } from "../loader.js";
+import { secondsText } from "../dag-processor.js";
+import { defaultImportTimeoutMs, type LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore, TaskInstance, TryOutcome, TryRef } from "../metadata/index.js";
 import { DeferredEvents, taskEventOf, type WorkflowEvents } from "./events.js";
 import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
@@ -50,6 +51,11 @@ export interface WorkerPoolOptions {
   killGraceMs?: number;
   /** Set in the worker processes' environment, over the server's own (the tasks' `hourglass` command). */
   env?: Record<string, string>;
+  /**
+   * How long a worker may take to import a task's DAG file (and to preload the DAG files) before
+   * it is killed and replaced, the task failing with the reason (default 30 s, as the DAG processor).
+   */
+  importTimeoutMs?: number;
 }
 
 interface ActiveJob {
@@ -63,6 +69,8 @@ interface ActiveJob {
   timeoutMs: number | null;
   timeout?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
+  /** Runs from the job's hand-over until the worker says the task began (its DAG file is loaded). */
+  importTimer?: NodeJS.Timeout;
   done: Promise<void>;
   resolveDone: () => void;
 }
@@ -138,6 +146,8 @@ export class WorkerPool {
   #pollTimer: NodeJS.Timeout | undefined;
   #offQueued: (() => void) | null = null;
   #crashes = 0;
+  /** Slots whose worker did not finish preloading the DAG files in time: their next worker skips it. */
+  readonly #skipPreload = new Set<number>();
   /** Tries ended and not yet recorded, oldest first. */
   readonly #ended: EndedJob[] = [];
 
@@ -295,11 +305,10 @@ export class WorkerPool {
     child.stdout?.on("data", (chunk: Buffer) => this.#output(slot, "stdout", chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => this.#output(slot, "stderr", chunk.toString()));
     let preloaded!: () => void;
-    this.#preloaded.push(
-      new Promise<void>((resolve) => {
-        preloaded = resolve;
-      }),
-    );
+    const preloadDone = new Promise<void>((resolve) => {
+      preloaded = resolve;
+    });
+    this.#preloaded.push(preloadDone);
     const ready = new Promise<void>((resolve) => {
       child.on("message", (message: WorkerMessage) => {
         if (message.type === "preloaded") {
@@ -311,13 +320,14 @@ export class WorkerPool {
               () => {
                 slot.ready = true;
                 this.#crashes = 0;
-                const dags = this.#options.allDags?.() ?? [];
+                const dags = this.#skipPreload.has(index) ? [] : (this.#options.allDags?.() ?? []);
                 if (dags.length > 0 && child.connected) {
                   const preload: PoolMessage = {
                     type: "preload",
                     dags: dags.map((loaded) => ({ file: loaded.file, dagId: loaded.dag.id })),
                   };
                   child.send(preload);
+                  this.#watchPreload(slot, preloadDone);
                 } else {
                   preloaded();
                 }
@@ -347,6 +357,47 @@ export class WorkerPool {
     return ready;
   }
 
+  get #importTimeoutMs(): number {
+    return this.#options.importTimeoutMs ?? defaultImportTimeoutMs;
+  }
+
+  /**
+   * A DAG file that loops at import wedges the worker that preloads it: past the import limit the
+   * worker is killed, and the one that replaces it loads DAG files only as its tasks need them.
+   */
+  #watchPreload(slot: Slot, done: Promise<void>): void {
+    const limitMs = this.#importTimeoutMs;
+    const timer = setTimeout(() => {
+      if (slot.exited || this.#stopping) return;
+      this.#skipPreload.add(slot.index);
+      process.stderr.write(
+        `[worker ${slot.workerId}] loading the DAG files timed out after ${secondsText(limitMs)}: the worker is replaced by one that loads them as its tasks need them\n`,
+      );
+      slot.child.kill("SIGKILL");
+    }, limitMs);
+    timer.unref();
+    void done.then(() => clearTimeout(timer));
+  }
+
+  /** The worker did not begin the task within the import limit: its DAG file hangs at import. */
+  #importTimedOut(slot: Slot, active: ActiveJob): void {
+    if (active.settled || slot.job !== active) return;
+    active.settled = true;
+    clearTimeout(active.killTimer);
+    const reason = `timed out after ${secondsText(this.#importTimeoutMs)} while importing the DAG file ${active.job.dagFile} (the limit is dagImportTimeoutMs)`;
+    active.stopReason = reason;
+    appendLog(
+      active.job.logPath,
+      "worker",
+      "ERROR",
+      `${reason}: killing worker process ${slot.pid} (a new one replaces it)`,
+    );
+    slot.child.kill("SIGKILL");
+    void this.#record(active, { state: "failed", error: reason, exports: [], codeVersion: null }).finally(
+      () => active.resolveDone(),
+    );
+  }
+
   #output(slot: Slot, stream: "stdout" | "stderr", text: string): void {
     const lines = (slot.pending[stream] + text).split("\n");
     slot.pending[stream] = lines.pop() ?? "";
@@ -361,6 +412,7 @@ export class WorkerPool {
 
   #exited(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const active = slot.job;
+    if (active !== null) clearTimeout(active.importTimer);
     if (active !== null && !active.settled) {
       clearTimeout(active.timeout);
       clearTimeout(active.killTimer);
@@ -574,6 +626,7 @@ export class WorkerPool {
     slot.job = active;
     const message: PoolMessage = { type: "run", job };
     slot.child.send(message);
+    active.importTimer = setTimeout(() => this.#importTimedOut(slot, active), this.#importTimeoutMs);
     events.emit("task:started", { ...taskEventOf(ti, run.runId), workerId: slot.workerId, pid: slot.pid });
   }
 
@@ -586,6 +639,7 @@ export class WorkerPool {
       active.job.taskId !== attempt.taskId
     )
       return;
+    clearTimeout(active.importTimer);
     if (active.timeoutMs === null || active.stopReason !== null) return;
     const limitMs = active.timeoutMs;
     active.timeout = setTimeout(
@@ -634,6 +688,7 @@ export class WorkerPool {
     }
     clearTimeout(active.timeout);
     clearTimeout(active.killTimer);
+    clearTimeout(active.importTimer);
     if (active.settled) return;
     active.settled = true;
     const reported: JobOutcome =
