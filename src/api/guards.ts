@@ -164,10 +164,14 @@ async function drain(
   }
 }
 
+/**
+ * Whether the request carries a body, from its headers (HTTP/1.1: a body has a Content-Length or a
+ * Transfer-Encoding). The Request's own `body` is not null even for a bodiless DELETE.
+ */
 function hasBody(c: Context): boolean {
   const length = c.req.header("content-length");
   if (length !== undefined) return Number(length) > 0;
-  return c.req.raw.body !== null;
+  return c.req.header("transfer-encoding") !== undefined;
 }
 
 function hostnameOf(authority: string): string {
