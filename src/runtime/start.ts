@@ -8,6 +8,7 @@ import path from "node:path";
 import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
+import { lakeRoutes } from "../api/rest/lake-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import type { HourglassConfig } from "../config.js";
@@ -106,6 +107,7 @@ export async function startHourglass(
     const app = createApp({ store, stream: streams });
     app.route("/api/v1", workflowRoutes(workflows));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
+    app.route("/api/v1", lakeRoutes(lake));
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {
