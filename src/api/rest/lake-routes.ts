@@ -96,7 +96,7 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
-  const last = match[2] === "" ? size - 1 : Number(match[2]);
+  const last = match[2] === "" ? Number.POSITIVE_INFINITY : Number(match[2]);
   if (last < start) return null;
   if (start >= size) return "unsatisfiable";
   return { start, end: Math.min(last, size - 1) };
@@ -110,7 +110,7 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
  * a client never receives a complete-looking body that mixes versions: it sees the connection cut
  * short instead, and tries again. Reading the whole file for a range costs a disk read, no more.
  */
-async function* checkedBytes(
+export async function* checkedBytes(
   source: AsyncIterable<Buffer>,
   head: ObjectHead,
   range: ByteRange | null,
