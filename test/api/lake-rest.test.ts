@@ -31,6 +31,7 @@ describe("lake REST API (/api/v1/buckets)", () => {
   let runtime: HourglassRuntime;
   let base: string;
   const api = (route: string, init?: RequestInit) => fetch(`${base}/api/v1${route}`, init);
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field by the tests
   const json = async (response: Response) => (await response.json()) as Record<string, any>;
   const put = (route: string, body: string | Buffer, contentType?: string) =>
     api(route, { method: "PUT", body, headers: contentType ? { "content-type": contentType } : {} });
