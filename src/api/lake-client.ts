@@ -85,7 +85,15 @@ export class RemoteLake implements LakeClient {
       await this.listObjects(bucket, { maxKeys: 1 });
       return null;
     }
-    if (!response.ok) throw await errorOf(response, `HEAD ${objectRoute(bucket, key)}`);
+    if (!response.ok) {
+      // Nor does it say what was wrong (a bad key): the same request as a GET of one byte does.
+      const explained = await this.#send("GET", objectRoute(bucket, key), {
+        headers: { range: "bytes=0-0" },
+      });
+      if (!explained.ok) throw await errorOf(explained, `GET ${objectRoute(bucket, key)}`);
+      await explained.body?.cancel();
+      throw await errorOf(response, `HEAD ${objectRoute(bucket, key)}`);
+    }
     const header = (name: string) => response.headers.get(name) ?? "";
     return {
       size: Number(header("content-length")),

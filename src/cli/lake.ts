@@ -4,7 +4,6 @@
  * the lake folder directly (the lake needs no lock: every put is an atomic rename).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -61,21 +60,30 @@ async function* objectsUnder(lake: LakeClient, bucket: string, prefix: string) {
 
 /** Copies a stream to standard output; a reader that stops early (`| head`) is not an error. */
 async function toStdout(source: Readable): Promise<void> {
+  const stdout = process.stdout;
   let closed = false;
+  let failure: Error | undefined;
   const onError = (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") closed = true;
-    else throw error;
+    else failure = error;
   };
-  process.stdout.on("error", onError);
-  try {
-    for await (const chunk of source) {
-      if (closed) break;
-      if (!process.stdout.write(chunk))
-        await Promise.race([once(process.stdout, "drain"), once(process.stdout, "close")]);
-    }
-  } finally {
-    process.stdout.off("error", onError);
+  stdout.on("error", onError);
+  // Resolves on drain, or when the reader has gone (close, or the error onError records).
+  const writable = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        for (const event of ["drain", "close", "error"]) stdout.off(event, done);
+        resolve();
+      };
+      for (const event of ["drain", "close", "error"]) stdout.on(event, done);
+    });
+  // onError stays attached: a reader that goes away while the last bytes flush is no error either.
+  for await (const chunk of source) {
+    if (failure) throw failure;
+    if (closed) break;
+    if (!stdout.write(chunk)) await writable();
   }
+  if (failure) throw failure;
 }
 
 // --- ls ------------------------------------------------------------------------------------

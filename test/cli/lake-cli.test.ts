@@ -67,10 +67,11 @@ async function scenario(
   const csv = `instance_name,avg_cpu\n${Array.from({ length: 20_000 }, (_, i) => `host-${i},${i % 100}.5`).join("\n")}\n`;
   const local = path.join(work, "my_file.csv");
   fs.writeFileSync(local, csv);
-  const [again, badName, dotdot, absent, up, upLake] = await Promise.all([
+  const [again, badName, dotdot, rmDotdot, absent, up, upLake] = await Promise.all([
     cli(["lake", "mb", bucket]),
     cli(["lake", "mb", "Demo_Bucket"]),
     cli(["lake", "cp", local, `s3://${bucket}/2021-09-22-13/../../escape.csv`]),
+    cli(["lake", "rm", `${bucket}/a/../b.csv`]),
     cli(["lake", "cat", `${bucket}/2021-09-22-99/my_file.csv`]),
     cli(["lake", "cp", local, `s3://${bucket}/2021-09-22-12/`]),
     cli(["lake", "cp", local, `lake://${bucket}/notes/hosts.csv`]),
@@ -81,6 +82,11 @@ async function scenario(
     dotdot,
     /error: invalid object key "2021-09-22-13\/..\/..\/escape.csv": it contains a .. segment/,
     "a .. key",
+  );
+  refused(
+    rmDotdot,
+    /^error: invalid object key "a\/..\/b.csv": it contains a .. segment\n$/,
+    "rm of a .. key",
   );
   refused(
     absent,
