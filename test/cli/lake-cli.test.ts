@@ -4,7 +4,9 @@
  * The same scenario runs both ways.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +16,7 @@ import { type Lake, openLocalLake } from "../../src/lake/index.js";
 import { createExportService, type ExportToLakeRequest } from "../../src/operators/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import { TimestreamStore } from "../../src/store/index.js";
-import { type CliResult, runCli } from "../support/cli.js";
+import { BIN, type CliResult, runCli } from "../support/cli.js";
 
 const bucket = "demo-airflow-ts-output";
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
@@ -232,6 +234,26 @@ describe("hourglass lake (on the lake folder)", () => {
     await scenario(cli, lake, dir, async (key) => {
       await exports.exportToLake(exportRequest(key));
     });
+  });
+
+  it("cat stops quietly, exit 0, when its reader goes away (| head)", async () => {
+    const lake = openLocalLake(path.join(stateDir, "lake"));
+    await lake.createBucket("piped");
+    await lake.putObject("piped", "big.csv", "x,y\n".repeat(500_000));
+    const child = spawn(process.execPath, [BIN, "--state-dir", stateDir, "lake", "cat", "piped/big.csv"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // The first bytes arrive, then the reader goes, as `head` does.
+    await once(child.stdout, "data");
+    child.stdout.destroy();
+    const [code] = await once(child, "exit");
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 
   it("has help with examples, and says what is wrong with a copy between two local files", async () => {
