@@ -131,8 +131,9 @@ export class RemoteLake implements LakeClient {
     options: PutOptions = {},
   ): Promise<PutResult> {
     const route = objectRoute(bucket, key);
-    const headers: Record<string, string> = {};
-    if (options.contentType !== undefined) headers["content-type"] = options.contentType;
+    // Always a content type (the lake's default when none is given): a bodied request without one
+    // is what a web page can send cross-site, and a guarded server refuses it.
+    const headers = { "content-type": options.contentType ?? "application/octet-stream" };
     // A stream is sent as it is read (chunked), never buffered whole.
     const payload = body instanceof Readable ? (Readable.toWeb(body) as unknown as ReadableStream) : body;
     const response = await this.#send("PUT", route, { body: payload, headers, duplex: "half" });

@@ -30,7 +30,13 @@ describe("lake REST API (/api/v1/buckets)", () => {
   let dir: string;
   let runtime: HourglassRuntime;
   let base: string;
-  const api = (route: string, init?: RequestInit) => fetch(`${base}/api/v1${route}`, init);
+  // JSON bodies say so, as REST clients must (a POST without a content type is what a web page sends cross-site).
+  const api = (route: string, init: RequestInit = {}) =>
+    fetch(`${base}/api/v1${route}`, {
+      ...init,
+      headers:
+        init.method === "POST" ? { "content-type": "application/json", ...init.headers } : init.headers,
+    });
   // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field by the tests
   const json = async (response: Response) => (await response.json()) as Record<string, any>;
   const put = (route: string, body: string | Buffer, contentType?: string) =>

@@ -297,6 +297,7 @@ describe("hourglass lake (over HTTP, while hourglass up runs)", () => {
     await scenario(cli, runtime.lake, dir, async (key) => {
       const response = await fetch(`${runtime.url}/api/v1/exports`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify(exportRequest(key)),
       });
       assert.equal(response.status, 200, await response.text());
