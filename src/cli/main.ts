@@ -8,6 +8,7 @@ import { registerBackfill } from "./backfill.js";
 import { registerConnector } from "./connector.js";
 import { registerDags } from "./dags.js";
 import { registerDb } from "./db.js";
+import { registerLake } from "./lake.js";
 import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
 import { registerRuns } from "./runs.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerTasks(program);
   registerBackfill(program);
+  registerLake(program);
   registerUp(program);
   return program;
 }

@@ -35,6 +35,12 @@ export {
   type ExportServiceOptions,
 } from "./export-service.js";
 export { type ExportManifest, manifestVersion } from "./manifest.js";
+export {
+  type ManifestFound,
+  type ManifestSource,
+  manifestKeysOf,
+  readExportManifest,
+} from "./read-manifest.js";
 export { operatorKinds, runOperator } from "./registry.js";
 export { shellQuote } from "./shell-template.js";
 export {

@@ -9,6 +9,7 @@ import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
+import { lakeRoutes } from "../api/rest/lake-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
@@ -137,6 +138,7 @@ export async function startHourglass(
     app.route("/api/v1", workflowRoutes(workflows));
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
+    app.route("/api/v1", lakeRoutes(lake));
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {
