@@ -60,9 +60,17 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
       return s3.handle(c.req.raw, rawTargetOf(c.env));
     });
   }
-  // After S3: an object upload to a bucket named `api` is no REST change.
-  app.use("/api/v1/*", restContentTypeGuard());
-  app.use("/api/v1/*", bodySizeLimit({ maxBytes: options.maxRestBodyBytes ?? defaultMaxRestBodyBytes }));
+  // After S3: an object upload to a bucket named `api` is no REST change. An object upload to the
+  // lake's REST route streams to disk with a type of its own: browsers preflight every cross-site
+  // PUT, so leaving it out of the JSON and size guards opens nothing to web pages.
+  for (const guard of [
+    restContentTypeGuard(),
+    bodySizeLimit({ maxBytes: options.maxRestBodyBytes ?? defaultMaxRestBodyBytes }),
+  ]) {
+    app.use("/api/v1/*", (c, next) =>
+      isLakeObjectUpload(c.req.method, c.req.path) ? next() : guard(c, next),
+    );
+  }
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -152,4 +160,9 @@ function internalErrorForClient(error: HourglassError, requestId: string): Hourg
     `internal error (request id ${requestId}); the server log has the details`,
     { context: { requestId }, retryable: error.retryable },
   );
+}
+
+/** `PUT /api/v1/buckets/:bucket/objects/:key…`: the lake's object upload (src/api/rest/lake-routes.ts). */
+function isLakeObjectUpload(method: string, path: string): boolean {
+  return method === "PUT" && /^\/api\/v1\/buckets\/[^/]+\/objects\/./.test(path);
 }
