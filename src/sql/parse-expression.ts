@@ -326,6 +326,15 @@ function parseWord(ts: TokenStream): Expr {
         return { kind: "array", items, pos };
       }
       break;
+    case "ROW":
+      if (ts.isOperator("(", 1)) {
+        ts.next();
+        ts.next();
+        const items = parseExpressionList(ts);
+        ts.expectOperator(")");
+        return { kind: "row", items, pos };
+      }
+      break;
     case "INTERVAL":
       if (ts.peek(1).kind === "string" || ts.isOperator("-", 1) || ts.isOperator("+", 1))
         return parseInterval(ts);
@@ -404,7 +413,8 @@ function parseParenthesised(ts: TokenStream): Expr {
     return { kind: "subquery", query, pos: at(open) };
   }
   const inner = operand(ts, parseExpression);
-  if (ts.isOperator(",")) throw syntaxError(ts.peek(), "row constructors such as (a, b) are not supported");
+  if (ts.isOperator(","))
+    throw syntaxError(ts.peek(), "row constructors such as (a, b) are not supported: write ROW(a, b)");
   ts.expectOperator(")");
   return inner;
 }
@@ -566,6 +576,14 @@ export function parseTypeName(ts: TokenStream): TypeName {
     ts.expectOperator(close);
     return type;
   }
+  if (type.name === "ROW") {
+    ts.expectOperator("(");
+    type.fields = [];
+    do type.fields.push(parseRowField(ts));
+    while (ts.acceptOperator(","));
+    ts.expectOperator(")");
+    return type;
+  }
   if (type.name === "DOUBLE") ts.acceptWord("PRECISION");
   if (ts.acceptOperator("(")) {
     do {
@@ -577,4 +595,16 @@ export function parseTypeName(ts: TokenStream): TypeName {
     ts.expectOperator(")");
   }
   return type;
+}
+
+/** One field of ROW(…): `name TYPE`, or just `TYPE` (a name is followed by its type, a type by ',' or ')'). */
+function parseRowField(ts: TokenStream): { name?: string; type: TypeName } {
+  const next = ts.peek(1);
+  const isTypeAlone =
+    next.kind === "eof" ||
+    (next.kind === "operator" && [",", ")", "(", "<"].includes(next.value)) ||
+    (ts.peek().upper === "DOUBLE" && next.upper === "PRECISION");
+  if (isTypeAlone || !ts.isIdentifier()) return { type: parseTypeName(ts) };
+  const name = ts.identifier("a field name");
+  return { name, type: parseTypeName(ts) };
 }
