@@ -374,9 +374,8 @@ function translateCast(e: CastExpr, ctx: ExpressionContext): Translated {
         `ROW(…) has ${e.value.items.length} value(s) but the type ROW(…) it is cast to has ${fields.length} field(s)`,
       );
     }
-    const items = e.value.items.map((item) => translateExpr(item, ctx).sql);
     return {
-      sql: `${e.safe ? "TRY_CAST" : "CAST"}(row(${items.join(", ")}) AS ${target.sql})`,
+      sql: `${e.safe ? "TRY_CAST" : "CAST"}(${positionalRow(e.value, ctx)} AS ${target.sql})`,
       type: target.type,
     };
   }
@@ -392,6 +391,14 @@ function translateCast(e: CastExpr, ctx: ExpressionContext): Translated {
     return { sql: `strftime(${value.sql}, '%Y-%m-%d %H:%M:%S.%n')`, type: "varchar" };
   }
   return { sql: `${e.safe ? "TRY_CAST" : "CAST"}(${value.sql} AS ${target.sql})`, type: target.type };
+}
+
+/** ROW(…) as DuckDB's unnamed row(…), nested ones too, so that a cast names the fields by position. */
+function positionalRow(e: Extract<Expr, { kind: "row" }>, ctx: ExpressionContext): string {
+  const items = e.items.map((item) =>
+    item.kind === "row" ? positionalRow(item, ctx) : translateExpr(item, ctx).sql,
+  );
+  return `row(${items.join(", ")})`;
 }
 
 /** EXTRACT fields (Presto names) to DuckDB date parts. */

@@ -112,6 +112,23 @@ describe("scalar functions", () => {
     ]);
   });
 
+  it("ROW values: anonymous fields field0, field1, …; CAST(… AS ROW(name T, …)) names them; .field reads them", async () => {
+    await check(h, [
+      ["ROW(1, 'a')", { field0: 1, field1: "a" }],
+      ["CAST(ROW(1, 'a') AS ROW(x BIGINT, y VARCHAR))", { x: "1", y: "a" }],
+      ["CAST(ROW(1, 'a') AS ROW(x BIGINT, y VARCHAR)).y", "a"],
+      ["CAST(ROW(0.0, 0) AS ROW(sum DOUBLE, count INTEGER)).sum + 1", 1],
+      ['CAST(ROW(2.5, ARRAY[1, 2]) AS ROW("v" DOUBLE, xs ARRAY(INTEGER))).xs[2]', 2],
+      ["CAST(ROW(ROW(7)) AS ROW(nested ROW(n BIGINT))).nested.n", "7"],
+      ["try_cast(ROW('x') AS ROW(n BIGINT))", { n: null }],
+      ["transform(ARRAY[1, 2], x -> CAST(ROW(x, x * 10) AS ROW(a INTEGER, b INTEGER)).b)", [10, 20]],
+    ]);
+    const named = await h.query(
+      "SELECT CAST(ROW(1, 'a') AS ROW(x BIGINT, y VARCHAR)) AS r, r2.y FROM (SELECT CAST(ROW(2, 'b') AS ROW(x BIGINT, y VARCHAR)) AS r2)",
+    );
+    assert.deepEqual(named.rows, [[{ x: "1", y: "a" }, "b"]]);
+  });
+
   it("conditionals and casts", async () => {
     await check(h, [
       ["coalesce(NULL, 2)", 2],

@@ -141,6 +141,22 @@ describe("read-only: functions that reach files, URLs, settings or the catalog a
   });
 });
 
+describe("row values: what cannot be served says so", () => {
+  it("refuses unnamed ROW type fields, a wrong number of values, duplicate names and (a, b)", () => {
+    assertRefused(
+      "SELECT CAST(ROW(1) AS ROW(BIGINT))",
+      /^line 1, column 27: ROW types need a name for each field, such as ROW\(sum DOUBLE, count INTEGER\)/,
+    );
+    assertRefused(
+      "SELECT CAST(ROW(1, 2) AS ROW(a BIGINT))",
+      /^line 1, column 13: ROW\(…\) has 2 value\(s\) but the type ROW\(…\) it is cast to has 1 field\(s\)$/,
+    );
+    assertRefused("SELECT CAST(ROW(1, 2) AS ROW(a BIGINT, A INTEGER))", /ROW type has the field 'A' twice/);
+    assertRefused("SELECT (1, 2)", /row constructors such as \(a, b\) are not supported: write ROW\(a, b\)/);
+    assertRefused("SELECT CAST(ROW(1) AS ROW(a BIGINT)", /expected '\)'/);
+  });
+});
+
 describe("names and strings reach DuckDB only quoted", () => {
   let h: Harness;
   before(async () => {
