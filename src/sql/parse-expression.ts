@@ -317,6 +317,33 @@ function parseWord(ts: TokenStream): Expr {
         return { kind: "current", which: token.upper, pos };
       }
       break;
+    case "LOCALTIME":
+      // In UTC (Timestream's only time zone) local time is current time.
+      if (!ts.isOperator("(", 1)) {
+        ts.next();
+        return { kind: "current", which: "CURRENT_TIME", pos };
+      }
+      break;
+    case "POSITION":
+      // position(sub IN text) is strpos(text, sub); a plain value is parsed so that IN is not a predicate.
+      if (ts.isOperator("(", 1)) {
+        ts.next();
+        ts.next();
+        const sub = operand(ts, parseValue);
+        ts.expectWord("IN");
+        const text = operand(ts, parseValue);
+        ts.expectOperator(")");
+        return {
+          kind: "call",
+          name: "strpos",
+          args: [text, sub],
+          distinct: false,
+          star: false,
+          orderBy: [],
+          pos,
+        };
+      }
+      break;
     case "ARRAY":
       if (ts.isOperator("[", 1)) {
         ts.next();

@@ -198,6 +198,69 @@ describe("scalar functions", () => {
   });
 });
 
+describe("functions added from Timestream's function list (docs/sql.md, Coverage)", () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.create();
+  });
+  after(() => h.close());
+
+  it("math and bitwise, with the documentation's examples", async () => {
+    await check(h, [
+      ["to_base(255, 16)", "ff"],
+      ["to_base(-10, 2)", "-1010"],
+      ["(SELECT bool_and(r BETWEEN 0 AND 9 AND r = floor(r)) FROM (SELECT random(10) AS r FROM UNNEST(sequence(1, 50)) AS t(k)))", true],
+      ["bit_count(19, 8)", "3"],
+      ["bit_count(-1, 8)", "8"],
+      ["bit_count(-1, 64)", "64"],
+      ["bitwise_and(12, 7)", "4"],
+      ["bitwise_or(12, 7)", "15"],
+      ["bitwise_xor(12, 7)", "11"],
+      ["bitwise_not(12)", "-13"],
+    ]);
+    await assert.rejects(h.query("SELECT bit_count(19, 2)"), /the number must be representable with 2 bits/);
+    await assert.rejects(h.query("SELECT bit_count(19, 65)"), /number of bits from 2 to 64/);
+  });
+
+  it("strings and regular expressions", async () => {
+    await check(h, [
+      ["strrpos('hello', 'l')", "4"],
+      ["strrpos('ababab', 'ab')", "5"],
+      ["strrpos('hello', 'x')", "0"],
+      ["position('l' IN 'hello')", "3"],
+      ["position('x' IN 'hello')", "0"],
+      ["reverse('abc')", "cba"],
+      ["regexp_split('1a 2b 14m', '\\s*[a-z]+\\s*')", ["1", "2", "14", ""]],
+      ["localtime = current_time", true],
+    ]);
+  });
+
+  it("arrays", async () => {
+    await check(h, [
+      ["array_except(ARRAY[1, 2, 3], ARRAY[3, 4, 5])", [1, 2]],
+      ["array_except(ARRAY[3, 1, 3, 2], ARRAY[])", [3, 1, 2]],
+      ["array_join(ARRAY[1, 2, 3], ';', '')", "1;2;3"],
+      ["array_join(ARRAY[1, NULL, 3], ';', 'x')", "1;x;3"],
+      ["array_join(ARRAY[1, NULL, 3], ';')", "1;3"],
+      ["repeat('a', 3)", ["a", "a", "a"]],
+      ["repeat(1, 0)", []],
+      ["reverse(ARRAY[1, 2, 3])", [3, 2, 1]],
+      ["array_sort(shuffle(ARRAY[3, 1, 2]))", [1, 2, 3]],
+      [
+        "zip(ARRAY[1, 2], ARRAY['a', 'b', 'c'])",
+        [
+          { field0: 1, field1: "a" },
+          { field0: 2, field1: "b" },
+          { field0: null, field1: "c" },
+        ],
+      ],
+      ["zip(ARRAY[1, 2], ARRAY[3, 4])[2].field1", 4],
+      ["zip_with(ARRAY[1, 2], ARRAY[10, 20], (x, y) -> x + y)", [11, 22]],
+      ["zip_with(ARRAY[1], ARRAY['a', 'b'], (x, y) -> coalesce(CAST(x AS varchar), '-') || y)", ["1a", "-b"]],
+    ]);
+  });
+});
+
 describe("aggregate and window functions", () => {
   let h: Harness;
   before(async () => {
@@ -236,6 +299,8 @@ describe("aggregate and window functions", () => {
         ["sum(x) FILTER (WHERE g = 'a')", "4"],
         ["geometric_mean(x) > 2.4", true],
         ["corr(x, x)", 1],
+        ["bitwise_and_agg(x)", "1"],
+        ["bitwise_or_agg(x)", "7"],
       ],
       data,
     );

@@ -157,6 +157,38 @@ describe("row values: what cannot be served says so", () => {
   });
 });
 
+describe("documented Timestream functions this store does not serve are named with the reason", () => {
+  it("refuses them with the function's name and why", () => {
+    assertRefused(
+      "SELECT from_base('ff', 16)",
+      /^line 1, column 8: function from_base is not supported by this store: DuckDB has no parser for numbers in an arbitrary radix$/,
+    );
+    assertRefused(
+      "SELECT format_datetime(now(), 'yyyy')",
+      /function format_datetime is not supported by this store: Joda-Time/,
+    );
+    assertRefused(
+      "SELECT parse_datetime('2021', 'yyyy')",
+      /function parse_datetime is not supported by this store/,
+    );
+    assertRefused(
+      "SELECT correlate_pearson(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function correlate_pearson is not supported/,
+    );
+    assertRefused(
+      "SELECT correlate_spearman(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function correlate_spearman is not supported/,
+    );
+    assertRefused(
+      "SELECT map_agg(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function map_agg is not supported by this store: the store has no MAP type/,
+    );
+    assertRefused("SELECT histogram(a) FROM (SELECT 1 AS a)", /function histogram is not supported/);
+    assertRefused("SELECT strpos('abab', 'b', 2)", /strpos expects 2 argument\(s\) but got 3/);
+    assertRefused("SELECT split('a,b,c', ',', 2)", /split expects 2 argument\(s\) but got 3/);
+  });
+});
+
 describe("names and strings reach DuckDB only quoted", () => {
   let h: Harness;
   before(async () => {
