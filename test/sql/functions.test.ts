@@ -209,7 +209,10 @@ describe("functions added from Timestream's function list (docs/sql.md, Coverage
     await check(h, [
       ["to_base(255, 16)", "ff"],
       ["to_base(-10, 2)", "-1010"],
-      ["(SELECT bool_and(r BETWEEN 0 AND 9 AND r = floor(r)) FROM (SELECT random(10) AS r FROM UNNEST(sequence(1, 50)) AS t(k)))", true],
+      [
+        "(SELECT bool_and(r BETWEEN 0 AND 9 AND r = floor(r)) FROM (SELECT random(10) AS r FROM UNNEST(sequence(1, 50)) AS t(k)))",
+        true,
+      ],
       ["bit_count(19, 8)", "3"],
       ["bit_count(-1, 8)", "8"],
       ["bit_count(-1, 64)", "64"],
