@@ -28,6 +28,12 @@ const castToBigintIfInteger = (sql: string, args: Translated[]): string =>
 const sumType = (args: Translated[]): SqlType =>
   isInteger(args[0]?.type ?? "unknown") ? "bigint" : firstArgType(args);
 
+/** The first argument's type, or an array of it when the call has the `n` argument (its `count`-th). */
+const topN =
+  (count: number) =>
+  (args: Translated[]): SqlType =>
+    args.length === count ? { kind: "array", element: firstArgType(args) } : firstArgType(args);
+
 const approxPercentile: FunctionSpec = {
   kind: "aggregate",
   minArgs: 2,
@@ -261,12 +267,13 @@ const aggregateFunctions: Record<string, FunctionSpec> = {
   count_if: aggregate("count_if", 1, 1, "bigint"),
   sum: aggregate("sum", 1, 1, sumType, castToBigintIfInteger),
   avg: aggregate("avg", 1, 1, "double"),
-  min: aggregate("min", 1, 1, firstArgType),
-  max: aggregate("max", 1, 1, firstArgType),
+  // max(x, n) / max_by(x, y, n): the n largest as an array, largest first (DuckDB has the same forms).
+  min: aggregate("min", 1, 2, topN(2)),
+  max: aggregate("max", 1, 2, topN(2)),
   arbitrary: aggregate("any_value", 1, 1, firstArgType),
   any_value: aggregate("any_value", 1, 1, firstArgType),
-  min_by: aggregate("arg_min", 2, 2, firstArgType),
-  max_by: aggregate("arg_max", 2, 2, firstArgType),
+  min_by: aggregate("arg_min", 2, 3, topN(3)),
+  max_by: aggregate("arg_max", 2, 3, topN(3)),
   array_agg: aggregate("array_agg", 1, 1, (args) => ({ kind: "array", element: firstArgType(args) })),
   bool_and: aggregate("bool_and", 1, 1, "boolean"),
   bool_or: aggregate("bool_or", 1, 1, "boolean"),

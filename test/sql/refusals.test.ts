@@ -186,6 +186,10 @@ describe("documented Timestream functions this store does not serve are named wi
     assertRefused("SELECT histogram(a) FROM (SELECT 1 AS a)", /function histogram is not supported/);
     assertRefused("SELECT strpos('abab', 'b', 2)", /strpos expects 2 argument\(s\) but got 3/);
     assertRefused("SELECT split('a,b,c', ',', 2)", /split expects 2 argument\(s\) but got 3/);
+    assertRefused(
+      "SELECT approx_distinct(a, 0.01) FROM (SELECT 1 AS a)",
+      /approx_distinct expects 1 argument\(s\) but got 2/,
+    );
   });
 });
 
