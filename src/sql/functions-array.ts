@@ -199,6 +199,13 @@ const arrayRemove: FunctionSpec = {
   },
 };
 
+/**
+ * The distinct elements of a list in first-seen order, one NULL kept, as Presto returns them:
+ * DuckDB's list_distinct loses the order (array_distinct(ARRAY[1, 2, 2, 3]) would be [3, 2, 1]).
+ */
+const distinctInOrder = (list: string): string =>
+  `list_filter(${list}, lambda hg_x, hg_i: list_position(${list}, hg_x) = hg_i)`;
+
 /** array_except(x, y): the distinct elements of x not in y, in x's order (Presto keeps it). */
 const arrayExcept = scalarWith(2, 2, ([x, y]) => ({
   sql: `list_filter(${x!.sql}, lambda hg_x, hg_i: list_position(${x!.sql}, hg_x) = hg_i AND NOT list_contains(${y!.sql}, hg_x))`,
@@ -275,14 +282,17 @@ export const arrayFunctions: Record<string, FunctionSpec> = {
   shuffle,
   zip,
   zip_with: zipWith,
-  array_distinct: scalar("list_distinct", 1, 1, sameList),
+  array_distinct: scalarWith(1, 1, ([x]) => ({ sql: distinctInOrder(x!.sql), type: x!.type })),
   array_max: scalar("list_max", 1, 1, elementType),
   array_min: scalar("list_min", 1, 1, elementType),
   array_sort: scalar("list_sort", 1, 1, sameList),
   array_position: scalar("list_position", 2, 2, "integer"),
-  array_intersect: scalar("list_intersect", 2, 2, sameList),
+  array_intersect: scalarWith(2, 2, ([a, b]) => ({
+    sql: `list_filter(${distinctInOrder(a!.sql)}, lambda hg_y: list_contains(${b!.sql}, hg_y))`,
+    type: a!.type,
+  })),
   array_union: scalarWith(2, 2, ([a, b]) => ({
-    sql: `list_distinct(list_concat(${a!.sql}, ${b!.sql}))`,
+    sql: distinctInOrder(`list_concat(${a!.sql}, ${b!.sql})`),
     type: a!.type,
   })),
   arrays_overlap: scalar("list_has_any", 2, 2, "boolean"),

@@ -240,6 +240,12 @@ describe("functions added from Timestream's function list (docs/sql.md, Coverage
 
   it("arrays", async () => {
     await check(h, [
+      // The documentation's examples, in its order (first seen first).
+      ["array_distinct(ARRAY[1, 2, 2, 3])", [1, 2, 3]],
+      ["array_distinct(ARRAY[3, NULL, 1, 3, NULL])", [3, null, 1]],
+      ["array_intersect(ARRAY[1, 2, 3], ARRAY[3, 4, 5])", [3]],
+      ["array_intersect(ARRAY[5, 4, 4, 3], ARRAY[3, 4, 5])", [5, 4, 3]],
+      ["array_union(ARRAY[1, 2, 3], ARRAY[3, 4, 5])", [1, 2, 3, 4, 5]],
       ["array_except(ARRAY[1, 2, 3], ARRAY[3, 4, 5])", [1, 2]],
       ["array_except(ARRAY[3, 1, 3, 2], ARRAY[])", [3, 1, 2]],
       ["array_join(ARRAY[1, 2, 3], ';', '')", "1;2;3"],
