@@ -17,6 +17,8 @@ export interface TypeName extends Node {
   params: number[];
   /** For ARRAY(T) / ARRAY<T>. */
   element?: TypeName;
+  /** For ROW(name T, …): the fields in order (a field may be unnamed: ROW(T, …)). */
+  fields?: { name?: string; type: TypeName }[];
 }
 
 export type IntervalUnit = "YEAR" | "MONTH" | "DAY" | "HOUR" | "MINUTE" | "SECOND";
@@ -47,6 +49,7 @@ export type Expr =
   | ExistsExpr
   | LambdaExpr
   | ArrayExpr
+  | RowExpr
   | SubscriptExpr
   | FieldExpr
   | CurrentExpr;
@@ -221,6 +224,11 @@ export interface LambdaExpr extends Node {
 }
 export interface ArrayExpr extends Node {
   kind: "array";
+  items: Expr[];
+}
+/** `ROW(a, b)`: a row value with unnamed fields (CAST(… AS ROW(x T, …)) names them). */
+export interface RowExpr extends Node {
+  kind: "row";
   items: Expr[];
 }
 export interface SubscriptExpr extends Node {

@@ -199,19 +199,100 @@ const arrayRemove: FunctionSpec = {
   },
 };
 
+/**
+ * The distinct elements of a list in first-seen order, one NULL kept, as Presto returns them:
+ * DuckDB's list_distinct loses the order (array_distinct(ARRAY[1, 2, 2, 3]) would be [3, 2, 1]).
+ */
+const distinctInOrder = (list: string): string =>
+  `list_filter(${list}, lambda hg_x, hg_i: list_position(${list}, hg_x) = hg_i)`;
+
+/** array_except(x, y): the distinct elements of x not in y, in x's order (Presto keeps it). */
+const arrayExcept = scalarWith(2, 2, ([x, y]) => ({
+  sql: `list_filter(${x!.sql}, lambda hg_x, hg_i: list_position(${x!.sql}, hg_x) = hg_i AND NOT list_contains(${y!.sql}, hg_x))`,
+  type: x!.type,
+}));
+
+/** array_join(x, delimiter[, null_replacement]): Presto skips NULLs unless told what to write for them. */
+const arrayJoin = scalarWith(2, 3, ([list, delimiter, nullReplacement]) => {
+  if (nullReplacement === undefined)
+    return { sql: `array_to_string(${list!.sql}, ${delimiter!.sql})`, type: "varchar" };
+  const replaced = `list_transform(${list!.sql}, lambda hg_x: coalesce(CAST(hg_x AS VARCHAR), ${nullReplacement.sql}))`;
+  return { sql: `array_to_string(${replaced}, ${delimiter!.sql})`, type: "varchar" };
+});
+
+/** repeat(element, count): an array of count copies (DuckDB's repeat is for strings and lists). */
+const repeat = scalarWith(2, 2, ([element, count]) => ({
+  sql: `list_transform(generate_series(1, ${count!.sql}), lambda hg_i: ${element!.sql})`,
+  type: arrayOf(element!.type),
+}));
+
+/** shuffle(x): the elements in a random order (sorted by a random key). */
+const shuffle = scalarWith(1, 1, ([list]) => ({
+  sql: `list_transform(list_sort(list_transform(${list!.sql}, lambda hg_x: {'k': random(), 'v': hg_x})), lambda hg_p: hg_p.v)`,
+  type: list!.type,
+}));
+
+/** zip(a, b, …): rows of the n-th elements, anonymous fields field0, field1, … as ROW(…) has. */
+const zip: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 5,
+  translate(call, ctx) {
+    const lists = translateArgs(call, ctx);
+    const fields = lists.map((list, k) => ({ name: `field${k}`, type: elementOf(list.type) }));
+    const row = fields.map((f, k) => `'${f.name}': struct_extract(hg_z, ${k + 1})`).join(", ");
+    return {
+      sql: `list_transform(list_zip(${lists.map((l) => l.sql).join(", ")}), lambda hg_z: {${row}})`,
+      type: arrayOf({ kind: "row", fields }),
+    };
+  },
+};
+
+/** zip_with(a, b, (x, y) -> …): the shorter array is padded with NULLs, as in Presto. */
+const zipWith: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 3,
+  maxArgs: 3,
+  translate(call, ctx) {
+    const [a, b] = [translateExpr(call.args[0]!, ctx), translateExpr(call.args[1]!, ctx)];
+    const pair = `hg_zw_${call.pos.line}_${call.pos.column}`;
+    const body = translateLambdaBody(
+      call.args[2]!,
+      [
+        { type: elementOf(a.type), sql: `struct_extract(${pair}, 1)` },
+        { type: elementOf(b.type), sql: `struct_extract(${pair}, 2)` },
+      ],
+      ctx,
+      "zip_with",
+    );
+    return {
+      sql: `list_transform(list_zip(${a.sql}, ${b.sql}), lambda ${pair}: ${body.sql})`,
+      type: arrayOf(body.type),
+    };
+  },
+};
+
 export const arrayFunctions: Record<string, FunctionSpec> = {
   cardinality: scalar("len", 1, 1, "bigint"),
   element_at: scalar("list_extract", 2, 2, elementType),
   contains: scalar("list_contains", 2, 2, "boolean"),
-  array_join: scalar("array_to_string", 2, 2, "varchar"),
-  array_distinct: scalar("list_distinct", 1, 1, sameList),
+  array_join: arrayJoin,
+  array_except: arrayExcept,
+  repeat,
+  shuffle,
+  zip,
+  zip_with: zipWith,
+  array_distinct: scalarWith(1, 1, ([x]) => ({ sql: distinctInOrder(x!.sql), type: x!.type })),
   array_max: scalar("list_max", 1, 1, elementType),
   array_min: scalar("list_min", 1, 1, elementType),
   array_sort: scalar("list_sort", 1, 1, sameList),
   array_position: scalar("list_position", 2, 2, "integer"),
-  array_intersect: scalar("list_intersect", 2, 2, sameList),
+  array_intersect: scalarWith(2, 2, ([a, b]) => ({
+    sql: `list_filter(${distinctInOrder(a!.sql)}, lambda hg_y: list_contains(${b!.sql}, hg_y))`,
+    type: a!.type,
+  })),
   array_union: scalarWith(2, 2, ([a, b]) => ({
-    sql: `list_distinct(list_concat(${a!.sql}, ${b!.sql}))`,
+    sql: distinctInOrder(`list_concat(${a!.sql}, ${b!.sql})`),
     type: a!.type,
   })),
   arrays_overlap: scalar("list_has_any", 2, 2, "boolean"),

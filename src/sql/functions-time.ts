@@ -3,7 +3,7 @@
  * translating (now(), ago(15m), from_iso8601_timestamp('…')), it is printed as a literal, so that a
  * filter like `time > ago(15m)` stays a plain comparison DuckDB can push into the scan.
  */
-import type { CallExpr, Expr } from "./ast.js";
+import type { CallExpr } from "./ast.js";
 import { type FunctionSpec, literalString, scalar, scalarWith } from "./function-spec.js";
 import { quoteString } from "./quote.js";
 import { syntaxError } from "./syntax-error.js";
@@ -16,28 +16,19 @@ import {
   parseTimestampNs,
   timestampLiteralSql,
 } from "./timestamps.js";
-import { type ExpressionContext, translateExpr, translateExtract } from "./translate-expression.js";
+import { exactDurationNs, translateExpr, translateExtract } from "./translate-expression.js";
 import { coerceTo } from "./translate-literal.js";
 import { isInteger } from "./types.js";
 
 /** DuckDB's time_bucket aligns to 2000-01-03 unless told otherwise; Timestream aligns to the epoch. */
 const duckdbDefaultOriginNs = 10_959n * durationUnitNs.d;
 
-/** A fixed length of time given as `15s` or `INTERVAL '15' SECOND` (ns), or undefined. */
-function fixedDurationNs(arg: Expr, ctx: ExpressionContext): bigint | undefined {
-  if (arg.kind === "duration") return arg.amount * durationUnitNs[arg.unit];
-  if (arg.kind === "interval" || (arg.kind === "unary" && arg.operand.kind === "interval")) {
-    return translateExpr(arg, ctx).durationNs;
-  }
-  return undefined;
-}
-
 const bin: FunctionSpec = {
   kind: "scalar",
   minArgs: 2,
   maxArgs: 2,
   translate(call, ctx) {
-    const widthNs = fixedDurationNs(call.args[1]!, ctx);
+    const widthNs = exactDurationNs(call.args[1]!);
     if (widthNs === undefined || widthNs <= 0n) {
       throw syntaxError(
         call.args[1]!.pos,
@@ -74,7 +65,7 @@ const ago: FunctionSpec = {
   maxArgs: 1,
   translate(call, ctx) {
     const nowNs = ctx.options.nowNs;
-    const durationNs = fixedDurationNs(call.args[0]!, ctx);
+    const durationNs = exactDurationNs(call.args[0]!);
     if (durationNs !== undefined) {
       return {
         sql: timestampLiteralSql(nowNs - durationNs),
@@ -207,7 +198,8 @@ function toEpochUnits(unitNs: bigint, timestampFn: string): FunctionSpec {
     translate(call, ctx) {
       const arg = call.args[0]!;
       // A duration literal may be finer than DuckDB's intervals (5ns): use its exact length.
-      if (arg.kind === "duration") return bigintLiteral((arg.amount * durationUnitNs[arg.unit]) / unitNs);
+      const exactNs = exactDurationNs(arg);
+      if (exactNs !== undefined) return bigintLiteral(exactNs / unitNs);
       const value = translateExpr(arg, ctx);
       const knownNs = value.durationNs ?? value.timestampNs;
       if (knownNs !== undefined) return bigintLiteral(knownNs / unitNs);

@@ -20,13 +20,19 @@ import { quoteString } from "./quote.js";
 import { syntaxError } from "./syntax-error.js";
 import { timeSeriesFunctions } from "./time-series.js";
 import { type ExpressionContext, type Translated, translateExpr } from "./translate-expression.js";
-import { isInteger, type SqlType } from "./types.js";
+import { isInteger, isListLike, type SqlType } from "./types.js";
 
 const castToBigintIfInteger = (sql: string, args: Translated[]): string =>
   isInteger(args[0]?.type ?? "unknown") ? `CAST(${sql} AS BIGINT)` : sql;
 
 const sumType = (args: Translated[]): SqlType =>
   isInteger(args[0]?.type ?? "unknown") ? "bigint" : firstArgType(args);
+
+/** The first argument's type, or an array of it when the call has the `n` argument (its `count`-th). */
+const topN =
+  (count: number) =>
+  (args: Translated[]): SqlType =>
+    args.length === count ? { kind: "array", element: firstArgType(args) } : firstArgType(args);
 
 const approxPercentile: FunctionSpec = {
   kind: "aggregate",
@@ -112,6 +118,61 @@ const replace = scalarWith(2, 3, ([text, search, replacement]) => ({
 
 const constant = (sql: string, type: SqlType) => scalarWith(0, 0, () => ({ sql, type }));
 
+/** rand()/random() in [0, 1); random(n) a whole number in [0, n) of n's type. */
+const random = scalarWith(0, 1, ([n]) =>
+  n === undefined
+    ? { sql: "random()", type: "double" }
+    : { sql: `CAST(floor(random() * ${n.sql}) AS BIGINT)`, type: isInteger(n.type) ? n.type : "bigint" },
+);
+
+/** to_base(x, radix): lower-case digits and a leading '-' as Presto writes them (DuckDB: upper case, x ≥ 0). */
+const toBase = scalarWith(2, 2, ([x, radix]) => ({
+  sql: `(CASE WHEN ${x!.sql} < 0 THEN '-' ELSE '' END || lower(to_base(abs(${x!.sql}), ${radix!.sql})))`,
+  type: "varchar",
+}));
+
+/** reverse(x) of a string, or of an array (DuckDB's reverse is for strings only). */
+const reverse = scalarWith(1, 1, ([x]) => ({
+  sql: `${isListLike(x!.type) ? "list_reverse" : "reverse"}(${x!.sql})`,
+  type: x!.type,
+}));
+
+/** strrpos(x, sub): the position of the last occurrence (0 if none), counted from 1. */
+const strrpos = scalarWith(2, 2, ([text, sub]) => ({
+  sql: `(CASE WHEN strpos(${text!.sql}, ${sub!.sql}) = 0 THEN 0 ELSE length(${text!.sql}) - strpos(reverse(${text!.sql}), reverse(${sub!.sql})) - length(${sub!.sql}) + 2 END)`,
+  type: "bigint",
+}));
+
+const bigint = (sql: string) => `CAST(${sql} AS BIGINT)`;
+
+/**
+ * bit_count(x, bits): the set bits of x as a two's complement number of `bits` bits (a literal from 2
+ * to 64); like Presto, a number that does not fit is an error.
+ */
+const bitCount: FunctionSpec = {
+  kind: "scalar",
+  minArgs: 2,
+  maxArgs: 2,
+  translate(call, ctx) {
+    const [x] = translateArgs(call, ctx);
+    const bitsArg = call.args[1]!;
+    const bits = bitsArg.kind === "number" && /^\d+$/.test(bitsArg.text) ? Number(bitsArg.text) : Number.NaN;
+    if (!(bits >= 2 && bits <= 64))
+      throw syntaxError(
+        bitsArg.pos,
+        "bit_count's second argument must be a number of bits from 2 to 64, such as 8 or 64",
+      );
+    const value = bigint(x!.sql);
+    if (bits === 64) return { sql: `CAST(bit_count(${value}) AS BIGINT)`, type: "bigint" };
+    const [low, high] = [-(2n ** BigInt(bits - 1)), 2n ** BigInt(bits - 1) - 1n];
+    const message = `bit_count: the number must be representable with ${bits} bits`;
+    return {
+      sql: `(CASE WHEN ${value} NOT BETWEEN ${low} AND ${high} THEN error('${message}') ELSE CAST(bit_count(${value} & ${2n ** BigInt(bits) - 1n}) AS BIGINT) END)`,
+      type: "bigint",
+    };
+  },
+};
+
 const scalarFunctions: Record<string, FunctionSpec> = {
   abs: scalar("abs", 1, 1, firstArgType),
   ceil: scalar("ceil", 1, 1, firstArgType),
@@ -146,8 +207,23 @@ const scalarFunctions: Record<string, FunctionSpec> = {
   e: constant("exp(1)", "double"),
   nan: constant("CAST('NaN' AS DOUBLE)", "double"),
   infinity: constant("CAST('Infinity' AS DOUBLE)", "double"),
-  random: scalar("random", 0, 0, "double"),
+  random,
   rand: scalar("random", 0, 0, "double"),
+  to_base: toBase,
+  bit_count: bitCount,
+  bitwise_and: scalarWith(2, 2, ([a, b]) => ({
+    sql: `(${bigint(a!.sql)} & ${bigint(b!.sql)})`,
+    type: "bigint",
+  })),
+  bitwise_or: scalarWith(2, 2, ([a, b]) => ({
+    sql: `(${bigint(a!.sql)} | ${bigint(b!.sql)})`,
+    type: "bigint",
+  })),
+  bitwise_xor: scalarWith(2, 2, ([a, b]) => ({
+    sql: `xor(${bigint(a!.sql)}, ${bigint(b!.sql)})`,
+    type: "bigint",
+  })),
+  bitwise_not: scalarWith(1, 1, ([a]) => ({ sql: `(~ ${bigint(a!.sql)})`, type: "bigint" })),
   is_nan: scalar("isnan", 1, 1, "boolean"),
   is_finite: scalar("isfinite", 1, 1, "boolean"),
   is_infinite: scalar("isinf", 1, 1, "boolean"),
@@ -167,7 +243,8 @@ const scalarFunctions: Record<string, FunctionSpec> = {
   ltrim: scalar("ltrim", 1, 1, "varchar"),
   rtrim: scalar("rtrim", 1, 1, "varchar"),
   replace,
-  reverse: scalar("reverse", 1, 1, firstArgType),
+  reverse,
+  strrpos,
   strpos: scalar("strpos", 2, 2, "bigint"),
   split: scalar("string_split", 2, 2, { kind: "array", element: "varchar" }),
   split_part: scalar("split_part", 3, 3, "varchar"),
@@ -182,6 +259,7 @@ const scalarFunctions: Record<string, FunctionSpec> = {
   regexp_extract: regexpExtract,
   regexp_extract_all: scalar("regexp_extract_all", 2, 3, { kind: "array", element: "varchar" }),
   regexp_replace: regexpReplace,
+  regexp_split: scalar("regexp_split_to_array", 2, 2, { kind: "array", element: "varchar" }),
 };
 
 const aggregateFunctions: Record<string, FunctionSpec> = {
@@ -189,12 +267,13 @@ const aggregateFunctions: Record<string, FunctionSpec> = {
   count_if: aggregate("count_if", 1, 1, "bigint"),
   sum: aggregate("sum", 1, 1, sumType, castToBigintIfInteger),
   avg: aggregate("avg", 1, 1, "double"),
-  min: aggregate("min", 1, 1, firstArgType),
-  max: aggregate("max", 1, 1, firstArgType),
+  // max(x, n) / max_by(x, y, n): the n largest as an array, largest first (DuckDB has the same forms).
+  min: aggregate("min", 1, 2, topN(2)),
+  max: aggregate("max", 1, 2, topN(2)),
   arbitrary: aggregate("any_value", 1, 1, firstArgType),
   any_value: aggregate("any_value", 1, 1, firstArgType),
-  min_by: aggregate("arg_min", 2, 2, firstArgType),
-  max_by: aggregate("arg_max", 2, 2, firstArgType),
+  min_by: aggregate("arg_min", 2, 3, topN(3)),
+  max_by: aggregate("arg_max", 2, 3, topN(3)),
   array_agg: aggregate("array_agg", 1, 1, (args) => ({ kind: "array", element: firstArgType(args) })),
   bool_and: aggregate("bool_and", 1, 1, "boolean"),
   bool_or: aggregate("bool_or", 1, 1, "boolean"),
@@ -214,6 +293,8 @@ const aggregateFunctions: Record<string, FunctionSpec> = {
   kurtosis: aggregate("kurtosis", 1, 1, "double"),
   skewness: aggregate("skewness", 1, 1, "double"),
   approx_distinct: aggregate("approx_count_distinct", 1, 1, "bigint"),
+  bitwise_and_agg: aggregate("bit_and", 1, 1, "bigint", (sql) => `CAST(${sql} AS BIGINT)`),
+  bitwise_or_agg: aggregate("bit_or", 1, 1, "bigint", (sql) => `CAST(${sql} AS BIGINT)`),
   approx_percentile: approxPercentile,
 };
 
@@ -241,6 +322,28 @@ const registry: ReadonlyMap<string, FunctionSpec> = new Map(
     ...windowFunctions,
   }),
 );
+
+/**
+ * Functions of Timestream's documentation that this store does not serve, and why (docs/sql.md,
+ * "Coverage of Timestream's functions"): the refusal names the function and the reason.
+ */
+const notServed: ReadonlyMap<string, string> = new Map([
+  ["from_base", "DuckDB has no parser for numbers in an arbitrary radix"],
+  [
+    "format_datetime",
+    "Joda-Time format patterns are not translated; use date_format with MySQL-style patterns",
+  ],
+  [
+    "parse_datetime",
+    "Joda-Time format patterns are not translated; use date_parse with MySQL-style patterns",
+  ],
+  ["correlate_pearson", "not implemented over timeseries yet; UNNEST both series and use corr(x, y)"],
+  ["correlate_spearman", "not implemented over timeseries yet (needs ranks of both series)"],
+  ["map_agg", "the store has no MAP type (Timestream's query types have none either)"],
+  ["map_union", "the store has no MAP type (Timestream's query types have none either)"],
+  ["multimap_agg", "the store has no MAP type (Timestream's query types have none either)"],
+  ["histogram", "it returns a MAP, and the store has no MAP type"],
+]);
 
 /** DuckDB functions that reach files, the network, the catalog or settings: named in the refusal. */
 const refusedPrefixes = [
@@ -282,6 +385,9 @@ export function translateCall(call: CallExpr, ctx: ExpressionContext): Translate
         `function ${call.name} is not allowed: the query API is read-only and reads only Timestream tables`,
       );
     }
+    const reason = notServed.get(name);
+    if (reason !== undefined)
+      throw syntaxError(call.pos, `function ${call.name} is not supported by this store: ${reason}`);
     throw syntaxError(call.pos, `unknown function ${call.name}`);
   }
   const argCount = call.star ? 1 : call.args.length;

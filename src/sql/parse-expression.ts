@@ -317,6 +317,33 @@ function parseWord(ts: TokenStream): Expr {
         return { kind: "current", which: token.upper, pos };
       }
       break;
+    case "LOCALTIME":
+      // In UTC (Timestream's only time zone) local time is current time.
+      if (!ts.isOperator("(", 1)) {
+        ts.next();
+        return { kind: "current", which: "CURRENT_TIME", pos };
+      }
+      break;
+    case "POSITION":
+      // position(sub IN text) is strpos(text, sub); a plain value is parsed so that IN is not a predicate.
+      if (ts.isOperator("(", 1)) {
+        ts.next();
+        ts.next();
+        const sub = operand(ts, parseValue);
+        ts.expectWord("IN");
+        const text = operand(ts, parseValue);
+        ts.expectOperator(")");
+        return {
+          kind: "call",
+          name: "strpos",
+          args: [text, sub],
+          distinct: false,
+          star: false,
+          orderBy: [],
+          pos,
+        };
+      }
+      break;
     case "ARRAY":
       if (ts.isOperator("[", 1)) {
         ts.next();
@@ -324,6 +351,15 @@ function parseWord(ts: TokenStream): Expr {
         const items = ts.isOperator("]") ? [] : parseExpressionList(ts);
         ts.expectOperator("]");
         return { kind: "array", items, pos };
+      }
+      break;
+    case "ROW":
+      if (ts.isOperator("(", 1)) {
+        ts.next();
+        ts.next();
+        const items = parseExpressionList(ts);
+        ts.expectOperator(")");
+        return { kind: "row", items, pos };
       }
       break;
     case "INTERVAL":
@@ -404,7 +440,8 @@ function parseParenthesised(ts: TokenStream): Expr {
     return { kind: "subquery", query, pos: at(open) };
   }
   const inner = operand(ts, parseExpression);
-  if (ts.isOperator(",")) throw syntaxError(ts.peek(), "row constructors such as (a, b) are not supported");
+  if (ts.isOperator(","))
+    throw syntaxError(ts.peek(), "row constructors such as (a, b) are not supported: write ROW(a, b)");
   ts.expectOperator(")");
   return inner;
 }
@@ -566,6 +603,14 @@ export function parseTypeName(ts: TokenStream): TypeName {
     ts.expectOperator(close);
     return type;
   }
+  if (type.name === "ROW") {
+    ts.expectOperator("(");
+    type.fields = [];
+    do type.fields.push(parseRowField(ts));
+    while (ts.acceptOperator(","));
+    ts.expectOperator(")");
+    return type;
+  }
   if (type.name === "DOUBLE") ts.acceptWord("PRECISION");
   if (ts.acceptOperator("(")) {
     do {
@@ -577,4 +622,16 @@ export function parseTypeName(ts: TokenStream): TypeName {
     ts.expectOperator(")");
   }
   return type;
+}
+
+/** One field of ROW(…): `name TYPE`, or just `TYPE` (a name is followed by its type, a type by ',' or ')'). */
+function parseRowField(ts: TokenStream): { name?: string; type: TypeName } {
+  const next = ts.peek(1);
+  const isTypeAlone =
+    next.kind === "eof" ||
+    (next.kind === "operator" && [",", ")", "(", "<"].includes(next.value)) ||
+    (ts.peek().upper === "DOUBLE" && next.upper === "PRECISION");
+  if (isTypeAlone || !ts.isIdentifier()) return { type: parseTypeName(ts) };
+  const name = ts.identifier("a field name");
+  return { name, type: parseTypeName(ts) };
 }

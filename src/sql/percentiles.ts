@@ -90,6 +90,7 @@ function children(e: Expr): Expr[] {
     case "extract":
       return [e.value];
     case "array":
+    case "row":
       return e.items;
     case "subscript":
       return [e.value, e.index];

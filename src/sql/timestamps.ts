@@ -186,7 +186,10 @@ export function intervalSql(ns: bigint): string | undefined {
     ["MICROSECOND", durationUnitNs.us],
   ];
   for (const [unit, size] of units) {
-    if (ns % size === 0n) return `INTERVAL ${ns / size} ${unit}`;
+    if (ns % size !== 0n) continue;
+    // DuckDB's parser takes only a 32-bit count after INTERVAL; a parenthesised one can be larger.
+    const count = ns / size;
+    return count > 2_147_483_647n ? `INTERVAL (${count}) ${unit}` : `INTERVAL ${count} ${unit}`;
   }
   return undefined;
 }

@@ -20,9 +20,9 @@ import {
   coerceTo,
   duckdbType,
   durationValue,
-  numberType,
   translateCurrent,
   translateInterval,
+  translateNumber,
   translateTypedLiteral,
 } from "./translate-literal.js";
 import {
@@ -63,7 +63,7 @@ export interface ExpressionContext {
 export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
   switch (e.kind) {
     case "number":
-      return { sql: e.text, type: numberType(e.text) };
+      return translateNumber(e.text);
     case "string":
       return { sql: quoteString(e.value), type: "varchar" };
     case "boolean":
@@ -90,7 +90,7 @@ export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
     case "unary":
       return translateUnary(e.op, translateExpr(e.operand, ctx));
     case "binary":
-      return translateBinary(e, ctx);
+      return checkDuration(e, translateBinary(e, ctx));
     case "between": {
       const value = translateExpr(e.value, ctx);
       const low = coerceTo(e.low, translateExpr(e.low, ctx), value.type);
@@ -144,6 +144,16 @@ export function translateExpr(e: Expr, ctx: ExpressionContext): Translated {
       const items = e.items.map((item) => translateExpr(item, ctx));
       const element = items.find((item) => item.type !== "unknown")?.type ?? "unknown";
       return { sql: `[${items.map((item) => item.sql).join(", ")}]`, type: arrayOf(element) };
+    }
+    case "row": {
+      // Presto's ROW(…) is an anonymous row, shown with fields field0, field1, … (as Trino prints
+      // it); DuckDB's own row() would name every field '', so its fields could not be told apart.
+      const items = e.items.map((item) => translateExpr(item, ctx));
+      const names = items.map((_, k) => `field${k}`);
+      return {
+        sql: `{${items.map((item, k) => `${quoteString(names[k]!)}: ${item.sql}`).join(", ")}}`,
+        type: { kind: "row", fields: items.map((item, k) => ({ name: names[k]!, type: item.type })) },
+      };
     }
     case "subscript": {
       const value = translateExpr(e.value, ctx);
@@ -211,9 +221,12 @@ function translateUnary(op: "-" | "+" | "NOT", operand: Translated): Translated 
 const comparisonOps = new Set(["=", "<>", "<", "<=", ">", ">="]);
 
 function translateBinary(e: BinaryExpr, ctx: ExpressionContext): Translated {
+  // A sum of fixed durations (1h + 50ns) is folded here, exact to the nanosecond.
+  const folded = exactDurationNs(e);
+  if (folded !== undefined) return rawDuration(folded);
   // A fine-grained duration is only valid next to a timestamp, so translate it here, not alone.
-  let left = e.left.kind === "duration" ? rawDuration(e.left) : translateExpr(e.left, ctx);
-  let right = e.right.kind === "duration" ? rawDuration(e.right) : translateExpr(e.right, ctx);
+  let left = operandValue(e.left, ctx);
+  let right = operandValue(e.right, ctx);
   if (e.op === "+" || e.op === "-") {
     const shifted = timestampShift(e, left, right);
     if (shifted !== undefined) return shifted;
@@ -241,15 +254,67 @@ function translateBinary(e: BinaryExpr, ctx: ExpressionContext): Translated {
   return { sql: `(${left.sql} ${e.op} ${right.sql})`, type };
 }
 
-/** A duration literal, kept exact (to the nanosecond) until we know what it is added to. */
-function rawDuration(e: Extract<Expr, { kind: "duration" }>): Translated {
-  const ns = e.amount * durationUnitNs[e.unit];
-  return { sql: intervalSql(ns) ?? "", type: "interval", durationNs: ns };
+/**
+ * The exact length of a fixed duration written in the query: a literal (15s, 50ns), a fixed
+ * INTERVAL, a sign, or a sum or difference of those (1h + 50ns). Undefined for anything else.
+ * Timestream's durations are nanosecond-precise, DuckDB's INTERVAL only microsecond-precise, so
+ * such lengths are kept as numbers until they meet a timestamp (or bin(), ago()).
+ */
+export function exactDurationNs(e: Expr): bigint | undefined {
+  switch (e.kind) {
+    case "duration":
+      return e.amount * durationUnitNs[e.unit];
+    case "interval":
+      return e.unit === "YEAR" || e.unit === "MONTH" ? undefined : translateInterval(e).durationNs;
+    case "unary": {
+      if (e.op === "NOT") return undefined;
+      const inner = exactDurationNs(e.operand);
+      return inner === undefined || e.op === "+" ? inner : -inner;
+    }
+    case "binary": {
+      if (e.op !== "+" && e.op !== "-") return undefined;
+      const left = exactDurationNs(e.left);
+      const right = left === undefined ? undefined : exactDurationNs(e.right);
+      if (left === undefined || right === undefined) return undefined;
+      return e.op === "+" ? left + right : left - right;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An operand of a binary operator: a fixed duration is kept exact (its SQL may be empty). */
+function operandValue(e: Expr, ctx: ExpressionContext): Translated {
+  const ns = exactDurationNs(e);
+  return ns === undefined ? translateExpr(e, ctx) : rawDuration(ns);
+}
+
+/** A duration kept exact (to the nanosecond) until we know what it is added to; empty SQL if finer than 1 µs. */
+function rawDuration(ns: bigint): Translated {
+  const magnitude = intervalSql(ns < 0n ? -ns : ns);
+  const sql = magnitude === undefined ? "" : ns < 0n ? `(- ${magnitude})` : magnitude;
+  return { sql, type: "interval", durationNs: ns };
 }
 
 function checkDuration(node: Expr, value: Translated): Translated {
   if (value.sql !== "") return value;
-  return durationValue(value.durationNs!, node.pos, node.kind === "duration" ? node.text : "duration");
+  return durationValue(value.durationNs!, node.pos, durationText(node));
+}
+
+/** A duration expression as written, for error messages. */
+function durationText(e: Expr): string {
+  switch (e.kind) {
+    case "duration":
+      return e.text;
+    case "interval":
+      return `INTERVAL '${e.value}' ${e.unit}`;
+    case "unary":
+      return `${e.op}${durationText(e.operand)}`;
+    case "binary":
+      return `(${durationText(e.left)} ${e.op} ${durationText(e.right)})`;
+    default:
+      return "duration";
+  }
 }
 
 /** timestamp ± fixed duration: folded to a literal when both are known, exact to the nanosecond otherwise. */
@@ -300,6 +365,20 @@ function translateCase(e: Extract<Expr, { kind: "case" }>, ctx: ExpressionContex
 
 function translateCast(e: CastExpr, ctx: ExpressionContext): Translated {
   const target = duckdbType(e.type);
+  if (e.value.kind === "row" && typeof target.type === "object" && target.type.kind === "row") {
+    // CAST(ROW(a, b) AS ROW(x T, y U)) names the values by position: DuckDB's unnamed row() does that.
+    const fields = target.type.fields;
+    if (fields.length !== e.value.items.length) {
+      throw syntaxError(
+        e.value.pos,
+        `ROW(…) has ${e.value.items.length} value(s) but the type ROW(…) it is cast to has ${fields.length} field(s)`,
+      );
+    }
+    return {
+      sql: `${e.safe ? "TRY_CAST" : "CAST"}(${positionalRow(e.value, ctx)} AS ${target.sql})`,
+      type: target.type,
+    };
+  }
   const value = translateExpr(e.value, ctx);
   if (e.value.kind === "string" && (target.type === "timestamp" || target.type === "date")) {
     if (!e.safe) return coerceTo(e.value, value, target.type);
@@ -312,6 +391,14 @@ function translateCast(e: CastExpr, ctx: ExpressionContext): Translated {
     return { sql: `strftime(${value.sql}, '%Y-%m-%d %H:%M:%S.%n')`, type: "varchar" };
   }
   return { sql: `${e.safe ? "TRY_CAST" : "CAST"}(${value.sql} AS ${target.sql})`, type: target.type };
+}
+
+/** ROW(…) as DuckDB's unnamed row(…), nested ones too, so that a cast names the fields by position. */
+function positionalRow(e: Extract<Expr, { kind: "row" }>, ctx: ExpressionContext): string {
+  const items = e.items.map((item) =>
+    item.kind === "row" ? positionalRow(item, ctx) : translateExpr(item, ctx).sql,
+  );
+  return `row(${items.join(", ")})`;
 }
 
 /** EXTRACT fields (Presto names) to DuckDB date parts. */

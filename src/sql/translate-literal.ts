@@ -3,7 +3,7 @@
  * now()/current_* and the string-to-timestamp coercion next to timestamp expressions.
  */
 import type { Expr, TypeName } from "./ast.js";
-import { quoteString } from "./quote.js";
+import { quoteIdentifier, quoteString } from "./quote.js";
 import { syntaxError } from "./syntax-error.js";
 import {
   dateLiteralSql,
@@ -15,7 +15,7 @@ import {
   timestampLiteralSql,
 } from "./timestamps.js";
 import type { Translated } from "./translate-expression.js";
-import { arrayOf, isTimestamp, type SqlType } from "./types.js";
+import { arrayOf, type ColumnInfo, isTimestamp, type SqlType } from "./types.js";
 
 const intervalUnitNs: Record<string, bigint | undefined> = {
   DAY: durationUnitNs.d,
@@ -27,6 +27,17 @@ const intervalUnitNs: Record<string, bigint | undefined> = {
 export function numberType(text: string): SqlType {
   if ([...text].some((c) => c === "." || c === "e" || c === "E")) return "double";
   return BigInt(text) > 2147483647n ? "bigint" : "integer";
+}
+
+/**
+ * A number literal. Timestream has no DECIMAL type (its query types are int, bigint, double, …), so
+ * `0.0` is a DOUBLE there; DuckDB would read it as DECIMAL(2,1), which breaks e.g. a REDUCE whose
+ * state starts at 0.0 and becomes a double. Exponent forms (1e-3) already are DOUBLE in DuckDB.
+ */
+export function translateNumber(text: string): Translated {
+  const type = numberType(text);
+  const isDecimal = type === "double" && ![...text].some((c) => c === "e" || c === "E");
+  return { sql: isDecimal ? `CAST(${text} AS DOUBLE)` : text, type };
 }
 
 export function durationValue(ns: bigint, pos: Expr["pos"], text: string): Translated {
@@ -117,8 +128,33 @@ export function duckdbType(type: TypeName): { sql: string; type: SqlType } {
       const element = duckdbType(type.element!);
       return { sql: `${element.sql}[]`, type: arrayOf(element.type) };
     }
+    case "ROW":
+      return rowType(type);
   }
   throw syntaxError(type.pos, `unknown or unsupported type '${type.name}'`);
+}
+
+/** ROW(name T, …) as a DuckDB STRUCT; a cast to it names the fields of a ROW(a, b) value by position. */
+function rowType(type: TypeName): { sql: string; type: SqlType } {
+  const fields = type.fields ?? [];
+  const names = new Set<string>();
+  const parts: string[] = [];
+  const infos: ColumnInfo[] = [];
+  for (const field of fields) {
+    if (field.name === undefined) {
+      throw syntaxError(
+        field.type.pos,
+        "ROW types need a name for each field, such as ROW(sum DOUBLE, count INTEGER): DuckDB has no unnamed fields",
+      );
+    }
+    if (names.has(field.name.toLowerCase()))
+      throw syntaxError(field.type.pos, `ROW type has the field '${field.name}' twice`);
+    names.add(field.name.toLowerCase());
+    const inner = duckdbType(field.type);
+    parts.push(`${quoteIdentifier(field.name)} ${inner.sql}`);
+    infos.push({ name: field.name, type: inner.type });
+  }
+  return { sql: `STRUCT(${parts.join(", ")})`, type: { kind: "row", fields: infos } };
 }
 
 /** A string literal next to a timestamp (or date) becomes a literal of that type, computed in UTC. */

@@ -141,6 +141,58 @@ describe("read-only: functions that reach files, URLs, settings or the catalog a
   });
 });
 
+describe("row values: what cannot be served says so", () => {
+  it("refuses unnamed ROW type fields, a wrong number of values, duplicate names and (a, b)", () => {
+    assertRefused(
+      "SELECT CAST(ROW(1) AS ROW(BIGINT))",
+      /^line 1, column 27: ROW types need a name for each field, such as ROW\(sum DOUBLE, count INTEGER\)/,
+    );
+    assertRefused(
+      "SELECT CAST(ROW(1, 2) AS ROW(a BIGINT))",
+      /^line 1, column 13: ROW\(…\) has 2 value\(s\) but the type ROW\(…\) it is cast to has 1 field\(s\)$/,
+    );
+    assertRefused("SELECT CAST(ROW(1, 2) AS ROW(a BIGINT, A INTEGER))", /ROW type has the field 'A' twice/);
+    assertRefused("SELECT (1, 2)", /row constructors such as \(a, b\) are not supported: write ROW\(a, b\)/);
+    assertRefused("SELECT CAST(ROW(1) AS ROW(a BIGINT)", /expected '\)'/);
+  });
+});
+
+describe("documented Timestream functions this store does not serve are named with the reason", () => {
+  it("refuses them with the function's name and why", () => {
+    assertRefused(
+      "SELECT from_base('ff', 16)",
+      /^line 1, column 8: function from_base is not supported by this store: DuckDB has no parser for numbers in an arbitrary radix$/,
+    );
+    assertRefused(
+      "SELECT format_datetime(now(), 'yyyy')",
+      /function format_datetime is not supported by this store: Joda-Time/,
+    );
+    assertRefused(
+      "SELECT parse_datetime('2021', 'yyyy')",
+      /function parse_datetime is not supported by this store/,
+    );
+    assertRefused(
+      "SELECT correlate_pearson(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function correlate_pearson is not supported/,
+    );
+    assertRefused(
+      "SELECT correlate_spearman(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function correlate_spearman is not supported/,
+    );
+    assertRefused(
+      "SELECT map_agg(a, b) FROM (SELECT 1 AS a, 2 AS b)",
+      /function map_agg is not supported by this store: the store has no MAP type/,
+    );
+    assertRefused("SELECT histogram(a) FROM (SELECT 1 AS a)", /function histogram is not supported/);
+    assertRefused("SELECT strpos('abab', 'b', 2)", /strpos expects 2 argument\(s\) but got 3/);
+    assertRefused("SELECT split('a,b,c', ',', 2)", /split expects 2 argument\(s\) but got 3/);
+    assertRefused(
+      "SELECT approx_distinct(a, 0.01) FROM (SELECT 1 AS a)",
+      /approx_distinct expects 1 argument\(s\) but got 2/,
+    );
+  });
+});
+
 describe("names and strings reach DuckDB only quoted", () => {
   let h: Harness;
   before(async () => {

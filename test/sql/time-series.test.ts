@@ -264,6 +264,30 @@ describe("time series", () => {
     assert.equal(await h.value(`SELECT cardinality(${SERIES}) ${SERIES_FILTER}`), String(series.length));
   });
 
+  it("REDUCE with a ROW state, verbatim from Timestream's documentation: the average of the series", async () => {
+    const average = await h.value(
+      `SELECT REDUCE(${SERIES}, CAST(ROW(0.0, 0) AS ROW(sum DOUBLE, count INTEGER)), (s, x) -> CAST(ROW(x.value + s.sum, s.count + 1) AS ROW(sum DOUBLE, count INTEGER)), s -> IF(s.count = 0, NULL, s.sum / s.count)) ${SERIES_FILTER}`,
+    );
+    // The same additions in the same (time) order: the same double, bit for bit.
+    const sum = series.reduce((s, p) => p.value + s, 0);
+    assert.equal(average, sum / series.length);
+    // An empty series keeps the initial row: count 0 gives NULL.
+    const empty = await h.value(
+      `SELECT REDUCE(FILTER(${SERIES}, x -> x.value > 2), CAST(ROW(0.0, 0) AS ROW(sum DOUBLE, count INTEGER)), (s, x) -> CAST(ROW(x.value + s.sum, s.count + 1) AS ROW(sum DOUBLE, count INTEGER)), s -> IF(s.count = 0, NULL, s.sum / s.count)) ${SERIES_FILTER}`,
+    );
+    assert.equal(empty, null);
+  });
+
+  it("REDUCE from the literal 0.0: a DOUBLE state, as in Timestream (no DECIMAL)", async () => {
+    const sum = await h.value(
+      `SELECT REDUCE(${SERIES}, 0.0, (s, x) -> s + x.value, s -> s) ${SERIES_FILTER}`,
+    );
+    assert.equal(
+      sum,
+      series.reduce((s, p) => s + p.value, 0),
+    );
+  });
+
   it("DERIVATIVE_LINEAR, NON_NEGATIVE_DERIVATIVE_LINEAR and INTEGRAL_TRAPEZOIDAL", async () => {
     const derivative = series.slice(1).map((p, k) => ({
       time: p.time,

@@ -152,6 +152,40 @@ describe("time in queries", () => {
     await assert.rejects(h.query("SELECT 5ns"), /duration 5ns is finer than a microsecond/);
   });
 
+  it("sums of durations finer than a microsecond (1h + 50ns) stay exact next to timestamps", async () => {
+    const exact = 3_600n * nsPerSecond + 50n;
+    assert.equal(
+      await h.value("SELECT CAST(TIMESTAMP '2021-09-22 13:00:00' + (1h + 50ns) AS varchar)"),
+      "2021-09-22 14:00:00.000000050",
+    );
+    const shifted = await h.value(
+      `SELECT to_nanoseconds(time + (1h + 50ns)) - to_nanoseconds(time)${FROM} LIMIT 1`,
+    );
+    assert.equal(shifted, String(exact));
+    const back = await h.value(
+      `SELECT to_nanoseconds(time) - to_nanoseconds(time - (2h - 1ns + 1us))${FROM} LIMIT 1`,
+    );
+    assert.equal(back, String(7_200n * nsPerSecond + 999n));
+    assert.equal(await h.value("SELECT CAST(ago(1h + 50ns) AS varchar)"), formatTimestampNs(NOW_NS - exact));
+    assert.equal(await h.value("SELECT to_nanoseconds(1h + 50ns)"), String(exact));
+    assert.equal(
+      await h.value("SELECT CAST(bin(TIMESTAMP '2021-09-22 13:00:00.000000007', 1ns + 2ns) AS varchar)"),
+      "2021-09-22 13:00:00.000000006",
+    );
+    // A whole number of microseconds is an ordinary interval.
+    assert.deepEqual(await h.value("SELECT 1h + 500ns + 500ns"), {
+      months: 0,
+      days: 0,
+      micros: "3600000001",
+    });
+    assert.deepEqual(await h.value("SELECT 2147483648us"), { months: 0, days: 0, micros: "2147483648" });
+    // Alone, DuckDB's INTERVAL cannot hold it: refused, naming the sum.
+    await assert.rejects(
+      h.query("SELECT 1h + 50ns"),
+      /line 1, column 11: duration \(1h \+ 50ns\) is finer than a microsecond: it can be used with bin\(\), ago\(\) and timestamp arithmetic only/,
+    );
+  });
+
   it("interval '2' day and friends", async () => {
     assert.deepEqual(await h.value("SELECT interval '2' day"), {
       months: 0,
