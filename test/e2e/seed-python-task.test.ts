@@ -149,6 +149,67 @@ describe("the seed's task code (boto3 + pandas) against the server", { skip: ski
     assert.deepEqual(listed.objects, []);
   });
 
+  it("differs from the native export only where docs/operators.md says, on values the seed's query never returns", async () => {
+    // The script's DataFrame code (query_frame) over the server's Query API, then pandas' to_csv,
+    // against the native export's CSV writer (DuckDB) for the same query.
+    const cases = {
+      doubles:
+        "SELECT x FROM (VALUES (0.1e0 + 0.2e0), (1e-05), (12.0), (1e16), (-2.5e0), (0.000123), (1.5e300), (12345678.9)) AS t(x)",
+      nulls: "SELECT a, b FROM (VALUES (CAST(NULL AS varchar), CAST(NULL AS double)), ('z', 1.5)) AS t(a, b)",
+      quoting: "SELECT x FROM (VALUES ('a,b'), ('say \"hi\"'), ('é')) AS t(x)",
+      emptyString: "SELECT x FROM (VALUES (''), ('a')) AS t(x)",
+      subSecond:
+        "SELECT x FROM (VALUES (TIMESTAMP '2021-09-22 13:00:00'), (TIMESTAMP '2021-09-22 13:00:00.5')) AS t(x)",
+      booleans: "SELECT x FROM (VALUES (true), (false)) AS t(x)",
+      nullBigint: "SELECT x FROM (VALUES (CAST(NULL AS bigint)), (3)) AS t(x)",
+    };
+    const program = [
+      "import json, sys",
+      `sys.path.insert(0, ${JSON.stringify(path.dirname(scriptFile))})`,
+      "import boto3, seed_task",
+      "client = boto3.client('timestream-query', endpoint_url=sys.argv[1], region_name='us-east-1')",
+      "print(json.dumps({name: seed_task.query_frame(client, sql)[0].to_csv() for name, sql in json.loads(sys.argv[2]).items()}))",
+    ].join("\n");
+    const { stdout } = await run(PYTHON, ["-c", program, s.runtime.url, JSON.stringify(cases)], {
+      env: { PATH: "/usr/bin:/bin", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+    });
+    const pandas = JSON.parse(stdout) as Record<keyof typeof cases, string>;
+    const native = {} as Record<keyof typeof cases, string>;
+    for (const [name, query] of Object.entries(cases) as [keyof typeof cases, string][]) {
+      const file = path.join(s.root, `${name}.csv`);
+      await s.runtime.store.exportQuery({ query, path: file, format: "csv", indexColumn: true });
+      native[name] = fs.readFileSync(file, "utf8");
+    }
+    // The same bytes: floats (both print the shortest text that reads back as the same double),
+    // NULLs (empty fields), quoting (RFC 4180 minimal quoting), UTF-8.
+    assert.equal(
+      pandas.doubles,
+      ",x\n0,0.30000000000000004\n1,1e-05\n2,12.0\n3,1e+16\n4,-2.5\n5,0.000123\n6,1.5e+300\n7,12345678.9\n",
+    );
+    for (const name of ["doubles", "nulls", "quoting"] as const)
+      assert.equal(pandas[name], native[name], name);
+    // The documented differences.
+    assert.deepEqual(
+      { pandas: pandas.emptyString, native: native.emptyString },
+      { pandas: ",x\n0,\n1,a\n", native: ',x\n0,""\n1,a\n' },
+    );
+    assert.deepEqual(
+      { pandas: pandas.subSecond, native: native.subSecond },
+      {
+        pandas: ",x\n0,2021-09-22 13:00:00.000\n1,2021-09-22 13:00:00.500\n",
+        native: ",x\n0,2021-09-22 13:00:00\n1,2021-09-22 13:00:00.5\n",
+      },
+    );
+    assert.deepEqual(
+      { pandas: pandas.booleans, native: native.booleans },
+      { pandas: ",x\n0,True\n1,False\n", native: ",x\n0,true\n1,false\n" },
+    );
+    assert.deepEqual(
+      { pandas: pandas.nullBigint, native: native.nullBigint },
+      { pandas: ",x\n0,\n1,3.0\n", native: ",x\n0,\n1,3\n" },
+    );
+  });
+
   it("bad arguments and an unreachable server exit non-zero with the reason", async () => {
     const interval = ["--start", "2021-09-22T13:00:00Z", "--end", "2021-09-22T14:00:00Z"];
     const noInterval = await script(["--endpoint-url", s.runtime.url]);
