@@ -9,7 +9,7 @@
  * write wins. New DAGs start paused (unpausing this one runs the hours since yesterday's midnight,
  * as the seed's did); a backfill runs on a paused DAG, so one hour is
  *
- *   npx hourglass backfill create timestream-python-task --from 2021-09-22T13:00Z --to 2021-09-22T13:00Z
+ *   npx hourglass backfill create timestream-python-task --from 2021-09-22T13:00:00Z --to 2021-09-22T13:00:00Z
  *
  * It needs a Python with boto3 and pandas: Debian's /usr/bin/python3 with python3-boto3 and
  * python3-pandas (apt-get install python3-boto3 python3-pandas), or another set as SEED_TASK_PYTHON below.
