@@ -170,7 +170,7 @@ describe("the seed's task code (boto3 + pandas) against the server", { skip: ski
       "client = boto3.client('timestream-query', endpoint_url=sys.argv[1], region_name='us-east-1')",
       "print(json.dumps({name: seed_task.query_frame(client, sql)[0].to_csv() for name, sql in json.loads(sys.argv[2]).items()}))",
     ].join("\n");
-    const { stdout } = await run(PYTHON, ["-c", program, s.runtime.url, JSON.stringify(cases)], {
+    const { stdout } = await run(PYTHON, ["-B", "-c", program, s.runtime.url, JSON.stringify(cases)], {
       env: { PATH: "/usr/bin:/bin", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
     });
     const pandas = JSON.parse(stdout) as Record<keyof typeof cases, string>;
