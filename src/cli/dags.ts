@@ -172,6 +172,10 @@ export function registerDags(program: Command): void {
           });
           if (o.json) return printJson(run);
           console.log(`created ${run.runId} for [${run.dataIntervalStart}, ${run.dataIntervalEnd})`);
+          // As in Airflow, a run of a paused DAG is queued until the DAG is unpaused: say so.
+          if ((await api.getDag(dagId)).isPaused) {
+            console.error(`note: ${dagId} is paused, so the run waits: hourglass dags unpause ${dagId}`);
+          }
           if (!where.remote) console.log("no server is running: the run starts when `hourglass up` does");
         });
       },

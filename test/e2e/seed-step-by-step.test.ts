@@ -153,6 +153,8 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     // MWAA had no CLI: the seed backfilled through a DAG whose conf names the range.
     const backfillFrom = new Date(hourStart - 3 * 3_600_000).toISOString();
     const backfillTo = new Date(hourStart - 2 * 3_600_000).toISOString();
+    // New DAGs start paused (Airflow's default): a trigger's run waits until the DAG is unpaused.
+    await cli(["dags", "unpause", "timestream-backfill"]);
     await cli([
       "dags",
       "trigger",
