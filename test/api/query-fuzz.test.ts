@@ -70,6 +70,33 @@ describe("Timestream SQL fuzzing over HTTP", () => {
     ]);
   });
 
+  it("stops a reduce() whose state grows past 100,000 characters or entries (found by this fuzzer: it held a call for over a minute)", async () => {
+    const answers = [];
+    for (const query of [
+      "SELECT length(reduce(sequence(1, 10000), '', (s, x) -> s || lpad('x', 100000, 'y'), s -> s))",
+      "SELECT reduce(sequence(1, 10000), ARRAY[0], (s, x) -> s || sequence(1, 10000), s -> cardinality(s))",
+      "SELECT reduce(sequence(1, 10000), '', (s, x) -> s || 'ab', s -> length(s)), reduce(sequence(1, 3), ARRAY[0], (s, x) -> s || ARRAY[x], s -> cardinality(s))",
+    ]) {
+      const response = await fetch(`${t.server.url}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ QueryString: query }),
+      });
+      const body = (await response.json()) as {
+        error?: { message: string };
+        Rows?: { Data: { ScalarValue: string }[] }[];
+      };
+      answers.push([response.status, body.error?.message ?? body.Rows?.[0]?.Data.map((d) => d.ScalarValue)]);
+    }
+    const grew = "query failed: Invalid Input Error: reduce()'s state grew past 100,000";
+    const hint = "(a fixed limit): reduce to something smaller, such as a sum or a count";
+    assert.deepEqual(answers, [
+      [400, `${grew} characters ${hint}`],
+      [400, `${grew} entries ${hint}`],
+      [200, ["20000", "4"]],
+    ]);
+  });
+
   it("the same seed gives the same queries", () => {
     const a = random(7);
     const b = random(7);
