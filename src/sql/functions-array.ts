@@ -74,12 +74,30 @@ const reduce: FunctionSpec = {
       "reduce",
     );
     const wrapped = `list_transform(${list.sql}, lambda ${element}: {'hg_s': ${nullState}, 'hg_x': ${element}})`;
-    const stepSql = `lambda ${acc}, ${element}: {'hg_s': ${step.sql}, 'hg_x': struct_extract(${element}, 'hg_x')}`;
+    const guarded = guardStateSize(`struct_extract(${acc}, 'hg_s')`, initial.type, step.sql);
+    const stepSql = `lambda ${acc}, ${element}: {'hg_s': ${guarded}, 'hg_x': struct_extract(${element}, 'hg_x')}`;
     const state = `struct_extract(list_reduce(${wrapped}, ${stepSql}, {'hg_s': ${initial.sql}, 'hg_x': ${nullElement}}), 'hg_s')`;
     const finish = translateLambdaBody(call.args[3]!, [{ type: initial.type, sql: state }], ctx, "reduce");
     return { sql: finish.sql, type: finish.type };
   },
 };
+
+/**
+ * The largest state (characters of a string, entries of an array) a reduce() may carry from one
+ * step to the next. Each step copies the state, and DuckDB runs the whole list_reduce in one call
+ * that a query's time limit cannot interrupt: a state growing by 100,000 characters per step over
+ * sequence(1, 10000) kept a call unanswered for over a minute under a 2 s limit (found by
+ * test/api/query-fuzz.test.ts).
+ */
+export const MAX_REDUCE_STATE = 100_000;
+
+/** `step`, or DuckDB's error() when the state it starts from is over MAX_REDUCE_STATE. */
+function guardStateSize(state: string, type: SqlType, step: string): string {
+  const size = type === "varchar" ? `length(${state})` : typeof type === "object" ? `len(${state})` : null;
+  if (size === null) return step;
+  const message = `reduce()'s state grew past ${MAX_REDUCE_STATE.toLocaleString("en-US")} ${type === "varchar" ? "characters" : "entries"} (a fixed limit): reduce to something smaller, such as a sum or a count`;
+  return `(CASE WHEN ${size} > ${MAX_REDUCE_STATE} THEN error('${message.replaceAll("'", "''")}') ELSE ${step} END)`;
+}
 
 function match(kind: "any" | "all" | "none"): FunctionSpec {
   return {

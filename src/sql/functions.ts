@@ -72,6 +72,29 @@ const ifFunction = scalarWith(2, 3, ([condition, then, otherwise]) => ({
   type: then!.type,
 }));
 
+/**
+ * The longest string lpad() and rpad() may build. DuckDB builds a whole vector of them (2,048 rows)
+ * in one call that a query's time limit cannot interrupt: lpad(x, 1000000000, 'y') left a call
+ * unanswered for over 30 s under a 2 s time limit (found by test/api/query-fuzz.test.ts). Presto
+ * allows up to 2^31 - 1; a query result page is about 1 MB anyway.
+ */
+export const MAX_PAD_LENGTH = 100_000;
+
+function pad(name: "lpad" | "rpad"): FunctionSpec {
+  const message = `${name}()'s length must be from 0 to ${MAX_PAD_LENGTH.toLocaleString("en-US")} characters (the longest string it may build)`;
+  return scalarWith(3, 3, ([text, length, filler], call) => {
+    const literal = call.args[1];
+    if (literal?.kind === "number" && Number(literal.text) > MAX_PAD_LENGTH) {
+      throw syntaxError(literal.pos, `${message}, not ${literal.text}`);
+    }
+    // The CAST: DuckDB's lpad takes an INTEGER, and a bigint argument (a measure) would not bind.
+    return {
+      sql: `(CASE WHEN NOT (${length!.sql} BETWEEN 0 AND ${MAX_PAD_LENGTH}) THEN error(${quoteString(message)}) ELSE ${name}(${text!.sql}, CAST(${length!.sql} AS INTEGER), ${filler!.sql}) END)`,
+      type: "varchar",
+    };
+  });
+}
+
 const regexpExtract = scalarWith(2, 3, ([text, pattern, group]) => {
   // DuckDB returns '' when nothing matches; Presto returns NULL.
   const extract = `regexp_extract(${text!.sql}, ${pattern!.sql}${group === undefined ? "" : `, ${group.sql}`})`;
@@ -248,8 +271,8 @@ const scalarFunctions: Record<string, FunctionSpec> = {
   strpos: scalar("strpos", 2, 2, "bigint"),
   split: scalar("string_split", 2, 2, { kind: "array", element: "varchar" }),
   split_part: scalar("split_part", 3, 3, "varchar"),
-  lpad: scalar("lpad", 3, 3, "varchar"),
-  rpad: scalar("rpad", 3, 3, "varchar"),
+  lpad: pad("lpad"),
+  rpad: pad("rpad"),
   starts_with: scalar("starts_with", 2, 2, "boolean"),
   chr: scalar("chr", 1, 1, "varchar"),
   codepoint: scalar("unicode", 1, 1, "integer"),

@@ -6,6 +6,7 @@ import { TimestreamWriteClient } from "@aws-sdk/client-timestream-write";
 import { type AppOptions, createApp } from "../../src/api/app.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/api/http-server.js";
 import { TimestreamStore } from "../../src/store/index.js";
+import type { QueryLimits } from "../../src/store/query-limits.js";
 import { openStreamService, type StreamService } from "../../src/stream/index.js";
 import { SEED_NOW_MS, tempDir } from "../support/store.js";
 
@@ -24,7 +25,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { nowMs?: number } & Partial<Omit<AppOptions, "store" | "stream">> = {},
+  options: { nowMs?: number; limits?: Partial<QueryLimits> } & Partial<
+    Omit<AppOptions, "store" | "stream">
+  > = {},
 ): Promise<TestServer> {
   const dir = tempDir("hg-api-");
   const clock = { nowMs: options.nowMs ?? SEED_NOW_MS };
@@ -33,6 +36,7 @@ export async function startTestServer(
     clockMs: () => clock.nowMs,
     sweepIntervalMs: 0,
     threads: 2,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const stream = await openStreamService({ dir, sweepIntervalMs: 0, syncPolicy: "none" });
   const server = await startHttpServer(createApp({ ...options, store, stream }));
