@@ -6,6 +6,7 @@
 import type { DurationLiteral, Expr } from "./ast.js";
 import { DEFAULT_SEQUENCE_MAX_ENTRIES } from "./contract.js";
 import { type FunctionSpec, scalar, scalarWith, translateArgs } from "./function-spec.js";
+import { quoteString } from "./quote.js";
 import { syntaxError } from "./syntax-error.js";
 import { durationUnitNs, intervalSql } from "./timestamps.js";
 import {
@@ -238,11 +239,24 @@ const arrayJoin = scalarWith(2, 3, ([list, delimiter, nullReplacement]) => {
   return { sql: `array_to_string(${replaced}, ${delimiter!.sql})`, type: "varchar" };
 });
 
+/**
+ * Presto's and Trino's limit on repeat()'s count: an array of a billion copies would hold a query
+ * slot for minutes (DuckDB cannot be interrupted while it builds it), as test/api/query-fuzz found.
+ */
+export const MAX_REPEAT_COUNT = 10_000;
+
 /** repeat(element, count): an array of count copies (DuckDB's repeat is for strings and lists). */
-const repeat = scalarWith(2, 2, ([element, count]) => ({
-  sql: `list_transform(generate_series(1, ${count!.sql}), lambda hg_i: ${element!.sql})`,
-  type: arrayOf(element!.type),
-}));
+const repeat = scalarWith(2, 2, ([element, count], call) => {
+  const message = `repeat()'s count must be from 0 to ${MAX_REPEAT_COUNT.toLocaleString("en-US")} (Presto's limit)`;
+  const literal = call.args[1];
+  if (literal?.kind === "number" && Number(literal.text) > MAX_REPEAT_COUNT) {
+    throw syntaxError(literal.pos, `${message}, not ${literal.text}`);
+  }
+  return {
+    sql: `(CASE WHEN NOT (${count!.sql} BETWEEN 0 AND ${MAX_REPEAT_COUNT}) THEN error(${quoteString(message)}) ELSE list_transform(generate_series(1, ${count!.sql}), lambda hg_i: ${element!.sql}) END)`,
+    type: arrayOf(element!.type),
+  };
+});
 
 /** shuffle(x): the elements in a random order (sorted by a random key). */
 const shuffle = scalarWith(1, 1, ([list]) => ({

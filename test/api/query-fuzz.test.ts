@@ -70,6 +70,32 @@ describe("Timestream SQL fuzzing over HTTP", () => {
     ]);
   });
 
+  it("refuses repeat() of a huge count with a 400 (found by this fuzzer: it held both query slots)", async () => {
+    const answers = [];
+    for (const query of [
+      "SELECT repeat('x', 1000000000)",
+      `SELECT repeat('x', 20000 + CAST(measure_value::double AS bigint) * 0) FROM ${TABLE} WHERE measure_value::double IS NOT NULL LIMIT 1`,
+      "SELECT cardinality(repeat('x', 10000))",
+    ]) {
+      const response = await fetch(`${t.server.url}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ QueryString: query }),
+      });
+      const body = (await response.json()) as {
+        error?: { message: string };
+        Rows?: { Data: { ScalarValue: string }[] }[];
+      };
+      answers.push([response.status, body.error?.message ?? body.Rows?.[0]?.Data.map((d) => d.ScalarValue)]);
+    }
+    const limit = "repeat()'s count must be from 0 to 10,000 (Presto's limit)";
+    assert.deepEqual(answers, [
+      [400, `line 1, column 20: ${limit}, not 1000000000`],
+      [400, `query failed: Invalid Input Error: ${limit}`],
+      [200, ["10000"]],
+    ]);
+  });
+
   it("stops a reduce() whose state grows past 100,000 characters or entries (found by this fuzzer: it held a call for over a minute)", async () => {
     const answers = [];
     for (const query of [
