@@ -94,7 +94,14 @@ export const MAX_REDUCE_STATE = 100_000;
 
 /** `step`, or DuckDB's error() when the state it starts from is over MAX_REDUCE_STATE. */
 function guardStateSize(state: string, type: SqlType, step: string): string {
-  const size = type === "varchar" ? `length(${state})` : typeof type === "object" ? `len(${state})` : null;
+  // Strings and lists can grow without end; a row state (sum and count, say) has a fixed size, and
+  // DuckDB's len() takes no STRUCT.
+  const size =
+    type === "varchar"
+      ? `length(${state})`
+      : typeof type === "object" && (type.kind === "array" || type.kind === "timeseries")
+        ? `len(${state})`
+        : null;
   if (size === null) return step;
   const message = `reduce()'s state grew past ${MAX_REDUCE_STATE.toLocaleString("en-US")} ${type === "varchar" ? "characters" : "entries"} (a fixed limit): reduce to something smaller, such as a sum or a count`;
   return `(CASE WHEN ${size} > ${MAX_REDUCE_STATE} THEN error('${message.replaceAll("'", "''")}') ELSE ${step} END)`;
