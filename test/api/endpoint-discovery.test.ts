@@ -45,7 +45,7 @@ const awsCli = spawnSync("aws", ["--version"], { encoding: "utf8" });
 const cliSkip = awsCli.status === 0 ? false : "the AWS CLI (aws) is not on PATH";
 if (cliSkip) console.log(`# skipping the AWS CLI discovery test: ${cliSkip}`);
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys, boto3
 from botocore.config import Config
 cfg = Config(retries={"max_attempts": 1})

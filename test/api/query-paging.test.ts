@@ -37,7 +37,7 @@ const currentSkip = pythonWithBoto3("python3");
 const cliSkip = spawnSync("aws", ["--version"]).status === 0 ? false : "the AWS CLI (aws) is not on PATH";
 for (const reason of [debianSkip, currentSkip, cliSkip]) if (reason) console.log(`# skipping: ${reason}`);
 
-const PAGINATE = String.raw`
+const PAGINATE = `
 import json, sys, boto3
 from botocore.config import Config
 q = boto3.client("timestream-query", endpoint_url=sys.argv[1], region_name="us-east-1",
