@@ -42,14 +42,10 @@ describe("Timestream SQL fuzzing over HTTP", () => {
     assert.deepEqual(failed, []);
   });
 
-  it("refuses lpad/rpad of a huge length with a 400 at once (found by this fuzzer: it ran past the time limit)", async () => {
-    const answers = [];
-    for (const query of [
-      `SELECT lpad(region, 1000000000, 'x') FROM ${TABLE} LIMIT 3`,
-      `SELECT rpad(region, CAST(measure_value::double AS bigint) * 100000, 'x') FROM ${TABLE} LIMIT 3`,
-      `SELECT lpad(region, -1, 'x') FROM ${TABLE} LIMIT 3`,
-      `SELECT lpad(region, 12, '-'), rpad('ab', CAST(measure_value::double AS bigint) % 5 + 2, '.') FROM ${TABLE} WHERE instance_name = 'i-1' ORDER BY time LIMIT 1`,
-    ]) {
+  /** Each query through the REST API: its status, and its error message or first row's values. */
+  const answersTo = async (queries: string[]) => {
+    const answers: unknown[][] = [];
+    for (const query of queries) {
       const response = await fetch(`${t.server.url}/api/v1/query`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -61,6 +57,16 @@ describe("Timestream SQL fuzzing over HTTP", () => {
       };
       answers.push([response.status, body.error?.message ?? body.Rows?.[0]?.Data.map((d) => d.ScalarValue)]);
     }
+    return answers;
+  };
+
+  it("refuses lpad/rpad of a huge length with a 400 at once (found by this fuzzer: it ran past the time limit)", async () => {
+    const answers = await answersTo([
+      `SELECT lpad(region, 1000000000, 'x') FROM ${TABLE} LIMIT 3`,
+      `SELECT rpad(region, CAST(measure_value::double AS bigint) * 100000, 'x') FROM ${TABLE} LIMIT 3`,
+      `SELECT lpad(region, -1, 'x') FROM ${TABLE} LIMIT 3`,
+      `SELECT lpad(region, 12, '-'), rpad('ab', CAST(measure_value::double AS bigint) % 5 + 2, '.') FROM ${TABLE} WHERE instance_name = 'i-1' ORDER BY time LIMIT 1`,
+    ]);
     const limit = "length must be from 0 to 100,000 characters (the longest string it may build)";
     assert.deepEqual(answers, [
       [400, `line 1, column 21: lpad()'s ${limit}, not 1000000000`],
@@ -71,23 +77,11 @@ describe("Timestream SQL fuzzing over HTTP", () => {
   });
 
   it("refuses repeat() of a huge count with a 400 (found by this fuzzer: it held both query slots)", async () => {
-    const answers = [];
-    for (const query of [
+    const answers = await answersTo([
       "SELECT repeat('x', 1000000000)",
       `SELECT repeat('x', 20000 + CAST(measure_value::double AS bigint) * 0) FROM ${TABLE} WHERE measure_value::double IS NOT NULL LIMIT 1`,
       "SELECT cardinality(repeat('x', 10000))",
-    ]) {
-      const response = await fetch(`${t.server.url}/api/v1/query`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ QueryString: query }),
-      });
-      const body = (await response.json()) as {
-        error?: { message: string };
-        Rows?: { Data: { ScalarValue: string }[] }[];
-      };
-      answers.push([response.status, body.error?.message ?? body.Rows?.[0]?.Data.map((d) => d.ScalarValue)]);
-    }
+    ]);
     const limit = "repeat()'s count must be from 0 to 10,000 (Presto's limit)";
     assert.deepEqual(answers, [
       [400, `line 1, column 20: ${limit}, not 1000000000`],
@@ -97,23 +91,11 @@ describe("Timestream SQL fuzzing over HTTP", () => {
   });
 
   it("stops a reduce() whose state grows past 100,000 characters or entries (found by this fuzzer: it held a call for over a minute)", async () => {
-    const answers = [];
-    for (const query of [
+    const answers = await answersTo([
       "SELECT length(reduce(sequence(1, 10000), '', (s, x) -> s || lpad('x', 100000, 'y'), s -> s))",
       "SELECT reduce(sequence(1, 10000), ARRAY[0], (s, x) -> s || sequence(1, 10000), s -> cardinality(s))",
       "SELECT reduce(sequence(1, 10000), '', (s, x) -> s || 'ab', s -> length(s)), reduce(sequence(1, 3), ARRAY[0], (s, x) -> s || ARRAY[x], s -> cardinality(s))",
-    ]) {
-      const response = await fetch(`${t.server.url}/api/v1/query`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ QueryString: query }),
-      });
-      const body = (await response.json()) as {
-        error?: { message: string };
-        Rows?: { Data: { ScalarValue: string }[] }[];
-      };
-      answers.push([response.status, body.error?.message ?? body.Rows?.[0]?.Data.map((d) => d.ScalarValue)]);
-    }
+    ]);
     const grew = "query failed: Invalid Input Error: reduce()'s state grew past 100,000";
     const hint = "(a fixed limit): reduce to something smaller, such as a sum or a count";
     assert.deepEqual(answers, [
