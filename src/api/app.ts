@@ -22,6 +22,7 @@ import {
 import { createS3Endpoint, isS3ClientRequest } from "./aws/s3/index.js";
 import { awsError, HTTP_STATUS, restErrorBody } from "./errors.js";
 import { bodySizeLimit, type GuardOptions, hostAndOriginGuard, restContentTypeGuard } from "./guards.js";
+import { referenceRoutes } from "./openapi/index.js";
 import { storeRoutes } from "./rest/store-routes.js";
 import { streamRoutes } from "./rest/stream-routes.js";
 
@@ -76,6 +77,11 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
 
   app.route("/api/v1", storeRoutes(options.store));
   if (options.stream) app.route("/api/v1", streamRoutes(options.stream));
+  // Read when asked: routes mounted after createApp (src/runtime/start.ts) are documented too.
+  app.route(
+    "/api/v1",
+    referenceRoutes(() => app.routes),
+  );
 
   app.route(
     "/",

@@ -18,14 +18,15 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import { conflict, notFound, validationError } from "../../errors.js";
 import type { Lake, ObjectHead } from "../../lake/index.js";
 import { readExportManifest } from "../../operators/index.js";
 import { restErrorBody } from "../errors.js";
+import { defineRoute, isoTime } from "../openapi/index.js";
 
-const createBucketSchema = z.strictObject({ Bucket: z.string() });
+const createBucketSchema = z.strictObject({ Bucket: z.string().describe("S3's bucket name rules") });
 
 const listQuerySchema = z.strictObject({
   prefix: z.string().optional(),
@@ -37,25 +38,52 @@ const listQuerySchema = z.strictObject({
     .regex(/^\d+$/, "must be an integer from 1 to 1000")
     .transform(Number)
     .pipe(z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000"))
-    .optional(),
+    .optional()
+    .describe("1 to 1000, default 1000; keys plus common prefixes"),
 });
 
-function problemsOf(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-}
+const bucketParams = z.object({ bucket: z.string() });
+const objectParams = bucketParams.extend({
+  key: z.string().describe("the object's key, with / as it is or encoded as %2F"),
+});
 
-async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw validationError("the request body must be JSON");
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success)
-    throw validationError(`invalid request body: ${parsed.error ? problemsOf(parsed.error) : ""}`);
-  return parsed.data;
-}
+const listPageSchema = z
+  .object({
+    Name: z.string(),
+    Prefix: z.string(),
+    Delimiter: z.string().optional(),
+    MaxKeys: z.number().int(),
+    KeyCount: z.number().int(),
+    IsTruncated: z.boolean(),
+    Contents: z.array(
+      z.object({
+        Key: z.string(),
+        Size: z.number().int(),
+        ETag: z.string().describe("quoted, as S3 quotes it"),
+        LastModified: isoTime,
+      }),
+    ),
+    CommonPrefixes: z.array(z.object({ Prefix: z.string() })),
+    StartAfter: z.string().optional(),
+    ContinuationToken: z.string().optional(),
+    NextContinuationToken: z.string().optional().describe("opaque: pass it back as continuation-token"),
+    NextStartAfter: z
+      .string()
+      .optional()
+      .describe("the page's last entry, for clients that page with start-after"),
+  })
+  .meta({ id: "ObjectList", description: "S3's ListObjectsV2, in JSON" });
+
+const objectHeaderDocs = {
+  "content-type": "as it was uploaded",
+  "content-length": "bytes sent",
+  etag: "the quoted MD5 of the content",
+  "last-modified": "RFC 1123",
+  "accept-ranges": "bytes",
+};
+
+const tag = "Lake";
+const noBucket = { 404: "the bucket does not exist" };
 
 /** ETags are quoted in HTTP headers and in S3's listings. */
 const quoted = (etag: string): string => `"${etag}"`;
@@ -168,120 +196,261 @@ const objectPath = "/buckets/:bucket/objects/:key{.+}";
 
 export function lakeRoutes(lake: Lake): Hono {
   const app = new Hono();
-  const params = (c: Context) => ({ bucket: c.req.param("bucket") ?? "", key: c.req.param("key") ?? "" });
 
-  app.get("/buckets", async (c) => c.json({ Buckets: (await lake.listBuckets()).map((Name) => ({ Name })) }));
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/buckets",
+      tag,
+      summary: "List the buckets, by name",
+      responses: {
+        200: {
+          description: "the buckets",
+          schema: z.object({ Buckets: z.array(z.object({ Name: z.string() })) }),
+        },
+      },
+    },
+    async (c) => c.json({ Buckets: (await lake.listBuckets()).map((Name) => ({ Name })) }),
+  );
 
-  app.post("/buckets", async (c) => {
-    const { Bucket } = await jsonBody(c, createBucketSchema);
-    await lake.createBucket(Bucket);
-    return c.json({ Bucket }, 201);
-  });
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/buckets",
+      tag,
+      summary: "Create a bucket",
+      body: createBucketSchema,
+      responses: { 201: { description: "created", schema: z.object({ Bucket: z.string() }) } },
+      errors: { 409: "the bucket exists" },
+    },
+    async (c, { body }) => {
+      await lake.createBucket(body.Bucket);
+      return c.json({ Bucket: body.Bucket }, 201);
+    },
+  );
 
-  app.delete("/buckets/:bucket", async (c) => {
-    await lake.deleteBucket(c.req.param("bucket"));
-    return c.body(null, 204);
-  });
+  defineRoute(
+    app,
+    {
+      method: "delete",
+      path: "/buckets/:bucket",
+      tag,
+      summary: "Delete an empty bucket",
+      params: bucketParams,
+      responses: { 204: { description: "deleted" } },
+      errors: { ...noBucket, 409: "the bucket still holds objects" },
+    },
+    async (c, { params }) => {
+      await lake.deleteBucket(params.bucket);
+      return c.body(null, 204);
+    },
+  );
 
-  app.get("/buckets/:bucket/objects", async (c) => {
-    const bucket = c.req.param("bucket");
-    const parsed = listQuerySchema.safeParse(c.req.query());
-    if (!parsed.success) throw validationError(`invalid query: ${problemsOf(parsed.error)}`);
-    const query = parsed.data;
-    const token = query["continuation-token"];
-    // As on S3, a continuation token takes precedence over start-after.
-    const startAfter = token !== undefined ? decodeToken(token) : query["start-after"];
-    const page = await lake.listObjects(bucket, {
-      prefix: query.prefix,
-      delimiter: query.delimiter,
-      startAfter,
-      maxKeys: query["max-keys"],
-    });
-    return c.json({
-      Name: bucket,
-      Prefix: query.prefix ?? "",
-      ...(query.delimiter === undefined ? {} : { Delimiter: query.delimiter }),
-      MaxKeys: query["max-keys"] ?? 1000,
-      KeyCount: page.objects.length + page.commonPrefixes.length,
-      IsTruncated: page.isTruncated,
-      Contents: page.objects.map((o) => ({
-        Key: o.key,
-        Size: o.size,
-        ETag: quoted(o.etag),
-        LastModified: o.lastModified.toISOString(),
-      })),
-      CommonPrefixes: page.commonPrefixes.map((Prefix) => ({ Prefix })),
-      ...(query["start-after"] === undefined ? {} : { StartAfter: query["start-after"] }),
-      ...(token === undefined ? {} : { ContinuationToken: token }),
-      ...(page.nextStartAfter === undefined
-        ? {}
-        : { NextContinuationToken: encodeToken(page.nextStartAfter), NextStartAfter: page.nextStartAfter }),
-    });
-  });
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/buckets/:bucket/objects",
+      tag,
+      summary: "List objects (S3's ListObjectsV2), a page at a time",
+      description:
+        "UTF-8 byte order; delimiter rolls keys up into common prefixes. A continuation token takes precedence over start-after, as on S3. Unknown parameters are refused.",
+      params: bucketParams,
+      query: listQuerySchema,
+      responses: { 200: { description: "one page", schema: listPageSchema } },
+      errors: noBucket,
+    },
+    async (c, { params, query }) => {
+      const { bucket } = params;
+      const token = query["continuation-token"];
+      // As on S3, a continuation token takes precedence over start-after.
+      const startAfter = token !== undefined ? decodeToken(token) : query["start-after"];
+      const page = await lake.listObjects(bucket, {
+        prefix: query.prefix,
+        delimiter: query.delimiter,
+        startAfter,
+        maxKeys: query["max-keys"],
+      });
+      return c.json({
+        Name: bucket,
+        Prefix: query.prefix ?? "",
+        ...(query.delimiter === undefined ? {} : { Delimiter: query.delimiter }),
+        MaxKeys: query["max-keys"] ?? 1000,
+        KeyCount: page.objects.length + page.commonPrefixes.length,
+        IsTruncated: page.isTruncated,
+        Contents: page.objects.map((o) => ({
+          Key: o.key,
+          Size: o.size,
+          ETag: quoted(o.etag),
+          LastModified: o.lastModified.toISOString(),
+        })),
+        CommonPrefixes: page.commonPrefixes.map((Prefix) => ({ Prefix })),
+        ...(query["start-after"] === undefined ? {} : { StartAfter: query["start-after"] }),
+        ...(token === undefined ? {} : { ContinuationToken: token }),
+        ...(page.nextStartAfter === undefined
+          ? {}
+          : { NextContinuationToken: encodeToken(page.nextStartAfter), NextStartAfter: page.nextStartAfter }),
+      });
+    },
+  );
 
   // Hono answers HEAD with the GET route (dropping the body): the route reads nothing for HEAD.
-  app.get(objectPath, async (c) => {
-    const { bucket, key } = params(c);
-    const where = `s3://${bucket}/${key}`;
-    const head = await lake.headObject(bucket, key);
-    if (head === null) throw notFound(`object ${where} does not exist`, { bucket, key });
-    const range = parseByteRange(c.req.header("range"), head.size);
-    if (range === "unsatisfiable") {
-      const error = validationError(
-        `range ${c.req.header("range")} starts past the end of ${where} (${head.size} bytes)`,
-        { bucket, key, size: head.size },
-      );
-      c.header("content-range", `bytes */${head.size}`);
-      return c.json(restErrorBody(error), 416);
-    }
-    const headers = objectHeaders(head);
-    const length = range === null ? head.size : range.end - range.start + 1;
-    headers["content-length"] = String(length);
-    if (range !== null) headers["content-range"] = `bytes ${range.start}-${range.end}/${head.size}`;
-    const status = range === null ? 200 : 206;
-    if (c.req.method === "HEAD") return new Response(null, { status, headers });
-    const source = lake.getObjectStream(bucket, key) as AsyncIterable<Buffer>;
-    const iterator = checkedBytes(source, head, range, where);
-    // The first chunk is read before answering: an object deleted since the head is a 404, not a cut.
-    const first = await iterator.next();
-    return new Response(streamOf(iterator, first), { status, headers });
-  });
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: objectPath,
+      tag,
+      summary: "Download an object, streamed (one byte range with Range)",
+      description:
+        "The bytes sent are checked against the announced size and ETag: if an export replaces the object meanwhile, the connection is cut short instead of mixing two versions. Several ranges, or an invalid one, get the whole object. HEAD answers the same headers without the body (a 404 without a body too).",
+      params: objectParams,
+      headers: { range: "bytes=a-b, bytes=a- or bytes=-n (optional)" },
+      answersHead: true,
+      responses: {
+        200: {
+          description: "the content",
+          contentType: "application/octet-stream",
+          headers: objectHeaderDocs,
+        },
+        206: {
+          description: "the range asked for",
+          contentType: "application/octet-stream",
+          headers: { ...objectHeaderDocs, "content-range": "bytes a-b/size" },
+        },
+      },
+      errors: {
+        404: "the bucket or the object does not exist",
+        409: "the object was replaced while it was read: try again",
+        416: "the range starts at or past the end (Content-Range: bytes */size)",
+      },
+    },
+    async (c, { params }) => {
+      const { bucket, key } = params;
+      const where = `s3://${bucket}/${key}`;
+      const head = await lake.headObject(bucket, key);
+      if (head === null) throw notFound(`object ${where} does not exist`, { bucket, key });
+      const range = parseByteRange(c.req.header("range"), head.size);
+      if (range === "unsatisfiable") {
+        const error = validationError(
+          `range ${c.req.header("range")} starts past the end of ${where} (${head.size} bytes)`,
+          { bucket, key, size: head.size },
+        );
+        c.header("content-range", `bytes */${head.size}`);
+        return c.json(restErrorBody(error), 416);
+      }
+      const headers = objectHeaders(head);
+      const length = range === null ? head.size : range.end - range.start + 1;
+      headers["content-length"] = String(length);
+      if (range !== null) headers["content-range"] = `bytes ${range.start}-${range.end}/${head.size}`;
+      const status = range === null ? 200 : 206;
+      if (c.req.method === "HEAD") return new Response(null, { status, headers });
+      const source = lake.getObjectStream(bucket, key) as AsyncIterable<Buffer>;
+      const iterator = checkedBytes(source, head, range, where);
+      // The first chunk is read before answering: an object deleted since the head is a 404, not a cut.
+      const first = await iterator.next();
+      return new Response(streamOf(iterator, first), { status, headers });
+    },
+  );
 
-  app.put(objectPath, async (c) => {
-    const { bucket, key } = params(c);
-    const raw = c.req.raw.body;
-    const body =
-      raw === null
-        ? new Uint8Array(0)
-        : Readable.fromWeb(raw as unknown as NodeWebReadableStream<Uint8Array>);
-    const contentType = c.req.header("content-type") || undefined;
-    const result = await lake.putObject(bucket, key, body, { contentType });
-    c.header("etag", quoted(result.etag));
-    return c.json({
-      Bucket: bucket,
-      Key: key,
-      ETag: quoted(result.etag),
-      Size: result.size,
-      Sha256: result.sha256,
-    });
-  });
+  defineRoute(
+    app,
+    {
+      method: "put",
+      path: objectPath,
+      tag,
+      summary: "Upload an object (atomic: the old version or the new one, never a part)",
+      params: objectParams,
+      rawBody: {
+        contentType: "application/octet-stream",
+        description:
+          "the content, any length, streamed to disk; its Content-Type (any) is kept with the object",
+      },
+      responses: {
+        200: {
+          description: "the object written",
+          headers: { etag: "the quoted MD5 of the content" },
+          schema: z.object({
+            Bucket: z.string(),
+            Key: z.string(),
+            ETag: z.string(),
+            Size: z.number().int(),
+            Sha256: z.string(),
+          }),
+        },
+      },
+      errors: { ...noBucket, 409: "the key is a folder of other objects (a when a/b exists)" },
+    },
+    async (c, { params }) => {
+      const { bucket, key } = params;
+      const raw = c.req.raw.body;
+      const body =
+        raw === null
+          ? new Uint8Array(0)
+          : Readable.fromWeb(raw as unknown as NodeWebReadableStream<Uint8Array>);
+      const contentType = c.req.header("content-type") || undefined;
+      const result = await lake.putObject(bucket, key, body, { contentType });
+      c.header("etag", quoted(result.etag));
+      return c.json({
+        Bucket: bucket,
+        Key: key,
+        ETag: quoted(result.etag),
+        Size: result.size,
+        Sha256: result.sha256,
+      });
+    },
+  );
 
-  app.delete(objectPath, async (c) => {
-    const { bucket, key } = params(c);
-    await lake.deleteObject(bucket, key);
-    return c.body(null, 204);
-  });
+  defineRoute(
+    app,
+    {
+      method: "delete",
+      path: objectPath,
+      tag,
+      summary: "Delete an object (a key that does not exist too, as on S3)",
+      params: objectParams,
+      responses: { 204: { description: "deleted, or was not there" } },
+      errors: noBucket,
+    },
+    async (c, { params }) => {
+      await lake.deleteObject(params.bucket, params.key);
+      return c.body(null, 204);
+    },
+  );
 
-  app.get("/buckets/:bucket/manifests/:key{.+}", async (c) => {
-    const { bucket, key } = params(c);
-    const found = await readExportManifest(lake, bucket, key);
-    return c.json({
-      Bucket: bucket,
-      Key: found.key,
-      ManifestKey: found.manifestKey,
-      Manifest: found.manifest,
-    });
-  });
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/buckets/:bucket/manifests/:key{.+}",
+      tag,
+      summary: "The export manifest beside an exported file (query, interval, run, code version, checksum)",
+      params: objectParams.extend({ key: z.string().describe("the exported file's key, or its manifest's") }),
+      responses: {
+        200: {
+          description: "the manifest",
+          schema: z.object({
+            Bucket: z.string(),
+            Key: z.string(),
+            ManifestKey: z.string(),
+            Manifest: z.record(z.string(), z.unknown()).describe("docs/operators.md, manifests"),
+          }),
+        },
+      },
+      errors: { 404: "the file, or its manifest (only files written by an export have one), does not exist" },
+    },
+    async (c, { params }) => {
+      const found = await readExportManifest(lake, params.bucket, params.key);
+      return c.json({
+        Bucket: params.bucket,
+        Key: found.key,
+        ManifestKey: found.manifestKey,
+        Manifest: found.manifest,
+      });
+    },
+  );
 
   return app;
 }

@@ -9,13 +9,14 @@
  *   POST   /streams/:name/records                 { Records: [{ Data (base64), PartitionKey, ExplicitHashKey? }] } → PutRecords output
  *   GET    /streams/:name/shards/:shard/records   ?from=trim-horizon|latest|at:SEQ|after:SEQ|time:ISO|iterator:IT&limit=&waitMs=
  *
- * Record data travels as base64, as in Kinesis's JSON API.
+ * Record data travels as base64, as in Kinesis's JSON API. Each route's schemas are declared with
+ * it (src/api/openapi): they check the request and make the OpenAPI document.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { validationError } from "../../errors.js";
 import { maxReadWaitMs, parseReadPosition, readShardPage } from "../../stream/connector/index.js";
 import type { PutRecordInput, StreamService } from "../../stream/index.js";
+import { defineRoute, isoTime } from "../openapi/index.js";
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -30,84 +31,235 @@ const putSchema = z.object({
     z.object({
       Data: z.string().regex(base64Pattern, "Data must be base64"),
       PartitionKey: z.string(),
-      ExplicitHashKey: z.string().optional(),
+      ExplicitHashKey: z.string().optional().describe("a decimal hash key in [0, 2^128 - 1]"),
     }),
   ),
 });
 
-async function jsonBody<T>(c: { req: { json: () => Promise<unknown> } }, schema: z.ZodType<T>): Promise<T> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw validationError("the request body must be JSON");
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-    throw validationError(`invalid request body: ${problems}`);
-  }
-  return parsed.data;
+/** A query parameter that is an integer in [min, max], with the fallback the route uses. */
+function integerParam(name: string, min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .refine(
+      (text) => text === "" || (Number.isInteger(Number(text)) && Number(text) >= min && Number(text) <= max),
+      {
+        error: (issue) => `${name} must be an integer in ${min}..${max}, got ${JSON.stringify(issue.input)}`,
+      },
+    )
+    .transform((text) => (text === "" ? fallback : Number(text)))
+    .optional()
+    .describe(`${min}..${max}, default ${fallback}`);
 }
 
-function integerParam(
-  text: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw validationError(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  }
-  return value;
-}
+const readQuery = z.object({
+  from: z
+    .string()
+    .optional()
+    .describe(
+      "trim-horizon (default), latest, at:SEQ, after:SEQ, time:ISO, or iterator:IT (a NextShardIterator)",
+    ),
+  limit: integerParam("limit", 1, 10_000, 10_000),
+  waitMs: integerParam("waitMs", 0, maxReadWaitMs, 0),
+});
+
+const streamParams = z.object({ name: z.string().describe("the stream's name") });
+const shardParams = streamParams.extend({
+  shard: z.string().describe("the shard's id, e.g. shardId-000000000000"),
+});
+
+const streamDescriptionSchema = z
+  .object({
+    StreamName: z.string(),
+    StreamARN: z.string(),
+    StreamStatus: z.string(),
+    StreamModeDetails: z.object({ StreamMode: z.string() }),
+    RetentionPeriodHours: z.number().int(),
+    StreamCreationTimestamp: isoTime,
+    Shards: z.array(
+      z.object({
+        ShardId: z.string(),
+        ParentShardId: z.string().optional(),
+        HashKeyRange: z.object({ StartingHashKey: z.string(), EndingHashKey: z.string() }),
+        SequenceNumberRange: z.object({
+          StartingSequenceNumber: z.string(),
+          EndingSequenceNumber: z.string().optional(),
+        }),
+      }),
+    ),
+    HasMoreShards: z.boolean(),
+    EnhancedMonitoring: z.array(z.object({ ShardLevelMetrics: z.array(z.string()) })),
+    EncryptionType: z.string(),
+  })
+  .meta({ id: "StreamDescription", description: "Kinesis's DescribeStream StreamDescription" });
+
+const shardStatsSchema = z
+  .object({
+    ShardId: z.string(),
+    FirstSequenceNumber: z.string().nullable().describe("the oldest record a reader can get; null when none"),
+    LastSequenceNumber: z.string().nullable(),
+    RecordCount: z.number().int().describe("records a reader at trim-horizon would get now"),
+    LastArrivalTimestamp: isoTime.nullable(),
+  })
+  .meta({ id: "ShardStats" });
+
+const putRecordsOutputSchema = z
+  .object({
+    FailedRecordCount: z.number().int(),
+    Records: z.array(
+      z.union([
+        z.object({ ShardId: z.string(), SequenceNumber: z.string() }),
+        z.object({ ErrorCode: z.string(), ErrorMessage: z.string() }),
+      ]),
+    ),
+  })
+  .meta({ id: "PutRecordsOutput", description: "one entry per input record, in order" });
+
+const recordPageSchema = z.object({
+  Records: z.array(
+    z.object({
+      SequenceNumber: z.string(),
+      ApproximateArrivalTimestamp: isoTime,
+      Data: z.string().describe("base64"),
+      PartitionKey: z.string(),
+    }),
+  ),
+  NextShardIterator: z
+    .string()
+    .nullable()
+    .describe("pass it back as from=iterator:IT; null once the shard is closed and read"),
+  MillisBehindLatest: z.number(),
+});
+
+const tag = "Streams";
+const noStream = { 404: "the stream does not exist" };
 
 export function streamRoutes(streams: StreamService): Hono {
   const app = new Hono();
-  app.get("/streams", async (c) => c.json({ StreamNames: await streams.listStreams() }));
-  app.post("/streams", async (c) => {
-    const body = await jsonBody(c, createSchema);
-    const opts = body.RetentionPeriodHours === undefined ? {} : { retentionHours: body.RetentionPeriodHours };
-    return c.json(await streams.createStream(body.StreamName, body.ShardCount, opts), 201);
-  });
-  app.get("/streams/:name", async (c) => c.json(await streams.describeStream(c.req.param("name"))));
-  app.get("/streams/:name/stats", async (c) =>
-    c.json({ Shards: await streams.getShardStats(c.req.param("name")) }),
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/streams",
+      tag,
+      summary: "List the streams",
+      responses: {
+        200: { description: "their names", schema: z.object({ StreamNames: z.array(z.string()) }) },
+      },
+    },
+    async (c) => c.json({ StreamNames: await streams.listStreams() }),
   );
-  app.delete("/streams/:name", async (c) => {
-    await streams.deleteStream(c.req.param("name"));
-    return c.body(null, 204);
-  });
-  app.post("/streams/:name/records", async (c) => {
-    const body = await jsonBody(c, putSchema);
-    const records: PutRecordInput[] = body.Records.map((r) => ({
-      Data: Buffer.from(r.Data, "base64"),
-      PartitionKey: r.PartitionKey,
-      ...(r.ExplicitHashKey === undefined ? {} : { ExplicitHashKey: r.ExplicitHashKey }),
-    }));
-    return c.json(await streams.putRecords(c.req.param("name"), records));
-  });
-  app.get("/streams/:name/shards/:shard/records", async (c) => {
-    const position = parseReadPosition(c.req.query("from") ?? "trim-horizon");
-    const limit = integerParam(c.req.query("limit"), "limit", 10_000, 1, 10_000);
-    const waitMs = integerParam(c.req.query("waitMs"), "waitMs", 0, 0, maxReadWaitMs);
-    const page = await readShardPage(streams, c.req.param("name"), c.req.param("shard"), position, {
-      limit,
-      waitMs,
-    });
-    return c.json({
-      Records: page.Records.map((r) => ({
-        SequenceNumber: r.SequenceNumber,
-        ApproximateArrivalTimestamp: r.ApproximateArrivalTimestamp.toISOString(),
-        Data: Buffer.from(r.Data).toString("base64"),
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/streams",
+      tag,
+      summary: "Create a stream",
+      body: createSchema,
+      responses: { 201: { description: "the stream", schema: streamDescriptionSchema } },
+      errors: { 409: "a stream of that name exists" },
+    },
+    async (c, { body }) => {
+      const opts =
+        body.RetentionPeriodHours === undefined ? {} : { retentionHours: body.RetentionPeriodHours };
+      return c.json(await streams.createStream(body.StreamName, body.ShardCount, opts), 201);
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/streams/:name",
+      tag,
+      summary: "Describe a stream",
+      params: streamParams,
+      responses: { 200: { description: "the stream", schema: streamDescriptionSchema } },
+      errors: noStream,
+    },
+    async (c, { params }) => c.json(await streams.describeStream(params.name)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/streams/:name/stats",
+      tag,
+      summary: "Each shard's record count and newest record",
+      params: streamParams,
+      responses: {
+        200: { description: "the shards", schema: z.object({ Shards: z.array(shardStatsSchema) }) },
+      },
+      errors: noStream,
+    },
+    async (c, { params }) => c.json({ Shards: await streams.getShardStats(params.name) }),
+  );
+  defineRoute(
+    app,
+    {
+      method: "delete",
+      path: "/streams/:name",
+      tag,
+      summary: "Delete a stream and its records",
+      params: streamParams,
+      responses: { 204: { description: "deleted" } },
+      errors: noStream,
+    },
+    async (c, { params }) => {
+      await streams.deleteStream(params.name);
+      return c.body(null, 204);
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/streams/:name/records",
+      tag,
+      summary: "Put records (Kinesis's PutRecords)",
+      params: streamParams,
+      body: putSchema,
+      responses: { 200: { description: "one result per record", schema: putRecordsOutputSchema } },
+      errors: noStream,
+    },
+    async (c, { params, body }) => {
+      const records: PutRecordInput[] = body.Records.map((r) => ({
+        Data: Buffer.from(r.Data, "base64"),
         PartitionKey: r.PartitionKey,
-      })),
-      NextShardIterator: page.NextShardIterator,
-      MillisBehindLatest: page.MillisBehindLatest,
-    });
-  });
+        ...(r.ExplicitHashKey === undefined ? {} : { ExplicitHashKey: r.ExplicitHashKey }),
+      }));
+      return c.json(await streams.putRecords(params.name, records));
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/streams/:name/shards/:shard/records",
+      tag,
+      summary: "Read a page of a shard's records",
+      description: "With waitMs, an empty page waits up to that long for a record to arrive.",
+      params: shardParams,
+      query: readQuery,
+      responses: { 200: { description: "the records and where to go on", schema: recordPageSchema } },
+      errors: { 404: "the stream or the shard does not exist" },
+    },
+    async (c, { params, query }) => {
+      const position = parseReadPosition(query.from ?? "trim-horizon");
+      const page = await readShardPage(streams, params.name, params.shard, position, {
+        limit: query.limit ?? 10_000,
+        waitMs: query.waitMs ?? 0,
+      });
+      return c.json({
+        Records: page.Records.map((r) => ({
+          SequenceNumber: r.SequenceNumber,
+          ApproximateArrivalTimestamp: r.ApproximateArrivalTimestamp.toISOString(),
+          Data: Buffer.from(r.Data).toString("base64"),
+          PartitionKey: r.PartitionKey,
+        })),
+        NextShardIterator: page.NextShardIterator,
+        MillisBehindLatest: page.MillisBehindLatest,
+      });
+    },
+  );
   return app;
 }

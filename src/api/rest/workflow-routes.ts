@@ -1,223 +1,356 @@
 /**
  * REST routes of the workflows (docs/api.md, "Workflows"), mounted under /api/v1: DAGs, runs,
  * task instances and their logs, import errors, backfills. A thin layer over WorkflowApi, so the
- * CLI gets the same answers in-process and over HTTP.
+ * CLI gets the same answers in-process and over HTTP. Each route's schemas (workflow-schemas.ts)
+ * check its request and make its part of the OpenAPI document.
  */
 import { Hono } from "hono";
-import { validationError } from "../../errors.js";
+import { z } from "zod";
 import type { BackfillRequest, WorkflowApi } from "../../workflows/scheduler/index.js";
+import { defineRoute } from "../openapi/index.js";
+import {
+  allRunsQuery,
+  backfillBody,
+  backfillCreatedSchema,
+  backfillListQuery,
+  backfillParams,
+  backfillSchema,
+  clearBody,
+  clearedSchema,
+  dagDetailsSchema,
+  dagParams,
+  dagSchema,
+  importErrorSchema,
+  logParams,
+  logQuery,
+  markRunBody,
+  runDetailsSchema,
+  runFilterQuery,
+  runParams,
+  runSchema,
+  setPausedBody,
+  taskInstanceSchema,
+  taskLogSchema,
+  taskParams,
+  taskStateSchema,
+  triggerBody,
+} from "./workflow-schemas.js";
 
-async function jsonBody(c: { req: { text: () => Promise<string> } }): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw validationError("the request body must be JSON");
-  }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw validationError("the request body must be a JSON object");
-  }
-  return body as Record<string, unknown>;
+const dagsTag = "DAGs and runs";
+const backfillsTag = "Backfills";
+const noDag = { 404: "the DAG is not known" };
+const noRun = { 404: "the DAG or the run does not exist" };
+const noTask = { 404: "the DAG, the run or the task does not exist" };
+const noBackfill = { 404: "no backfill has that id" };
+
+/** Drops the filter fields a query left out. */
+function runFilter(query: { state?: string[]; runType?: string[]; limit?: number }) {
+  return {
+    ...(query.state === undefined ? {} : { states: query.state }),
+    ...(query.runType === undefined ? {} : { runTypes: query.runType }),
+    ...(query.limit === undefined ? {} : { limit: query.limit }),
+  };
 }
 
-function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw validationError(`${key} must be a string`);
-  return value;
-}
-
-function optionalBoolean(body: Record<string, unknown>, key: string): boolean | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "boolean") throw validationError(`${key} must be true or false`);
-  return value;
-}
-
-function optionalObject(body: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "object" || Array.isArray(value))
-    throw validationError(`${key} must be a JSON object`);
-  return value as Record<string, unknown>;
-}
-
-function optionalStrings(body: Record<string, unknown>, key: string): string[] | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-    throw validationError(`${key} must be an array of strings`);
-  }
-  return value as string[];
-}
-
-function positiveInteger(text: string | undefined, name: string): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw validationError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
-function list(text: string | undefined): string[] | undefined {
-  return text === undefined || text === "" ? undefined : text.split(",").map((item) => item.trim());
+/** Only the fields that were sent: the service tells "absent" from any value. */
+function present<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 export function workflowRoutes(workflows: WorkflowApi): Hono {
   const app = new Hono();
 
-  app.get("/dags", async (c) => c.json({ dags: await workflows.listDags() }));
-  app.get("/dags/:dagId", async (c) => c.json(await workflows.getDag(c.req.param("dagId"))));
-  app.patch("/dags/:dagId", async (c) => {
-    const body = await jsonBody(c);
-    const paused = optionalBoolean(body, "isPaused");
-    if (paused === undefined) throw validationError('send { "isPaused": true } or { "isPaused": false }');
-    return c.json(await workflows.setPaused(c.req.param("dagId"), paused));
-  });
-  app.post("/dags/:dagId/pause", async (c) => c.json(await workflows.setPaused(c.req.param("dagId"), true)));
-  app.post("/dags/:dagId/unpause", async (c) =>
-    c.json(await workflows.setPaused(c.req.param("dagId"), false)),
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags",
+      tag: dagsTag,
+      summary: "List the DAGs: schedule, paused, active, file, code version, import error",
+      responses: { 200: { description: "the DAGs", schema: z.object({ dags: z.array(dagSchema) }) } },
+    },
+    async (c) => c.json({ dags: await workflows.listDags() }),
   );
-  app.post("/dags/:dagId/runs", async (c) => {
-    const body = await jsonBody(c);
-    const logicalDate = optionalString(body, "logicalDate");
-    const conf = optionalObject(body, "conf");
-    const run = await workflows.trigger(c.req.param("dagId"), {
-      ...(conf === undefined ? {} : { conf }),
-      ...(logicalDate === undefined ? {} : { logicalDate }),
-    });
-    return c.json(run, 201);
-  });
-  app.get("/dags/:dagId/runs", async (c) =>
-    c.json({
-      runs: await workflows.listRuns({
-        dagId: c.req.param("dagId"),
-        ...runFilter(c.req.query("state"), c.req.query("runType"), c.req.query("limit")),
-      }),
-    }),
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId",
+      tag: dagsTag,
+      summary: "Show a DAG with its tasks and params",
+      params: dagParams,
+      responses: { 200: { description: "the DAG", schema: dagDetailsSchema } },
+      errors: noDag,
+    },
+    async (c, { params }) => c.json(await workflows.getDag(params.dagId)),
   );
-  app.get("/runs", async (c) =>
-    c.json({
-      runs: await workflows.listRuns({
-        ...(c.req.query("dagId") ? { dagId: c.req.query("dagId") } : {}),
-        ...runFilter(c.req.query("state"), c.req.query("runType"), c.req.query("limit")),
-      }),
-    }),
+  defineRoute(
+    app,
+    {
+      method: "patch",
+      path: "/dags/:dagId",
+      tag: dagsTag,
+      summary: "Pause or unpause a DAG",
+      params: dagParams,
+      body: setPausedBody,
+      responses: { 200: { description: "the DAG", schema: dagSchema } },
+      errors: noDag,
+    },
+    async (c, { params, body }) => c.json(await workflows.setPaused(params.dagId, body.isPaused)),
   );
-  app.get("/dags/:dagId/runs/:runId", async (c) =>
-    c.json(await workflows.getRun(c.req.param("dagId"), c.req.param("runId"))),
-  );
-  app.patch("/dags/:dagId/runs/:runId", async (c) => {
-    const body = await jsonBody(c);
-    const state = optionalString(body, "state");
-    if (state !== "success" && state !== "failed") {
-      throw validationError(`state must be "success" or "failed", got ${JSON.stringify(state)}`);
-    }
-    return c.json(await workflows.markRun(c.req.param("dagId"), c.req.param("runId"), state));
-  });
-  app.get("/dags/:dagId/runs/:runId/tasks", async (c) =>
-    c.json({
-      taskInstances: (await workflows.getRun(c.req.param("dagId"), c.req.param("runId"))).taskInstances,
-    }),
-  );
-  app.get("/dags/:dagId/runs/:runId/tasks/:taskId", async (c) =>
-    c.json(await workflows.taskState(c.req.param("dagId"), c.req.param("runId"), c.req.param("taskId"))),
-  );
-  app.get("/dags/:dagId/runs/:runId/tasks/:taskId/logs", async (c) =>
-    c.json(
-      await workflows.taskLog(
-        c.req.param("dagId"),
-        c.req.param("runId"),
-        c.req.param("taskId"),
-        positiveInteger(c.req.query("try"), "try"),
-      ),
-    ),
-  );
-  app.get("/dags/:dagId/runs/:runId/tasks/:taskId/logs/:try", async (c) =>
-    c.json(
-      await workflows.taskLog(
-        c.req.param("dagId"),
-        c.req.param("runId"),
-        c.req.param("taskId"),
-        positiveInteger(c.req.param("try"), "try"),
-      ),
-    ),
-  );
-  app.post("/dags/:dagId/clear", async (c) => {
-    const body = await jsonBody(c);
-    const taskIds = optionalStrings(body, "taskIds");
-    const runId = optionalString(body, "runId");
-    const from = optionalString(body, "from");
-    const to = optionalString(body, "to");
-    const onlyFailed = optionalBoolean(body, "onlyFailed");
-    const downstream = optionalBoolean(body, "downstream");
-    return c.json(
-      await workflows.clear({
-        dagId: c.req.param("dagId"),
-        ...(runId === undefined ? {} : { runId }),
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
-        ...(taskIds === undefined ? {} : { taskIds }),
-        ...(onlyFailed === undefined ? {} : { onlyFailed }),
-        ...(downstream === undefined ? {} : { downstream }),
-      }),
+  for (const [action, paused] of [
+    ["pause", true],
+    ["unpause", false],
+  ] as const) {
+    defineRoute(
+      app,
+      {
+        method: "post",
+        path: `/dags/:dagId/${action}`,
+        tag: dagsTag,
+        summary: `${paused ? "Pause" : "Unpause"} a DAG`,
+        params: dagParams,
+        responses: { 200: { description: "the DAG", schema: dagSchema } },
+        errors: noDag,
+      },
+      async (c, { params }) => c.json(await workflows.setPaused(params.dagId, paused)),
     );
-  });
-  app.get("/import-errors", async (c) => c.json({ importErrors: await workflows.importErrors() }));
+  }
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/dags/:dagId/runs",
+      tag: dagsTag,
+      summary: "Trigger a run, with a conf checked against the DAG's params",
+      params: dagParams,
+      body: triggerBody,
+      responses: { 201: { description: "the run", schema: runSchema } },
+      errors: { ...noDag, 409: "a run already covers the interval" },
+    },
+    async (c, { params, body }) => c.json(await workflows.trigger(params.dagId, present(body)), 201),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs",
+      tag: dagsTag,
+      summary: "List a DAG's runs, newest first",
+      params: dagParams,
+      query: runFilterQuery,
+      responses: { 200: { description: "the runs", schema: z.object({ runs: z.array(runSchema) }) } },
+      errors: noDag,
+    },
+    async (c, { params, query }) =>
+      c.json({ runs: await workflows.listRuns({ dagId: params.dagId, ...runFilter(query) }) }),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/runs",
+      tag: dagsTag,
+      summary: "List runs of every DAG (or one), newest first",
+      query: allRunsQuery,
+      responses: { 200: { description: "the runs", schema: z.object({ runs: z.array(runSchema) }) } },
+    },
+    async (c, { query }) =>
+      c.json({
+        runs: await workflows.listRuns({
+          ...(query.dagId ? { dagId: query.dagId } : {}),
+          ...runFilter(query),
+        }),
+      }),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs/:runId",
+      tag: dagsTag,
+      summary: "Show a run with its task instances",
+      params: runParams,
+      responses: { 200: { description: "the run", schema: runDetailsSchema } },
+      errors: noRun,
+    },
+    async (c, { params }) => c.json(await workflows.getRun(params.dagId, params.runId)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "patch",
+      path: "/dags/:dagId/runs/:runId",
+      tag: dagsTag,
+      summary: "Mark a run success or failed (its unfinished tasks settled)",
+      params: runParams,
+      body: markRunBody,
+      responses: { 200: { description: "the run", schema: runSchema } },
+      errors: noRun,
+    },
+    async (c, { params, body }) => c.json(await workflows.markRun(params.dagId, params.runId, body.state)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs/:runId/tasks",
+      tag: dagsTag,
+      summary: "A run's task instances",
+      params: runParams,
+      responses: {
+        200: {
+          description: "the task instances",
+          schema: z.object({ taskInstances: z.array(taskInstanceSchema) }),
+        },
+      },
+      errors: noRun,
+    },
+    async (c, { params }) =>
+      c.json({ taskInstances: (await workflows.getRun(params.dagId, params.runId)).taskInstances }),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs/:runId/tasks/:taskId",
+      tag: dagsTag,
+      summary: "A task instance and its tries, each with the code version it ran",
+      params: taskParams,
+      responses: { 200: { description: "the task instance", schema: taskStateSchema } },
+      errors: noTask,
+    },
+    async (c, { params }) => c.json(await workflows.taskState(params.dagId, params.runId, params.taskId)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs/:runId/tasks/:taskId/logs",
+      tag: dagsTag,
+      summary: "A try's log (the latest try unless ?try=n)",
+      params: taskParams,
+      query: logQuery,
+      responses: { 200: { description: "the log", schema: taskLogSchema } },
+      errors: { 404: "the task does not exist, or the try never ran" },
+    },
+    async (c, { params, query }) =>
+      c.json(await workflows.taskLog(params.dagId, params.runId, params.taskId, query.try)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/runs/:runId/tasks/:taskId/logs/:try",
+      tag: dagsTag,
+      summary: "One try's log",
+      params: logParams,
+      responses: { 200: { description: "the log", schema: taskLogSchema } },
+      errors: { 404: "the task does not exist, or the try never ran" },
+    },
+    async (c, { params }) =>
+      c.json(await workflows.taskLog(params.dagId, params.runId, params.taskId, params.try)),
+  );
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/dags/:dagId/clear",
+      tag: dagsTag,
+      summary: "Clear task instances so that they run again",
+      description:
+        "Name one run (runId) or a range of logical dates (from, to); taskIds, onlyFailed and downstream narrow it.",
+      params: dagParams,
+      body: clearBody,
+      responses: { 200: { description: "what was cleared", schema: clearedSchema } },
+      errors: noDag,
+    },
+    async (c, { params, body }) => c.json(await workflows.clear({ dagId: params.dagId, ...present(body) })),
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/import-errors",
+      tag: dagsTag,
+      summary: "DAG files that failed to load, with file, line, column and message",
+      responses: {
+        200: { description: "the errors", schema: z.object({ importErrors: z.array(importErrorSchema) }) },
+      },
+    },
+    async (c) => c.json({ importErrors: await workflows.importErrors() }),
+  );
 
-  app.post("/backfills", async (c) => {
-    const body = await jsonBody(c);
-    const maxActiveRuns = body["maxActiveRuns"];
-    if (maxActiveRuns !== undefined && typeof maxActiveRuns !== "number") {
-      throw validationError("maxActiveRuns must be a number");
-    }
-    const request: BackfillRequest = {
-      dagId: optionalString(body, "dagId") ?? "",
-      from: optionalString(body, "from") ?? "",
-      to: optionalString(body, "to") ?? "",
-      ...(optionalString(body, "reprocess") === undefined
-        ? {}
-        : { reprocess: optionalString(body, "reprocess") as BackfillRequest["reprocess"] }),
-      ...(maxActiveRuns === undefined ? {} : { maxActiveRuns }),
-      ...(optionalObject(body, "conf") === undefined ? {} : { conf: optionalObject(body, "conf") }),
-      dryRun: optionalBoolean(body, "dryRun") ?? false,
-    };
-    if (request.dagId === "") throw validationError("dagId is required");
-    if (request.from === "" || request.to === "")
-      throw validationError("from and to are required (e.g. 2021-09-21)");
-    const created = await workflows.createBackfill(request);
-    return c.json(created, request.dryRun ? 200 : 201);
-  });
-  app.get("/backfills", async (c) =>
-    c.json({
-      backfills: await workflows.listBackfills(c.req.query("dagId") ? { dagId: c.req.query("dagId") } : {}),
-    }),
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/backfills",
+      tag: backfillsTag,
+      summary: "Start a backfill over a range of intervals, or plan one (dryRun)",
+      body: backfillBody,
+      responses: {
+        200: { description: "a dry run: the plan only", schema: backfillCreatedSchema },
+        201: {
+          description: "the backfill, its plan and one result per interval",
+          schema: backfillCreatedSchema,
+        },
+      },
+      errors: { ...noDag, 409: "another backfill holds part of the range" },
+    },
+    async (c, { body }) => {
+      const request: BackfillRequest = { ...present(body), dagId: body.dagId, from: body.from, to: body.to };
+      const created = await workflows.createBackfill({ ...request, dryRun: body.dryRun ?? false });
+      return c.json(created, body.dryRun ? 200 : 201);
+    },
   );
-  app.get("/backfills/:id", async (c) => c.json(await workflows.getBackfill(backfillId(c.req.param("id")))));
-  app.post("/backfills/:id/pause", async (c) =>
-    c.json(await workflows.pauseBackfill(backfillId(c.req.param("id")))),
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/backfills",
+      tag: backfillsTag,
+      summary: "List the backfills (of one DAG with ?dagId=)",
+      query: backfillListQuery,
+      responses: {
+        200: { description: "the backfills", schema: z.object({ backfills: z.array(backfillSchema) }) },
+      },
+    },
+    async (c, { query }) =>
+      c.json({ backfills: await workflows.listBackfills(query.dagId ? { dagId: query.dagId } : {}) }),
   );
-  app.post("/backfills/:id/resume", async (c) =>
-    c.json(await workflows.resumeBackfill(backfillId(c.req.param("id")))),
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/backfills/:id",
+      tag: backfillsTag,
+      summary: "A backfill with its progress",
+      params: backfillParams,
+      responses: { 200: { description: "the backfill", schema: backfillSchema } },
+      errors: noBackfill,
+    },
+    async (c, { params }) => c.json(await workflows.getBackfill(params.id)),
   );
-  app.post("/backfills/:id/cancel", async (c) =>
-    c.json(await workflows.cancelBackfill(backfillId(c.req.param("id")))),
-  );
-  return app;
-}
-
-function backfillId(text: string): number {
-  return positiveInteger(text, "backfill id") ?? 0;
-}
-
-function runFilter(state: string | undefined, runType: string | undefined, limit: string | undefined) {
-  const states = list(state);
-  const runTypes = list(runType);
-  const max = positiveInteger(limit, "limit");
-  return {
-    ...(states === undefined ? {} : { states }),
-    ...(runTypes === undefined ? {} : { runTypes }),
-    ...(max === undefined ? {} : { limit: max }),
+  const actions = {
+    pause: (id: number) => workflows.pauseBackfill(id),
+    resume: (id: number) => workflows.resumeBackfill(id),
+    cancel: (id: number) => workflows.cancelBackfill(id),
   };
+  for (const [action, act] of Object.entries(actions)) {
+    defineRoute(
+      app,
+      {
+        method: "post",
+        path: `/backfills/:id/${action}`,
+        tag: backfillsTag,
+        summary: `${action.charAt(0).toUpperCase()}${action.slice(1)} a backfill`,
+        params: backfillParams,
+        responses: { 200: { description: "the backfill", schema: backfillSchema } },
+        errors: { ...noBackfill, 409: "the backfill's state does not allow it" },
+      },
+      async (c, { params }) => c.json(await act(params.id)),
+    );
+  }
+  return app;
 }
