@@ -65,6 +65,8 @@ export interface HourglassRuntime {
   readonly events: WorkflowEvents;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
+  /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
+  readonly app: ReturnType<typeof createApp>;
   /** Stops taking work, lets running tasks finish (up to stopGraceMs), closes everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -194,6 +196,7 @@ export async function startHourglass(
       workflows,
       events,
       url: http.url,
+      app,
       stop() {
         // The scheduler first: no run is created and no task queued while the pool drains.
         stopping ??= scheduler.stop().then(closeAll);
