@@ -238,6 +238,9 @@ class SchemaConverter {
     const out: JsonSchema = {};
     for (const [key, value] of Object.entries(node)) {
       if (key === "$schema" || key === "documentedAs") continue;
+      // zod writes the safe-integer bounds of every .int(): noise for a reader, no news for a client.
+      if (key === "minimum" && value === Number.MIN_SAFE_INTEGER) continue;
+      if (key === "maximum" && value === Number.MAX_SAFE_INTEGER) continue;
       if (key === "$defs") {
         for (const [name, def] of Object.entries(value as Record<string, JsonSchema>)) {
           this.components[name] = this.#hoist(def);
