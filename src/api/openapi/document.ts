@@ -119,10 +119,10 @@ function operation(spec: AnyRouteSpec, honoPath: string, schemas: SchemaConverte
     responses,
   };
   if (spec.body) {
-    op.requestBody = {
-      required: false,
-      content: { "application/json": { schema: schemas.convert(spec.body) } },
-    };
+    const schema = schemas.convert(spec.body);
+    // An empty body reads as {}: the body is optional exactly when {} would pass.
+    const requiredFields = (schemas.resolve(schema)["required"] ?? []) as string[];
+    op.requestBody = { required: requiredFields.length > 0, content: { "application/json": { schema } } };
   } else if (spec.rawBody) {
     op.requestBody = {
       required: true,
@@ -231,6 +231,12 @@ class SchemaConverter {
       },
     }) as JsonSchema;
     return this.#hoist(json);
+  }
+
+  /** The schema a top-level `$ref` points to (components are filled by convert). */
+  resolve(schema: JsonSchema): JsonSchema {
+    const ref = schema["$ref"];
+    return typeof ref === "string" ? (this.components[ref.slice(componentPrefix.length)] ?? {}) : schema;
   }
 
   /** Moves every `$defs` entry to the components, points `$ref`s there, drops `$schema`. */
