@@ -18,6 +18,8 @@ import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
+import { uiApiRoutes } from "../ui/api.js";
+import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
@@ -139,6 +141,8 @@ export async function startHourglass(
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
+    // The web UI at / and the data its pages need (docs/ui.md).
+    app.route("/api/v1", uiApiRoutes({ metadata, workflows, events })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {
