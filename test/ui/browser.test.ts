@@ -238,4 +238,36 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     assert.match((await item.textContent()) ?? "", /4\/4 done/);
     await page.screenshot({ path: path.join(tempShots, "backfill-done.png") });
   });
+
+  it("shows the store's tables with retention, schema, row count and the last hour's records", async () => {
+    await open("/store");
+    await page.getByRole("heading", { name: "Database airflow-db" }).waitFor();
+    await page.getByRole("button", { name: "Details" }).click();
+    // 6 hosts, one point a minute, for a day.
+    await page.getByText(`rows: ${(6 * 60 * 24).toLocaleString("en-US")}`).waitFor();
+    await page.locator("table.schema td", { hasText: "instance_name" }).waitFor();
+    await page.locator(".details .chart canvas").waitFor();
+    await page.screenshot({ path: path.join(tempShots, "store.png"), fullPage: true });
+  });
+
+  it("shows a stream's shards, its connector's lag and a dead letter's reason", async () => {
+    await s.runtime.streams.createStream("ui-stream", 1);
+    await s.runtime.connectors.create({
+      name: "ui-connector",
+      stream: "ui-stream",
+      database: "airflow-db",
+      table: "airflow-table",
+      maxDelayMs: 0,
+    });
+    await s.runtime.streams.putRecord("ui-stream", {
+      Data: new TextEncoder().encode("this is not JSON"),
+      PartitionKey: "k",
+    });
+    await open("/streams");
+    await page.getByRole("heading", { name: "Stream ui-stream", exact: true }).waitFor();
+    await page.getByRole("heading", { name: "Connector ui-connector" }).waitFor();
+    await page.getByRole("button", { name: "Dead letters (1)" }).click();
+    await page.locator("td", { hasText: "this is not JSON" }).first().waitFor();
+    await page.screenshot({ path: path.join(tempShots, "streams.png"), fullPage: true });
+  });
 });

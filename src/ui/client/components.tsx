@@ -78,6 +78,8 @@ export function TimeChart({
       {
         width: Math.max(320, el.clientWidth || 640),
         height,
+        // Times in UTC, as everywhere else in Hourglass.
+        tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         ...(title === undefined ? {} : { title }),
         series: [
           {},

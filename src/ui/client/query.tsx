@@ -178,6 +178,7 @@ export function QueryPage() {
             name="sql"
             aria-label="SQL"
             spellcheck={false}
+            wrap="off"
             rows={Math.max(6, lineCount + 1)}
             value={sql}
             placeholder={'SELECT * FROM "db"."table" WHERE time > ago(1h) LIMIT 10'}
