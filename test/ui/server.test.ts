@@ -133,4 +133,36 @@ describe("serving the UI and its data", () => {
     assert.notEqual(after, before);
     assert.equal(after.split("-")[0], before.split("-")[0], "the same boot");
   });
+
+  it("counts changes made through the API too, and the grid follows them (its cache is per change)", async () => {
+    const version = async () =>
+      ((await (await fetch(`${url}/api/v1/changes`)).json()) as { version: string }).version;
+    const gridState = async () =>
+      ((await (await fetch(`${url}/api/v1/dags/${demoDagId}/grid`)).json()) as { runs: { state: string } })
+        .runs.state;
+    const first = await gridState();
+    assert.equal(await gridState(), first, "the same answer while nothing changes");
+    const before = await version();
+    const response = await fetch(
+      `${url}/api/v1/dags/${demoDagId}/runs/${encodeURIComponent("scheduled__2021-09-22T01:00:00+00:00")}`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: "success" }),
+      },
+    );
+    assert.equal(response.status, 200);
+    assert.notEqual(await version(), before);
+    assert.equal(await gridState(), `${first[0]}s${first.slice(2)}`);
+    const paused = await version();
+    assert.equal((await fetch(`${url}/api/v1/dags/${demoDagId}/pause`, { method: "POST" })).status, 200);
+    assert.notEqual(await version(), paused, "a pause emits no event but counts");
+    const refused = await version();
+    assert.equal((await fetch(`${url}/api/v1/dags/nope/pause`, { method: "POST" })).status, 404);
+    assert.notEqual(
+      await version(),
+      refused,
+      "a refused change counts too (it may have done part of its work)",
+    );
+  });
 });
