@@ -220,6 +220,8 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     const form = page.getByRole("form", { name: "Backfill" });
     await form.locator('input[name="from"]').fill("2021-09-21T02:00:00Z");
     await form.locator('input[name="to"]').fill("2021-09-21T05:00:00Z");
+    // The held backfill may have made runs in this range already: the cancelled ones are run again.
+    await form.locator('select[name="reprocess"]').selectOption("failed");
     await form.getByRole("button", { name: "Preview (dry run)" }).click();
     await page.getByRole("heading", { name: "Preview: 4 intervals" }).waitFor();
     await form.getByRole("button", { name: "Start backfill" }).click();
@@ -235,7 +237,7 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     await form.getByRole("button", { name: "Start backfill" }).click();
     const item = page.locator("li.backfill[data-state=completed]");
     await item.waitFor();
-    assert.match((await item.textContent()) ?? "", /4\/4 done/);
+    assert.match((await item.textContent()) ?? "", /4\/4 done · 4 succeeded/);
     await page.screenshot({ path: path.join(tempShots, "backfill-done.png") });
   });
 
@@ -269,5 +271,16 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     await page.getByRole("button", { name: "Dead letters (1)" }).click();
     await page.locator("td", { hasText: "this is not JSON" }).first().waitFor();
     await page.screenshot({ path: path.join(tempShots, "streams.png"), fullPage: true });
+  });
+
+  it("follows the system's dark setting", async () => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await open(`/dags/${demoDagId}`);
+    await page.locator(".grid-summary").waitFor();
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, "rgb(21, 24, 27)");
+    await page.screenshot({ path: path.join(tempShots, "grid-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+    process.stdout.write(`browser test screenshots: ${tempShots} and docs/screenshots/\n`);
   });
 });
