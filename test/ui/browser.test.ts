@@ -218,12 +218,14 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     await s.runtime.workflows.pauseBackfill(held.backfill!.id);
     await open(`/backfill?dag=${demoDagId}`);
     const form = page.getByRole("form", { name: "Backfill" });
-    await form.locator('input[name="from"]').fill("2021-09-21T02:00:00Z");
-    await form.locator('input[name="to"]').fill("2021-09-21T05:00:00Z");
+    // From before the table's retention (24 h memory + 1 day magnetic before 2021-09-23T00:10).
+    await form.locator('input[name="from"]').fill("2021-09-20T23:00:00Z");
+    await form.locator('input[name="to"]').fill("2021-09-21T02:00:00Z");
     // The held backfill may have made runs in this range already: the cancelled ones are run again.
     await form.locator('select[name="reprocess"]').selectOption("failed");
     await form.getByRole("button", { name: "Preview (dry run)" }).click();
     await page.getByRole("heading", { name: "Preview: 4 intervals" }).waitFor();
+    await page.locator(".banner", { hasText: "2 of 4 intervals start before 2021-09-21T00:10" }).waitFor();
     await form.getByRole("button", { name: "Start backfill" }).click();
     await form.locator(".error", { hasText: `backfill ${held.backfill!.id}` }).waitFor();
     assert.match((await form.locator(".error").textContent()) ?? "", /409/);
@@ -277,7 +279,7 @@ describe("the web UI in Chromium", { skip, timeout: 600_000 }, () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await open(`/dags/${demoDagId}`);
     await page.locator(".grid-summary").waitFor();
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
     assert.equal(background, "rgb(21, 24, 27)");
     await page.screenshot({ path: path.join(tempShots, "grid-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
