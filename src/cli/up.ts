@@ -135,6 +135,7 @@ export function registerUp(program: Command): void {
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);
       log(`hourglass is up: API ${runtime.url} (docs/api.md), state ${config.stateDir}`);
+      log(`web UI: ${runtime.url}/ (docs/ui.md)`);
       if (!isLoopback(config.host)) {
         log(
           `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,

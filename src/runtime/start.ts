@@ -18,6 +18,9 @@ import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
+import { uiApiRoutes } from "../ui/api.js";
+import { ChangeCounter } from "../ui/changes.js";
+import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
@@ -137,10 +140,14 @@ export async function startHourglass(
       lake,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
-    app.route("/api/v1", workflowRoutes(workflows));
+    // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
+    const changes = new ChangeCounter().watch(events);
+    app.route("/api/v1", workflowRoutes(changes.counting(workflows)));
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
+    // The web UI at / and the data its pages need (docs/ui.md).
+    app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {

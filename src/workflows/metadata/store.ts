@@ -9,6 +9,7 @@ import { clearTaskInstances } from "./clear.js";
 import * as dags from "./dags.js";
 import type { MetadataDatabase, Queries } from "./database.js";
 import { guarded } from "./database-errors.js";
+import { listGrid } from "./grid.js";
 import * as runs from "./runs.js";
 import * as taskInstances from "./task-instances.js";
 import type {
@@ -25,9 +26,11 @@ import type {
   Dag,
   DagRun,
   DagUpsert,
+  GridRows,
   HeartbeatResult,
   ImportError,
   ImportErrorInput,
+  Interval,
   MetadataDialect,
   MetadataStore,
   RunFilter,
@@ -112,6 +115,9 @@ export class SqlMetadataStore implements MetadataStore {
   }
   listRuns(filter?: RunFilter): Promise<DagRun[]> {
     return guarded(() => runs.listRuns(this.#database, filter));
+  }
+  listGrid(filter: { dagId: string; interval?: Interval }): Promise<GridRows> {
+    return guarded(() => listGrid(this.#database, filter));
   }
   setRunState(
     dagRunId: number,

@@ -166,6 +166,12 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** What the UI's grid draws of a DAG's runs and task instances (listGrid). */
+export interface GridRows {
+  runs: Array<{ id: number; runId: string; runType: RunType; state: RunState; start: number; end: number }>;
+  taskInstances: Array<{ dagRunId: number; taskId: string; state: TaskState }>;
+}
+
 export interface TaskInstanceKey {
   dagRunId: number;
   taskId: string;
@@ -412,6 +418,8 @@ export interface MetadataStore {
   getRunByRunId(dagId: string, runId: string): Promise<DagRun | null>;
   /** Runs ordered by logical date (then id). */
   listRuns(filter?: RunFilter): Promise<DagRun[]>;
+  /** A DAG's runs (in logical-date order) and task instance states, only what the UI's grid draws. */
+  listGrid(filter: { dagId: string; interval?: Interval }): Promise<GridRows>;
   /**
    * Moves a run to `to` if its state is one of `from` (any state if omitted); returns the run, or
    * null if its state did not match. Sets startedAt on the first move to running and endedAt on
