@@ -10,6 +10,8 @@
  */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
+import { z } from "zod";
+import { defineRoute } from "../api/openapi/index.js";
 import { validationError } from "../errors.js";
 import type { MetadataStore } from "../workflows/metadata/index.js";
 import type { WorkflowApi } from "../workflows/scheduler/index.js";
@@ -112,30 +114,85 @@ export async function gridOf(
   };
 }
 
+const gridAnswerSchema = z
+  .object({
+    dagId: z.string(),
+    tasks: z.array(z.string()).describe("task ids: the DAG's, in its order, then any only older runs had"),
+    stateCodes: z.record(z.string(), z.string()).describe("letter -> state name"),
+    runs: z
+      .object({
+        runId: z.array(z.string()),
+        start: z.array(z.number()).describe("data interval starts, epoch milliseconds"),
+        end: z.array(z.number()).describe("data interval ends, epoch milliseconds"),
+        state: z.string().describe("one letter per run: its state"),
+        type: z.string().describe("one letter per run: s(cheduled), m(anual), b(ackfill)"),
+        tasks: z
+          .array(z.string())
+          .describe("per run, one letter per task in `tasks` order; `-` where it has none"),
+      })
+      .describe("the runs in logical-date order, one array per field"),
+  })
+  .meta({ id: "Grid" });
+
+const timeParam = z
+  .string()
+  .optional()
+  .describe("ISO 8601 time (2021-09-22T13:00:00Z) or epoch milliseconds");
+
 export function uiApiRoutes(options: UiApiOptions): Hono {
   const { changes } = options;
   const cache = new Map<string, { version: string; answer: GridAnswer }>();
   const app = new Hono();
-  app.get("/changes", (c) => c.json({ version: changes.version }));
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/changes",
+      tag: "UI",
+      summary: "A counter of workflow changes; pages poll it and fetch again when it moved",
+      responses: {
+        200: {
+          description: "the counter",
+          schema: z.object({ version: z.string() }).meta({ id: "Changes" }),
+        },
+      },
+    },
+    (c) => c.json({ version: changes.version }),
+  );
   // A year of runs is ~650 kB of JSON and ~10x less gzipped.
-  app.get("/dags/:dagId/grid", compress(), async (c) => {
-    const from = parseTime(c.req.query("from"), "from");
-    const to = parseTime(c.req.query("to"), "to");
-    if (from !== undefined && to !== undefined && from > to) {
-      throw validationError(`from (${c.req.query("from")}) is after to (${c.req.query("to")})`);
-    }
-    const key = JSON.stringify([c.req.param("dagId"), from, to]);
-    const version = changes.version;
-    const cached = cache.get(key);
-    if (cached !== undefined && cached.version === version) return c.json(cached.answer);
-    const answer = await gridOf(options, c.req.param("dagId"), {
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-    });
-    cache.delete(key);
-    cache.set(key, { version, answer });
-    if (cache.size > gridCacheSize) cache.delete(cache.keys().next().value!);
-    return c.json(answer);
-  });
+  app.use("/dags/:dagId/grid", compress());
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/dags/:dagId/grid",
+      tag: "UI",
+      summary: "A DAG's runs against its tasks, in columns (the grid's data)",
+      params: z.object({ dagId: z.string() }),
+      query: z.object({ from: timeParam, to: timeParam }),
+      responses: { 200: { description: "the grid", schema: gridAnswerSchema } },
+      errors: { 404: "no such DAG" },
+    },
+    async (c, input) => {
+      const from = parseTime(input.query.from, "from");
+      const to = parseTime(input.query.to, "to");
+      if (from !== undefined && to !== undefined && from > to) {
+        throw validationError(`from (${input.query.from}) is after to (${input.query.to})`);
+      }
+      const dagId = input.params.dagId;
+      const key = JSON.stringify([dagId, from, to]);
+      const version = changes.version;
+      const cached = cache.get(key);
+      if (cached !== undefined && cached.version === version) return c.json(cached.answer);
+      const answer = await gridOf(options, dagId, {
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+      });
+      cache.delete(key);
+      cache.set(key, { version, answer });
+      if (cache.size > gridCacheSize) cache.delete(cache.keys().next().value!);
+      return c.json(answer);
+    },
+  );
   return app;
 }
