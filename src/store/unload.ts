@@ -20,7 +20,7 @@ import { createGunzip } from "node:zlib";
 import { type DuckDBType, DuckDBTypeId } from "@duckdb/node-api";
 import { HourglassError, validationError } from "../errors.js";
 import { checkBucketName, checkKey, type Lake } from "../lake/index.js";
-import type { UnloadSpec } from "../sql/contract.js";
+import { UNLOAD_MAX_FILE_BYTES, type UnloadSpec } from "../sql/index.js";
 import { quoteIdent, quoteString } from "./engine.js";
 import { columnInfoOf } from "./results.js";
 import type { ColumnInfo, QueryResponse } from "./types.js";
@@ -222,9 +222,25 @@ function isNested(type: DuckDBType): boolean {
   return [DuckDBTypeId.LIST, DuckDBTypeId.ARRAY, DuckDBTypeId.STRUCT, DuckDBTypeId.MAP].includes(type.typeId);
 }
 
+/**
+ * Whether DuckDB splits the files by size. Only below the default (78 GB, the most Timestream
+ * allows): DuckDB's size-rotating writer works in parallel and does not keep the rows in the
+ * SELECT's order, while one file written whole does.
+ */
+const splitsBySize = (spec: UnloadSpec): boolean => spec.maxFileSizeBytes < UNLOAD_MAX_FILE_BYTES;
+
+/** Where one COPY writes: a folder of `part_<i>` files when split by size, else one file in it. */
+async function copyTarget(spec: UnloadSpec, folder: string): Promise<string> {
+  if (splitsBySize(spec)) return folder;
+  await fs.mkdir(folder);
+  return path.join(folder, "part_0");
+}
+
 /** DuckDB's COPY options for the final files. */
 function copyOptions(spec: UnloadSpec, stringColumns: readonly string[]): string {
-  const options = [`FILE_SIZE_BYTES ${spec.maxFileSizeBytes}`, "FILENAME_PATTERN 'part_{i}'"];
+  const options = splitsBySize(spec)
+    ? [`FILE_SIZE_BYTES ${spec.maxFileSizeBytes}`, "FILENAME_PATTERN 'part_{i}'"]
+    : [];
   if (spec.format === "PARQUET") {
     options.unshift("FORMAT parquet", `COMPRESSION ${spec.compression === "GZIP" ? "gzip" : "uncompressed"}`);
     options.push("RETURN_STATS true");
@@ -261,7 +277,7 @@ async function writeFiles(
   );
   const options = copyOptions(spec, stringColumns);
   if (spec.partitionedBy.length === 0) {
-    const out = path.join(stage, "out");
+    const out = await copyTarget(spec, path.join(stage, "out"));
     const result = await context.run(
       `COPY (SELECT ${selectList.join(", ")} FROM (${duckdbSql}) q) TO ${quoteString(out)} (${options})`,
     );
@@ -306,9 +322,10 @@ async function writeFiles(
       )
       .join("/");
     const files = `[${group.files.map(quoteString).join(", ")}]`;
+    const target = await copyTarget(spec, path.join(stage, `out_${n++}`));
     const result = await context.run(
       // hive_partitioning off: the folder names must not come back as a column.
-      `COPY (SELECT * FROM read_parquet(${files}, hive_partitioning = false)) TO ${quoteString(path.join(stage, `out_${n++}`))} (${options})`,
+      `COPY (SELECT * FROM read_parquet(${files}, hive_partitioning = false)) TO ${quoteString(target)} (${options})`,
     );
     written.push(...(await filesOf(spec, result, `${partitionPath}/`)));
   }

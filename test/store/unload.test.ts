@@ -181,6 +181,39 @@ describe("UNLOAD on the store and the local lake", () => {
     assert.deepEqual(sortRows(got), sortRows(expected.rows));
   });
 
+  it("splits a result larger than max_file_size into several files, each with its header, counted per file", async () => {
+    const pad = "x".repeat(80);
+    const select = `SELECT a.x, b.y, '${pad}' AS pad FROM UNNEST(sequence(1, 1000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 300)) AS b(y) ORDER BY a.x, b.y`;
+    const out = await unload(
+      `UNLOAD (${select}) TO 's3://exports/split/' WITH (compression = 'NONE', max_file_size = '16MB', include_header = 'true')`,
+    );
+    assert.equal(out.rows, 300_000);
+    const manifest = await readManifest(lake, out.manifest);
+    assert.ok(manifest.result_files.length >= 2, `${manifest.result_files.length} files`);
+    // DuckDB's size-rotating writer is parallel: the rows are all there, not in the SELECT's order.
+    const got: string[] = [];
+    for (const f of manifest.result_files) {
+      // DuckDB closes a file once it has passed the size: "approximately" the size, as documented.
+      assert.ok(
+        f.file_metadata.content_length_in_bytes < 17 * 1024 * 1024,
+        String(f.file_metadata.content_length_in_bytes),
+      );
+      const rows = parseCsv(
+        Buffer.from(await lake.getObject("exports", f.url.slice("s3://exports/".length))).toString(),
+        { delimiter: ",", escape: "\\" },
+      );
+      assert.deepEqual(rows[0], ["x", "y", "pad"], "every file has the header");
+      assert.equal(rows.length - 1, f.file_metadata.row_count);
+      for (const row of rows.slice(1)) {
+        assert.equal(row[2], pad);
+        got.push(`${row[0]},${row[1]}`);
+      }
+    }
+    assert.equal(got.length, 300_000);
+    assert.equal(new Set(got).size, 300_000);
+    assert.ok(got.every((r) => /^([1-9]\d{0,2}|1000),([1-9]\d?|[12]\d\d|300)$/.test(r)));
+  });
+
   it("refuses bad input with a ValidationError naming it, before anything is written", async () => {
     const cases: [string, RegExp][] = [
       [
