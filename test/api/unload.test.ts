@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { QueryCommand, type QueryCommandOutput } from "@aws-sdk/client-timestream-query";
+import { PrepareQueryCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/client-timestream-query";
 import { WriteRecordsCommand } from "@aws-sdk/client-timestream-write";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { SEED_NOW_MS } from "../support/store.js";
@@ -138,6 +138,25 @@ describe("UNLOAD through the AWS SDK for JavaScript v3 and boto3", () => {
       `SELECT hostname, CAST(measure_value::double AS VARCHAR), time, region FROM "sdk-db"."sdk-table" WHERE region = 'eu-west-1'`,
     );
     assert.deepEqual(sortRows(reader.getRowsJson() as string[][]), sortRows(expected));
+  });
+
+  it("runs an UNLOAD once for a ClientToken sent again (an SDK retry), and PrepareQuery refuses UNLOAD", async () => {
+    const client = queryClient(t.server.url);
+    const sql = `UNLOAD (${SELECT}) TO 's3://sdk-exports/retried/'`;
+    const first = await client.send(new QueryCommand({ QueryString: sql, ClientToken: "retry-token-1" }));
+    const again = await client.send(new QueryCommand({ QueryString: sql, ClientToken: "retry-token-1" }));
+    assert.deepEqual(again.Rows, first.Rows);
+    const manifests = (await t.lake.listObjects("sdk-exports", { prefix: "retried/" })).objects.filter((o) =>
+      o.key.endsWith("_manifest.json"),
+    );
+    assert.equal(manifests.length, 1);
+    const other = await client.send(new QueryCommand({ QueryString: sql, ClientToken: "retry-token-2" }));
+    assert.notDeepEqual(other.Rows, first.Rows, "another token is another UNLOAD");
+    await assert.rejects(
+      client.send(new PrepareQueryCommand({ QueryString: sql })),
+      (error: Error) =>
+        error.name === "ValidationException" && /PrepareQuery takes a SELECT/.test(error.message),
+    );
   });
 
   it("answers bad input with ValidationException and a message that says what to change", async () => {
