@@ -277,6 +277,15 @@ describe("UNLOAD on the store and the local lake", () => {
       ],
       [`UNLOAD (${SELECT}) TO 's3://exports/x/'; SELECT 1`, /only one statement/],
       [`UNLOAD (SELECT nope FROM "db1x"."tab1") TO 's3://exports/x/'`, /nope/],
+      [
+        `UNLOAD (SELECT 'r' AS region) TO 's3://exports/x/' WITH (partitioned_by = ARRAY['region'])`,
+        /every column of the SELECT is a partition column/,
+      ],
+      [
+        `UNLOAD (SELECT 1 AS v, 'café' AS p) TO 's3://exports/x/' WITH (partitioned_by = ARRAY['p'])`,
+        /the partition column 'p' has the value 'café', which is not ASCII/,
+      ],
+      [`UNLOAD (SELECT 1 AS v) TO 's3://exports/x//y/'`, /has an empty or '\.' segment/],
     ];
     for (const [sql, message] of cases) {
       await assert.rejects(
@@ -288,6 +297,29 @@ describe("UNLOAD on the store and the local lake", () => {
     }
     assert.deepEqual(await listKeys(lake, "exports", "x/"), []);
     assert.deepEqual(await listKeys(lake, "exports", "b/"), []);
+  });
+
+  it("writes one file for an empty result, and a NULL partition value as __HIVE_DEFAULT_PARTITION__", async () => {
+    const empty = await unload(
+      `UNLOAD (${SELECT} AND hostname = 'nobody') TO 's3://exports/empty/' WITH (include_header = 'true', compression = 'NONE')`,
+    );
+    assert.equal(empty.rows, 0);
+    const manifest = await readManifest(lake, empty.manifest);
+    assert.equal(manifest.result_files.length, 1);
+    assert.equal(manifest.result_files[0]!.file_metadata.row_count, 0);
+    const text = Buffer.from(
+      await lake.getObject("exports", manifest.result_files[0]!.url.slice("s3://exports/".length)),
+    ).toString();
+    assert.equal(text, '"hostname",v,time,"region"\n');
+
+    const nulls = await unload(
+      `UNLOAD (SELECT 1 AS v, CAST(NULL AS VARCHAR) AS p UNION ALL SELECT 2, 'x') TO 's3://exports/nulls/' WITH (partitioned_by = ARRAY['p'])`,
+    );
+    assert.equal(nulls.rows, 2);
+    const folders = (await readManifest(lake, nulls.manifest)).result_files
+      .map((f) => /results\/([^/]+)\//.exec(f.url)![1])
+      .sort();
+    assert.deepEqual(folders, ["p=__HIVE_DEFAULT_PARTITION__", "p=x"]);
   });
 
   it("refuses more than 100 partitions and leaves nothing behind", async () => {
