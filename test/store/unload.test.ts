@@ -332,6 +332,34 @@ describe("UNLOAD on the store and the local lake", () => {
     assert.deepEqual(await listKeys(lake, "exports", "many/"), []);
   });
 
+  it("obeys the query time limit: stopped, with nothing published and no staging left", async () => {
+    const limited = await TimestreamStore.open({
+      dir: path.join(dir, "limited"),
+      clockMs: () => SEED_NOW_MS,
+      sweepIntervalMs: 0,
+      threads: 2,
+      limits: { timeoutMs: 1000 },
+      lake,
+    });
+    try {
+      const endless =
+        "SELECT count(*) AS n FROM UNNEST(sequence(1, 10000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 10000)) AS b(y) CROSS JOIN UNNEST(sequence(1, 10000)) AS c(z)";
+      await assert.rejects(
+        limited.query({ QueryString: `UNLOAD (${endless}) TO 's3://exports/slow/'` }),
+        (error: unknown) =>
+          error instanceof HourglassError &&
+          /longer than the time limit of 1 s/.test(error.message) &&
+          error.context["limit"] === "queryTimeoutSeconds",
+      );
+      assert.deepEqual(await listKeys(lake, "exports", "slow/"), []);
+      const temp = path.join(dir, "lake", ".tmp");
+      const left = fs.existsSync(temp) ? fs.readdirSync(temp).filter((n) => !n.startsWith("meta-")) : [];
+      assert.deepEqual(left, [], "the staging folder is removed");
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("is refused where a query's result is written elsewhere (exports)", async () => {
     await assert.rejects(
       store.exportQuery({
