@@ -214,8 +214,12 @@ function applyOption(spec: UnloadSpec, option: OptionValue): void {
   }
 }
 
-/** field_delimiter and escaped_by: one ASCII character that can sit inside a CSV line. */
-function csvCharacter(option: OptionValue, text: string): string {
+/**
+ * field_delimiter and escaped_by: one ASCII character that can sit inside a CSV line. SQL strings
+ * have no escapes, so the documentation's tab is also accepted written as the two characters `\t`.
+ */
+function csvCharacter(option: OptionValue, written: string): string {
+  const text = written === "\\t" ? "\t" : written;
   if (text.length !== 1 || text.charCodeAt(0) > 0x7f) {
     throw syntaxError(option.at, `${option.name} must be one ASCII character, got '${text}'`);
   }

@@ -58,6 +58,13 @@ describe("UNLOAD in the dialect", () => {
     );
   });
 
+  it("takes a tab delimiter written as a tab or as \\t", () => {
+    for (const written of ["\t", "\\t"]) {
+      const sql = `UNLOAD (SELECT 1) TO 's3://b-1/x/' WITH (field_delimiter = '${written}')`;
+      assert.equal(translate(sql, resolver, options).unload?.fieldDelimiter, "\t");
+    }
+  });
+
   it("points at the option that is wrong", () => {
     // Each error points at the token named last (its first occurrence in the text).
     const refused: [string, RegExp, string][] = [
