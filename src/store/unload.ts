@@ -278,7 +278,12 @@ async function writeFiles(
   }
   // Partitioned: DuckDB cannot split files by size while partitioning (FILE_SIZE_BYTES with
   // PARTITION_BY is "not implemented"), so the rows go to Parquet by partition first, then each
-  // partition is written in the final format, split by size.
+  // partition is written in the final format, split by size. Parquet that needs no split is
+  // written in its final form at once: those files are the result.
+  const direct = spec.format === "PARQUET" && !splitsBySize(spec);
+  const stagedCompression = direct
+    ? `COMPRESSION ${spec.compression === "GZIP" ? "gzip" : "uncompressed"}, `
+    : "";
   const partitionColumns = names.slice(dataCount);
   const keyColumns = partitionColumns.map((_, i) => `__hg_partition_${i}`);
   const staged = await context.run(
@@ -286,17 +291,18 @@ async function writeFiles(
       .map((n, i) => `${partitionValueSql(n, types[dataCount + i]!)} AS ${keyColumns[i]}`)
       .join(
         ", ",
-      )} FROM (${duckdbSql}) q) TO ${quoteString(path.join(stage, "partitions"))} (FORMAT parquet, PARTITION_BY (${keyColumns.join(", ")}), FILENAME_PATTERN 'part_{i}', RETURN_STATS true)`,
+      )} FROM (${duckdbSql}) q) TO ${quoteString(path.join(stage, "partitions"))} (FORMAT parquet, ${stagedCompression}PARTITION_BY (${keyColumns.join(", ")}), FILENAME_PATTERN 'part_{i}', RETURN_STATS true)`,
   );
-  const groups = new Map<string, { values: (string | null)[]; files: string[] }>();
+  const groups = new Map<string, { values: (string | null)[]; files: string[]; rows: number[] }>();
   for (const row of staged.getRowsJson()) {
     const keys = new Map(
       ((row[5] ?? []) as { key: string; value: string | null }[]).map((k) => [k.key, k.value]),
     );
     const values = keyColumns.map((k) => keys.get(k) ?? null);
     const id = JSON.stringify(values);
-    const group = groups.get(id) ?? { values, files: [] };
+    const group = groups.get(id) ?? { values, files: [], rows: [] };
     group.files.push(String(row[0]));
+    group.rows.push(Number(row[1]));
     groups.set(id, group);
   }
   if (groups.size > UNLOAD_MAX_PARTITIONS) {
@@ -314,6 +320,12 @@ async function writeFiles(
           `${partitionSegment(partitionColumns[i]!)}=${partitionFolder(partitionColumns[i]!, value)}`,
       )
       .join("/");
+    if (direct) {
+      group.files.forEach((localPath, i) => {
+        written.push({ localPath, partitionPath: `${partitionPath}/`, rows: group.rows[i]! });
+      });
+      continue;
+    }
     const files = `[${group.files.map(quoteString).join(", ")}]`;
     const target = await copyTarget(spec, path.join(stage, `out_${n++}`));
     const result = await context.run(

@@ -146,40 +146,45 @@ describe("UNLOAD on the store and the local lake", () => {
     assert.deepEqual(sortRows(got), sortRows(expected.rows));
   });
 
-  it("writes Parquet that DuckDB's read_parquet reads back as the SELECT's rows, partitioned", async () => {
-    const out = await unload(
-      `UNLOAD (SELECT hostname, measure_value::double AS v, time, region FROM "db1x"."tab1") TO 's3://exports/pq/' WITH (format = 'PARQUET', partitioned_by = ARRAY['region'])`,
-    );
-    assert.equal(out.rows, 90);
-    const manifest = await readManifest(lake, out.manifest);
-    assert.equal(manifest.query_metadata.result_format, "PARQUET");
-    const duck = await DuckDBInstance.create(":memory:");
-    const connection = await duck.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    const got: (string | null)[][] = [];
-    for (const f of manifest.result_files) {
-      assert.match(f.url, /\/results\/region=[^/]+\/AEB[0-9A-F]+_[0-9a-f-]{36}\.parquet$/);
-      const local = path.join(dir, "lake", "exports", f.url.slice("s3://exports/".length));
-      const region = decodeURIComponent(/region=([^/]+)\//.exec(f.url)![1]!);
-      const reader = await connection.runAndReadAll(
-        `SELECT hostname, CAST(v AS VARCHAR), strftime(time, '%Y-%m-%d %H:%M:%S.%n') FROM read_parquet('${local}')`,
+  for (const [how, extra] of [
+    ["written at once", ""],
+    ["through the size-splitting pass", ", max_file_size = '16MB', compression = 'NONE'"],
+  ]) {
+    it(`writes Parquet that DuckDB's read_parquet reads back as the SELECT's rows, partitioned (${how})`, async () => {
+      const out = await unload(
+        `UNLOAD (SELECT hostname, measure_value::double AS v, time, region FROM "db1x"."tab1") TO 's3://exports/pq-${extra.length}/' WITH (format = 'PARQUET', partitioned_by = ARRAY['region']${extra})`,
       );
-      const columns = await connection.runAndReadAll(`SELECT name FROM parquet_schema('${local}')`);
-      assert.deepEqual(
-        columns.getRowsJson().map((r) => r[0]),
-        ["duckdb_schema", "hostname", "v", "time"],
-        "the partition column is in the folder name, not in the file",
+      assert.equal(out.rows, 90);
+      const manifest = await readManifest(lake, out.manifest);
+      assert.equal(manifest.query_metadata.result_format, "PARQUET");
+      const duck = await DuckDBInstance.create(":memory:");
+      const connection = await duck.connect();
+      await connection.run("SET TimeZone = 'UTC'");
+      const got: (string | null)[][] = [];
+      for (const f of manifest.result_files) {
+        assert.match(f.url, /\/results\/region=[^/]+\/AEB[0-9A-F]+_[0-9a-f-]{36}\.parquet$/);
+        const local = path.join(dir, "lake", "exports", f.url.slice("s3://exports/".length));
+        const region = decodeURIComponent(/region=([^/]+)\//.exec(f.url)![1]!);
+        const reader = await connection.runAndReadAll(
+          `SELECT hostname, CAST(v AS VARCHAR), strftime(time, '%Y-%m-%d %H:%M:%S.%n') FROM read_parquet('${local}')`,
+        );
+        const columns = await connection.runAndReadAll(`SELECT name FROM parquet_schema('${local}')`);
+        assert.deepEqual(
+          columns.getRowsJson().map((r) => r[0]),
+          ["duckdb_schema", "hostname", "v", "time"],
+          "the partition column is in the folder name, not in the file",
+        );
+        assert.equal(reader.getRows().length, f.file_metadata.row_count);
+        for (const row of reader.getRowsJson()) got.push([...(row as string[]), region]);
+      }
+      connection.closeSync();
+      const expected = await queryAll(
+        store,
+        `SELECT hostname, CAST(measure_value::double AS VARCHAR), time, region FROM "db1x"."tab1"`,
       );
-      assert.equal(reader.getRows().length, f.file_metadata.row_count);
-      for (const row of reader.getRowsJson()) got.push([...(row as string[]), region]);
-    }
-    connection.closeSync();
-    const expected = await queryAll(
-      store,
-      `SELECT hostname, CAST(measure_value::double AS VARCHAR), time, region FROM "db1x"."tab1"`,
-    );
-    assert.deepEqual(sortRows(got), sortRows(expected.rows));
-  });
+      assert.deepEqual(sortRows(got), sortRows(expected.rows));
+    });
+  }
 
   it("splits a result larger than max_file_size into several files, each with its header, counted per file", async () => {
     const pad = "x".repeat(80);
