@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { HttpClient, RemoteStore } from "../api/client.js";
 import { readServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf, resolveConfig } from "../config.js";
+import { openLocalLake } from "../lake/index.js";
 import { TimestreamStore } from "../store/index.js";
 import type { StoreService } from "../store/service.js";
 
@@ -35,6 +36,8 @@ export async function withStore<T>(command: Command, work: (store: StoreService)
     dir: config.stateDir,
     sweepIntervalMs: 0,
     limits: queryLimitsOf(config),
+    // UNLOAD writes to the state folder's lake, as it would through the server.
+    lake: openLocalLake(config.lakeDir),
   });
   try {
     return await work(store);

@@ -255,8 +255,10 @@ async function testDag(
   if (url) {
     services = createRemoteTaskServices(url);
   } else {
-    const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
-    services = createLocalTaskServices({ store, lake: openLocalLake(config.lakeDir) });
+    const lake = openLocalLake(config.lakeDir);
+    // The store gets the lake too: a task's query may be an UNLOAD.
+    const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0, lake });
+    services = createLocalTaskServices({ store, lake });
     close = () => store.close();
   }
   try {

@@ -29,7 +29,7 @@ export function registerQuery(program: Command): void {
     })
     .addHelpText(
       "after",
-      `${formatHelp}\n\nExamples:\n  hourglass query 'SELECT instance_name, BIN(time, 15s) AS b, AVG(measure_value::double) FROM "airflow-db"."airflow-table" WHERE time > ago(1h) GROUP BY 1, 2'\n  hourglass query --format json 'SELECT count(*) AS n FROM "airflow-db"."airflow-table"'`,
+      `${formatHelp}\n\nExamples:\n  hourglass query 'SELECT instance_name, BIN(time, 15s) AS b, AVG(measure_value::double) FROM "airflow-db"."airflow-table" WHERE time > ago(1h) GROUP BY 1, 2'\n  hourglass query --format json 'SELECT count(*) AS n FROM "airflow-db"."airflow-table"'\n  hourglass query "UNLOAD (SELECT * FROM \\"airflow-db\\".\\"airflow-table\\" WHERE time > ago(1h)) TO 's3://demo-airflow-ts-output/unload/' WITH (format = 'PARQUET')"\n    (writes the files to the lake and prints one row: rows, metadataFile, manifestFile)`,
     )
     .action(async (sql: string, o: { format: QueryFormat; maxRows?: number }, cmd: Command) => {
       await withStore(cmd, async (store) => {

@@ -96,10 +96,12 @@ export async function startHourglass(
       const serverLock = await acquireServerLock(config.stateDir);
       closers.push(() => serverLock.release());
     }
+    const lake = openLocalLake(config.lakeDir);
     const store = await TimestreamStore.open({
       dir: config.stateDir,
       clockMs,
       limits: queryLimitsOf(config),
+      lake,
     });
     closers.push(() => store.close());
     const streams = await openStreamService({ dir: config.stateDir, clock: clockMs });
@@ -114,7 +116,6 @@ export async function startHourglass(
       onError: (name, error) => onError(`connector ${name}`, error),
     });
     closers.push(() => connectors.close());
-    const lake = openLocalLake(config.lakeDir);
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
 

@@ -2,6 +2,7 @@
  * The syntax tree of Timestream's SQL, as the parser builds it and the translator prints it.
  * Every node keeps the position of its first token so that errors found later still point at it.
  */
+import type { UnloadSpec } from "./contract.js";
 import type { DurationUnit } from "./lexer.js";
 import type { SourcePosition } from "./syntax-error.js";
 
@@ -337,4 +338,5 @@ export type Statement =
   | (Node & { kind: "showDatabases"; like?: string })
   | (Node & { kind: "showTables"; database?: string; like?: string })
   | (Node & { kind: "showMeasures"; database: string; table: string; like?: string })
-  | (Node & { kind: "describe"; database: string; table: string });
+  | (Node & { kind: "describe"; database: string; table: string })
+  | (Node & { kind: "unload"; query: Query; unload: UnloadSpec });

@@ -81,9 +81,40 @@ export interface TranslateOptions {
 export const DEFAULT_SEQUENCE_MAX_ENTRIES = 10_000;
 
 export interface Translation {
-  /** DuckDB SQL: a single read-only statement (SELECT / WITH … SELECT / VALUES). */
+  /**
+   * DuckDB SQL: a single read-only statement (SELECT / WITH … SELECT / VALUES). For an UNLOAD,
+   * the translation of its SELECT (the store writes that query's result where `unload` says).
+   */
   duckdbSql: string;
   /** Output column names, in order, when the translator knows them (else the store reads them from DuckDB). */
   columnNames?: string[];
-  statementKind: "select" | "show" | "describe";
+  statementKind: "select" | "show" | "describe" | "unload";
+  /** For `UNLOAD (SELECT …) TO 's3://…' WITH (…)`: where and how to write the result. */
+  unload?: UnloadSpec;
+}
+
+/**
+ * An UNLOAD's destination and options, checked and with Timestream's defaults filled in
+ * (https://docs.aws.amazon.com/timestream/latest/developerguide/export-unload-concepts.html).
+ */
+export interface UnloadSpec {
+  /** The TO URL as written. */
+  url: string;
+  bucket: string;
+  /** The folder inside the bucket: "" or ending in "/". */
+  prefix: string;
+  /** Default CSV. */
+  format: "CSV" | "PARQUET";
+  /** Default GZIP. */
+  compression: "GZIP" | "NONE";
+  /** Output columns that make the folders `name=value/`; they must be the select's last columns, in this order. */
+  partitionedBy: string[];
+  /** CSV only: one ASCII character, default ','. */
+  fieldDelimiter: string;
+  /** CSV only: one ASCII character, default '\\'. */
+  escapedBy: string;
+  /** CSV only: default false. */
+  includeHeader: boolean;
+  /** Default 78 GB; 16 MB to 78 GB (1 MB = 2^20 bytes). */
+  maxFileSizeBytes: number;
 }

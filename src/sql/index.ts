@@ -10,6 +10,7 @@ export { parse } from "./parser.js";
 export { missingColumnOf } from "./syntax-error.js";
 export { formatTimestampNs, parseTimestampNs } from "./timestamps.js";
 export { translate } from "./translate.js";
+export { UNLOAD_MAX_FILE_BYTES, UNLOAD_MIN_FILE_BYTES } from "./unload.js";
 
 /**
  * DuckDB statements to run once per connection before translated queries: UTC for every

@@ -1,6 +1,6 @@
 /**
  * Parses one Timestream statement: a query (SELECT / WITH / VALUES), SHOW DATABASES, SHOW TABLES,
- * SHOW MEASURES or DESCRIBE. Statements that would write or change anything are refused by name,
+ * SHOW MEASURES, DESCRIBE or UNLOAD. Statements that would write or change anything are refused by name,
  * and so is a second statement after ';'.
  */
 import type { Statement } from "./ast.js";
@@ -8,6 +8,7 @@ import { tokenize } from "./lexer.js";
 import { parseQuery } from "./parse-query.js";
 import { positionOf, syntaxError } from "./syntax-error.js";
 import { describeToken, MAX_NESTING_DEPTH, TokenStream } from "./token-stream.js";
+import { parseUnload, refuseNestedUnload } from "./unload.js";
 
 /**
  * How deep the tree of one statement may be. Chains such as `a + b + c …` or `x = 1 OR x = 2 …`
@@ -60,7 +61,9 @@ const refusedStatements: ReadonlySet<string> = new Set([
 ]);
 
 export function parse(sql: string): Statement {
-  const ts = new TokenStream(tokenize(sql));
+  const tokens = tokenize(sql);
+  refuseNestedUnload(tokens);
+  const ts = new TokenStream(tokens);
   const first = ts.peek();
   if (first.kind === "eof") throw syntaxError(first, "the query is empty");
   const statement = parseStatement(ts);
@@ -113,7 +116,8 @@ function parseStatement(ts: TokenStream): Statement {
       const { database, table } = parseQualifiedTable(ts);
       return { kind: "describe", database, table, pos };
     }
-    if (first.upper === "EXPLAIN" || first.upper === "UNLOAD") {
+    if (first.upper === "UNLOAD") return parseUnload(ts);
+    if (first.upper === "EXPLAIN") {
       throw syntaxError(first, `${first.upper} is not supported by this query API`);
     }
   }

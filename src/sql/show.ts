@@ -30,7 +30,7 @@ function literalRows(columns: LiteralColumn[], rows: string[][], like?: string, 
 const varchar = (name: string): LiteralColumn => ({ name, duckdbType: "VARCHAR" });
 
 export function translateShow(
-  statement: Exclude<Statement, { kind: "query" }>,
+  statement: Exclude<Statement, { kind: "query" | "unload" }>,
   resolver: TableResolver,
 ): Translation {
   switch (statement.kind) {

@@ -10,11 +10,15 @@ import { QueryTranslator } from "./translate-query.js";
 
 export function translate(sql: string, resolver: TableResolver, options: TranslateOptions): Translation {
   const statement = parse(sql);
-  if (statement.kind !== "query") return translateShow(statement, resolver);
-  const result = new QueryTranslator(resolver, options).query(statement.query, undefined);
-  return {
-    duckdbSql: result.sql,
-    statementKind: "select",
-    columnNames: result.columns?.map((column) => column.name),
-  };
+  if (statement.kind === "query" || statement.kind === "unload") {
+    // An UNLOAD's SELECT is translated exactly as the same SELECT on its own.
+    const result = new QueryTranslator(resolver, options).query(statement.query, undefined);
+    return {
+      duckdbSql: result.sql,
+      statementKind: statement.kind === "unload" ? "unload" : "select",
+      columnNames: result.columns?.map((column) => column.name),
+      ...(statement.kind === "unload" ? { unload: statement.unload } : {}),
+    };
+  }
+  return translateShow(statement, resolver);
 }

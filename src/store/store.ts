@@ -10,7 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { conflict, HourglassError, notFound, validationError } from "../errors.js";
-import type { MeasureInfo, ResolvedTable, TableResolver } from "../sql/contract.js";
+import type { Lake } from "../lake/index.js";
+import type { MeasureInfo, ResolvedTable, TableResolver, Translation } from "../sql/contract.js";
 import { dialectSetupSql, translate } from "../sql/index.js";
 import { batchFromRecords } from "./batch.js";
 import {
@@ -66,6 +67,7 @@ import type {
   WriteRecordsRequest,
   WriteResult,
 } from "./types.js";
+import { runUnload } from "./unload.js";
 import { TableWriter } from "./writer.js";
 
 export interface StoreOptions {
@@ -84,6 +86,8 @@ export interface StoreOptions {
   /** Account id used in ARNs. */
   accountId?: string;
   region?: string;
+  /** Where UNLOAD writes (its `s3://bucket/…` are this lake's buckets); without one UNLOAD is refused. */
+  lake?: Lake;
 }
 
 /** Timestream's API limit for WriteRecords; the native batch path may pass a larger limit. */
@@ -218,6 +222,7 @@ export class TimestreamStore implements TableResolver {
     private readonly clockMs: () => number,
     private readonly arnPrefix: string,
     readonly limits: Readonly<QueryLimits & { tempDirectory: string | null }>,
+    private readonly lake: Lake | undefined,
   ) {
     this.writer = new TableWriter(engine);
     this.slots = new Slots(limits.maxConcurrent);
@@ -267,6 +272,7 @@ export class TimestreamStore implements TableResolver {
       options.clockMs ?? Date.now,
       `arn:aws:timestream:${region}:${options.accountId ?? "000000000000"}:database/`,
       Object.freeze({ ...limits, tempDirectory }),
+      options.lake,
     );
     const sweepMs = options.sweepIntervalMs ?? 60_000;
     if (sweepMs > 0) {
@@ -713,8 +719,21 @@ export class TimestreamStore implements TableResolver {
     return out;
   }
 
-  /** Translates Timestream SQL to DuckDB SQL (exposed for EXPLAIN-style tooling and tests). */
-  translate(sql: string): string {
+  /**
+   * Translates Timestream SQL to DuckDB SQL (exposed for EXPLAIN-style tooling and tests). An
+   * UNLOAD is refused: only query() runs one, and its SELECT alone must not run in its place.
+   */
+  translate(sql: string, usedFor = "this call"): string {
+    const translation = this.translation(sql);
+    if (translation.unload) {
+      throw validationError(
+        `UNLOAD cannot be used in ${usedFor}: send it as a query (the Query API, POST /api/v1/query or hourglass query)`,
+      );
+    }
+    return translation.duckdbSql;
+  }
+
+  private translation(sql: string): Translation {
     if (typeof sql !== "string" || sql.trim() === "") throw validationError("QueryString must not be empty");
     if (sql.length > MAX_QUERY_STRING_CHARS) {
       throw new HourglassError(
@@ -727,7 +746,7 @@ export class TimestreamStore implements TableResolver {
       return translate(sql, this, {
         nowNs: this.nowNs(),
         sequenceMaxEntries: this.limits.sequenceMaxEntries,
-      }).duckdbSql;
+      });
     } catch (error) {
       // The parser bounds nesting; this is the net under it, so that no query text gives a 500.
       if (error instanceof RangeError && /call stack/i.test(error.message)) {
@@ -823,7 +842,9 @@ export class TimestreamStore implements TableResolver {
       if (!found) throw validationError("NextToken is invalid or has expired: run the query again");
       cursor = found;
     } else {
-      const duckdbSql = this.translate(input.QueryString);
+      const translation = this.translation(input.QueryString);
+      if (translation.unload) return this.unload(translation, signal);
+      const duckdbSql = translation.duckdbSql;
       const connection = await this.acquireConnection();
       const run: QueryRun = { connection, elapsedMs: 0, busy: false, interrupted: false };
       let result: DuckDBResult;
@@ -897,6 +918,30 @@ export class TimestreamStore implements TableResolver {
     return this.pageTokens.issue(cursor.id, input.NextToken, page, more);
   }
 
+  /** UNLOAD (SELECT …) TO 's3://…': the files go to the lake (unload.ts), within the query limits. */
+  private async unload(translation: Translation, signal: AbortSignal | undefined): Promise<QueryResponse> {
+    if (!this.lake) {
+      throw validationError(
+        "UNLOAD needs the lake, and this store was opened without one: run it through `hourglass up` or `hourglass query` in a state folder",
+      );
+    }
+    const connection = await this.acquireConnection();
+    const run: QueryRun = { connection, elapsedMs: 0, busy: false, interrupted: false };
+    try {
+      return await runUnload(
+        {
+          lake: this.lake,
+          queryId: `AEB${randomUUID().replaceAll("-", "").toUpperCase()}`,
+          run: (sql) => this.execute(run, signal, () => connection.runAndReadAll(sql)),
+        },
+        translation.unload!,
+        translation.duckdbSql,
+      );
+    } finally {
+      this.releaseConnection(connection, run);
+    }
+  }
+
   /** Cancels a paged query (Timestream's CancelQuery). */
   cancelQuery(queryIdOrToken: string): void {
     const fromToken = cursorIdOf(queryIdOrToken);
@@ -930,7 +975,7 @@ export class TimestreamStore implements TableResolver {
    */
   async exportQuery(input: ExportInput, options: { signal?: AbortSignal } = {}): Promise<ExportResult> {
     const { signal } = options;
-    const duckdbSql = this.translate(input.query);
+    const duckdbSql = this.translate(input.query, "an export");
     const connection = await this.acquireConnection();
     const run: QueryRun = { connection, elapsedMs: 0, busy: false, interrupted: false };
     try {

@@ -37,6 +37,8 @@ export async function startTestServer(
     sweepIntervalMs: 0,
     threads: 2,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    // The lake the S3 endpoint serves is also where UNLOAD writes.
+    ...(options.lake === undefined ? {} : { lake: options.lake }),
   });
   const stream = await openStreamService({ dir, sweepIntervalMs: 0, syncPolicy: "none" });
   const server = await startHttpServer(createApp({ ...options, store, stream }));
