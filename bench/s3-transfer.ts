@@ -90,6 +90,7 @@ for (const size of sizes) {
     number[]
   >;
   const serverCpu: Record<"put" | "get", number> = { put: 0, get: 0 };
+  const clientCpu: Record<"put" | "get", number> = { put: 0, get: 0 };
   // Warm-up: one of each (the object the first get reads is the warm-up put's).
   for (const operation of operations) await runOperation(operation, source, size.bytes, -1);
   for (let n = 0; n < size.repeats; n++) {
@@ -98,18 +99,23 @@ for (const size of sizes) {
     const order = [...operations.slice(n % 3), ...operations.slice(0, n % 3)];
     for (const operation of order) {
       const cpu0 = processCpuSeconds(server.pid);
+      const ownCpu0 = process.cpuUsage();
       const t0 = performance.now();
       await runOperation(operation, source, size.bytes, n);
       seconds[operation].push((performance.now() - t0) / 1000);
-      if (operation === "put" || operation === "get")
+      if (operation === "put" || operation === "get") {
         serverCpu[operation] += processCpuSeconds(server.pid) - cpu0;
+        const own = process.cpuUsage(ownCpu0);
+        clientCpu[operation] += (own.user + own.system) / 1e6;
+      }
     }
   }
   const rate = (operation: Operation) => size.bytes / 1e6 / median(seconds[operation]);
   const line = (name: string, operation: Operation, extra = "") =>
     `    ${name.padEnd(38)} ${fmt(rate(operation)).padStart(6)} MB/s (median ${(median(seconds[operation]) * 1000).toFixed(1)} ms)${extra}`;
+  const megabytes = size.repeats * (size.bytes / 1e6);
   const cpuPerMb = (operation: "put" | "get") =>
-    `, server CPU ${((serverCpu[operation] / (size.repeats * (size.bytes / 1e6))) * 1000).toFixed(2)} ms/MB`;
+    `; CPU ms/MB: client ${((clientCpu[operation] / megabytes) * 1000).toFixed(2)}, server ${((serverCpu[operation] / megabytes) * 1000).toFixed(2)}`;
   results.push(
     `  ${size.label} objects, ${size.repeats} of each:`,
     line("fs.copyFile", "copyFile"),
