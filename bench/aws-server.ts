@@ -115,7 +115,8 @@ export async function startServerChild(
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /hourglass is up: API (http\S+)/.exec(output);
-      if (match) {
+      // "press Ctrl+C" ends the start's lines, the first start's key among them.
+      if (match && output.includes("press Ctrl+C")) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
