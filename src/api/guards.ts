@@ -116,12 +116,18 @@ export function bodySizeLimit(options: BodyLimitOptions): MiddlewareHandler {
       413,
     );
   return async (c, next) => {
-    const body = c.req.raw.body;
-    if (body === null || safeMethods.has(c.req.method)) return next();
+    if (safeMethods.has(c.req.method)) return next();
+    // The headers first: touching `c.req.raw.body` makes @hono/node-server build a full Request
+    // around a web stream of the socket, and the route's c.req.text() then reads through it
+    // instead of straight from the socket (a third of a millisecond a WriteRecords call).
     const declared = c.req.header("content-length");
     if (declared !== undefined) {
       const length = Number(declared);
       if (Number.isSafeInteger(length) && length <= maxBytes) return next();
+    }
+    const body = c.req.raw.body;
+    if (body === null) return next();
+    if (declared !== undefined) {
       await drain(body.getReader(), 0, drainBytes, c);
       throw tooLarge();
     }

