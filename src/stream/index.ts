@@ -18,7 +18,9 @@ export type {
   PutRecordOutput,
   PutRecordsOutput,
   RecordPageOutput,
+  ChildShard,
   ShardDescription,
+  ShardFilter,
   ShardIteratorOptions,
   ShardIteratorType,
   ShardStats,
@@ -28,4 +30,5 @@ export type {
   StreamService,
   StreamServiceOptions,
   SyncPolicy,
+  UpdateShardCountOutput,
 } from "./types.js";
