@@ -12,13 +12,13 @@ export { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId 
 export type { RecoveryNote } from "./shard-log.js";
 export { openStreamService } from "./stream-service.js";
 export type {
+  ChildShard,
   GetRecordsOutput,
   PutRecordFailure,
   PutRecordInput,
   PutRecordOutput,
   PutRecordsOutput,
   RecordPageOutput,
-  ChildShard,
   ShardDescription,
   ShardFilter,
   ShardIteratorOptions,

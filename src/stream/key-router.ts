@@ -44,7 +44,8 @@ export class PartitionKeyRouter {
 
   /** The open shard whose range holds the hash key: the last one starting at or before it. */
   shardForHashKey(hashKey: bigint): number {
-    if (hashKey < 0n || hashKey > maxHashKey) throw new RangeError(`hash key ${hashKey} is outside [0, 2^128 - 1]`);
+    if (hashKey < 0n || hashKey > maxHashKey)
+      throw new RangeError(`hash key ${hashKey} is outside [0, 2^128 - 1]`);
     let low = 0;
     let high = this.starts.length - 1;
     while (low < high) {

@@ -87,7 +87,12 @@ class Plan {
     this.close(low);
     this.close(high);
     const adjacent = parentFirst === low ? high : low;
-    return this.add(BigInt(low.startingHashKey), BigInt(high.endingHashKey), parentFirst.index, adjacent.index);
+    return this.add(
+      BigInt(low.startingHashKey),
+      BigInt(high.endingHashKey),
+      parentFirst.index,
+      adjacent.index,
+    );
   }
 }
 
@@ -233,7 +238,9 @@ export function planUniformScaling(
 export function lineageOf(shard: ShardMeta): { ParentShardId?: string; AdjacentParentShardId?: string } {
   return {
     ...(shard.parent === undefined ? {} : { ParentShardId: formatShardId(shard.parent) }),
-    ...(shard.adjacentParent === undefined ? {} : { AdjacentParentShardId: formatShardId(shard.adjacentParent) }),
+    ...(shard.adjacentParent === undefined
+      ? {}
+      : { AdjacentParentShardId: formatShardId(shard.adjacentParent) }),
   };
 }
 
@@ -241,7 +248,11 @@ export function lineageOf(shard: ShardMeta): { ParentShardId?: string; AdjacentP
 export function childrenOf(
   layout: readonly ShardMeta[],
   index: number,
-): { ShardId: string; ParentShards: string[]; HashKeyRange: { StartingHashKey: string; EndingHashKey: string } }[] {
+): {
+  ShardId: string;
+  ParentShards: string[];
+  HashKeyRange: { StartingHashKey: string; EndingHashKey: string };
+}[] {
   return layout
     .filter((s) => s.parent === index || s.adjacentParent === index)
     .map((s) => ({

@@ -363,12 +363,18 @@ class LocalStreamService implements StreamService {
     await this.reshard(name, (layout, nowMs, lastOffsetOf, meta) => {
       current = openShards(layout).length;
       const limit = (message: string) =>
-        validationError(`UpdateShardCount of stream ${name} from ${current} to ${targetShardCount}: ${message}`, {
-          awsCode: "LimitExceededException",
-        });
-      if (targetShardCount > current * 2) throw limit(`a stream can at most double its shard count at once (at most ${current * 2})`);
+        validationError(
+          `UpdateShardCount of stream ${name} from ${current} to ${targetShardCount}: ${message}`,
+          {
+            awsCode: "LimitExceededException",
+          },
+        );
+      if (targetShardCount > current * 2)
+        throw limit(`a stream can at most double its shard count at once (at most ${current * 2})`);
       if (targetShardCount * 2 < current) {
-        throw limit(`a stream can at most halve its shard count at once (at least ${Math.ceil(current / 2)})`);
+        throw limit(
+          `a stream can at most halve its shard count at once (at least ${Math.ceil(current / 2)})`,
+        );
       }
       if (targetShardCount > maxShardCount) throw limit(`at most ${maxShardCount} shards are allowed here`);
       const recent = (meta.scalings ?? []).filter((at) => at > nowMs - dayMs);
@@ -421,7 +427,12 @@ class LocalStreamService implements StreamService {
           throw notFound(`stream ${name} was deleted`, { awsCode: "ResourceNotFoundException" });
         }
         const nowMs = Math.trunc(this.clock());
-        const planned = plan(stream.layout, nowMs, (i) => stream.shards[i]!.position().nextOffset - 1, stream.meta);
+        const planned = plan(
+          stream.layout,
+          nowMs,
+          (i) => stream.shards[i]!.position().nextOffset - 1,
+          stream.meta,
+        );
         if (planned === null) return;
         const layout = Array.isArray(planned) ? planned : planned.layout;
         const created: ShardLog[] = [];
@@ -811,7 +822,9 @@ function shardDescription(shard: ShardMeta): ShardDescription {
     SequenceNumberRange: {
       StartingSequenceNumber: formatSequenceNumber(shard.index, 0),
       // A closed shard's last record (its first number when it had none: nothing is after it).
-      ...(ending === undefined ? {} : { EndingSequenceNumber: formatSequenceNumber(shard.index, Math.max(ending, 0)) }),
+      ...(ending === undefined
+        ? {}
+        : { EndingSequenceNumber: formatSequenceNumber(shard.index, Math.max(ending, 0)) }),
     },
   };
 }

@@ -66,7 +66,12 @@ export async function readAll(service: StreamService, iterator: string, limit = 
     all.push(...page.Records);
     next = page.NextShardIterator;
     // null: a closed shard read to its end.
-    if (next === null || page.Records.length === 0 || (page.MillisBehindLatest === 0 && page.Records.length < limit)) break;
+    if (
+      next === null ||
+      page.Records.length === 0 ||
+      (page.MillisBehindLatest === 0 && page.Records.length < limit)
+    )
+      break;
   }
   return all;
 }

@@ -3,13 +3,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hashKeyForPartitionKey, type StreamService } from "../../src/stream/index.js";
-import { hourglassError, openTestService, readAll, records, removeDir, text } from "./helpers.js";
+import { hourglassError, openTestService, records, removeDir, text } from "./helpers.js";
 
 const maxKey = (1n << 128n) - 1n;
 const half = ((maxKey + 1n) / 2n).toString();
 
 /** Every record of every shard, following lineage from the given shards (parents before children). */
-async function readLineage(service: StreamService, stream: string): Promise<{ shardId: string; data: string; key: string }[]> {
+async function readLineage(
+  service: StreamService,
+  stream: string,
+): Promise<{ shardId: string; data: string; key: string }[]> {
   const out: { shardId: string; data: string; key: string }[] = [];
   const start = await service.listShards(stream, { Type: "AT_TRIM_HORIZON" });
   const pending = start.map((s) => s.ShardId);
@@ -54,12 +57,22 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     const d = await service.describeStream("split");
     assert.equal(d.StreamStatus, "ACTIVE");
     assert.deepEqual(
-      d.Shards.map((s) => [s.ShardId, s.ParentShardId, s.HashKeyRange.StartingHashKey, s.HashKeyRange.EndingHashKey]),
+      d.Shards.map((s) => [
+        s.ShardId,
+        s.ParentShardId,
+        s.HashKeyRange.StartingHashKey,
+        s.HashKeyRange.EndingHashKey,
+      ]),
       [
         ["shardId-000000000000", undefined, "0", (BigInt(half) - 1n).toString()],
         ["shardId-000000000001", undefined, half, maxKey.toString()],
         ["shardId-000000000002", "shardId-000000000000", "0", (BigInt(half) / 2n - 1n).toString()],
-        ["shardId-000000000003", "shardId-000000000000", (BigInt(half) / 2n).toString(), (BigInt(half) - 1n).toString()],
+        [
+          "shardId-000000000003",
+          "shardId-000000000000",
+          (BigInt(half) / 2n).toString(),
+          (BigInt(half) - 1n).toString(),
+        ],
       ],
     );
     const parent = d.Shards[0]!;
@@ -84,7 +97,10 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
       const shard = d.Shards.find((s) => s.ShardId === shardId)!;
       const hash = hashKeyForPartitionKey(`key-${i}`);
       assert.ok(shard.SequenceNumberRange.EndingSequenceNumber === undefined, `${shardId} is open`);
-      assert.ok(hash >= BigInt(shard.HashKeyRange.StartingHashKey) && hash <= BigInt(shard.HashKeyRange.EndingHashKey));
+      assert.ok(
+        hash >= BigInt(shard.HashKeyRange.StartingHashKey) &&
+          hash <= BigInt(shard.HashKeyRange.EndingHashKey),
+      );
     }
 
     // The parent reads to its end, then no next iterator and its children.
@@ -97,15 +113,26 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     assert.equal(rest.NextShardIterator, null);
     assert.equal(5 + rest.Records.length, stats[0]!.RecordCount);
     assert.deepEqual(rest.ChildShards, [
-      { ShardId: "shardId-000000000002", ParentShards: ["shardId-000000000000"], HashKeyRange: d.Shards[2]!.HashKeyRange },
-      { ShardId: "shardId-000000000003", ParentShards: ["shardId-000000000000"], HashKeyRange: d.Shards[3]!.HashKeyRange },
+      {
+        ShardId: "shardId-000000000002",
+        ParentShards: ["shardId-000000000000"],
+        HashKeyRange: d.Shards[2]!.HashKeyRange,
+      },
+      {
+        ShardId: "shardId-000000000003",
+        ParentShards: ["shardId-000000000000"],
+        HashKeyRange: d.Shards[3]!.HashKeyRange,
+      },
     ]);
     // LATEST on a closed shard is its end.
     const latest = await service.getShardIterator("split", "shardId-000000000000", "LATEST");
     const end = await service.getRecords(latest);
     assert.deepEqual([end.Records.length, end.NextShardIterator, end.ChildShards?.length], [0, null, 2]);
     // Waiting on a closed shard's end does not wait.
-    assert.equal(await service.waitForRecords("split", "shardId-000000000000", stats[0]!.LastSequenceNumber, 60_000), true);
+    assert.equal(
+      await service.waitForRecords("split", "shardId-000000000000", stats[0]!.LastSequenceNumber, 60_000),
+      true,
+    );
 
     const all = await readLineage(service, "split");
     assert.equal(all.length, 100);
@@ -117,7 +144,10 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     const before = await service.describeStream("bad-split");
     const invalid = hourglassError("ValidationError", "InvalidArgumentException");
     await assert.rejects(service.splitShard("bad-split", "shardId-000000000000", "0"), invalid); // at the first key
-    await assert.rejects(service.splitShard("bad-split", "shardId-000000000000", (maxKey + 1n).toString()), invalid);
+    await assert.rejects(
+      service.splitShard("bad-split", "shardId-000000000000", (maxKey + 1n).toString()),
+      invalid,
+    );
     await assert.rejects(service.splitShard("bad-split", "shardId-000000000000", "-5"), invalid);
     await assert.rejects(service.splitShard("bad-split", "shardId-000000000000", "12x"), invalid);
     await assert.rejects(
@@ -146,7 +176,9 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     ]);
     assert.equal(results[0].status, "fulfilled");
     assert.equal(results[1].status, "rejected");
-    assert.ok(hourglassError("Conflict", "ResourceInUseException")((results[1] as PromiseRejectedResult).reason));
+    assert.ok(
+      hourglassError("Conflict", "ResourceInUseException")((results[1] as PromiseRejectedResult).reason),
+    );
   });
 
   it("merges two adjacent shards into one child with both parents; refuses non-adjacent ones", async () => {
@@ -212,12 +244,18 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     const limit = hourglassError("ValidationError", "LimitExceededException");
     await assert.rejects(service.updateShardCount("count", 7), limit); // more than double
     await assert.rejects(service.updateShardCount("count", 1), limit); // less than half
-    await assert.rejects(service.updateShardCount("count", 0), hourglassError("ValidationError", "InvalidArgumentException"));
+    await assert.rejects(
+      service.updateShardCount("count", 0),
+      hourglassError("ValidationError", "InvalidArgumentException"),
+    );
     await service.createStream("count-big", 40);
     await assert.rejects(service.updateShardCount("count-big", 65), limit); // past the shard limit
     // Ten changes a rolling 24 hours.
     for (let i = 0; i < 8; i++) await service.updateShardCount("count", i % 2 === 0 ? 4 : 3);
-    await assert.rejects(service.updateShardCount("count", 4), hourglassError("ValidationError", "LimitExceededException", /10 times/));
+    await assert.rejects(
+      service.updateShardCount("count", 4),
+      hourglassError("ValidationError", "LimitExceededException", /10 times/),
+    );
   });
 
   it("keeps the lineage across a restart; a reshard cut before stream.json changed leaves the old layout", async () => {
@@ -228,7 +266,12 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
     const before = await service.describeStream("durable");
     await service.close();
     // A crash after the children's folders were made, before stream.json named them.
-    const orphan = path.join(dir, "streams", "durable", `shardId-${String(before.Shards.length).padStart(12, "0")}`);
+    const orphan = path.join(
+      dir,
+      "streams",
+      "durable",
+      `shardId-${String(before.Shards.length).padStart(12, "0")}`,
+    );
     fs.mkdirSync(orphan);
     ({ service } = await openTestService({ dir }));
     assert.deepEqual(await service.describeStream("durable"), before);
@@ -255,6 +298,9 @@ describe("resharding: SplitShard, MergeShards, UpdateShardCount", () => {
       [0, ...stats.slice(1).map((s) => s.RecordCount)],
       "the closed parent took none",
     );
-    assert.equal(stats.reduce((n, s) => n + s.RecordCount, 0), 200);
+    assert.equal(
+      stats.reduce((n, s) => n + s.RecordCount, 0),
+      200,
+    );
   });
 });
