@@ -7,6 +7,10 @@
  *   GET    /streams/:name/stats                   { Shards: ShardStats[] }
  *   DELETE /streams/:name                         204
  *   POST   /streams/:name/records                 { Records: [{ Data (base64), PartitionKey, ExplicitHashKey? }] } → PutRecords output
+ *   GET    /streams/:name/shards                  ?filter=AT_LATEST|AT_TRIM_HORIZON|FROM_TRIM_HORIZON|AFTER_SHARD_ID&shardId= → { Shards }
+ *   POST   /streams/:name/shards/split            { ShardToSplit, NewStartingHashKey } → StreamDescription
+ *   POST   /streams/:name/shards/merge            { ShardToMerge, AdjacentShardToMerge } → StreamDescription
+ *   POST   /streams/:name/shard-count             { TargetShardCount } → UpdateShardCount's output
  *   GET    /streams/:name/shards/:shard/records   ?from=trim-horizon|latest|at:SEQ|after:SEQ|time:ISO|iterator:IT&limit=&waitMs=
  *
  * Record data travels as base64, as in Kinesis's JSON API.
@@ -15,7 +19,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { validationError } from "../../errors.js";
 import { maxReadWaitMs, parseReadPosition, readShardPage } from "../../stream/connector/index.js";
-import type { PutRecordInput, StreamService } from "../../stream/index.js";
+import type { PutRecordInput, ShardFilter, StreamService } from "../../stream/index.js";
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -24,6 +28,11 @@ const createSchema = z.object({
   ShardCount: z.number().int(),
   RetentionPeriodHours: z.number().int().optional(),
 });
+
+const splitSchema = z.object({ ShardToSplit: z.string(), NewStartingHashKey: z.string() });
+const mergeSchema = z.object({ ShardToMerge: z.string(), AdjacentShardToMerge: z.string() });
+const shardCountSchema = z.object({ TargetShardCount: z.number().int() });
+const shardFilterTypes = ["AT_LATEST", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AFTER_SHARD_ID"] as const;
 
 const putSchema = z.object({
   Records: z.array(
@@ -77,6 +86,32 @@ export function streamRoutes(streams: StreamService): Hono {
   app.get("/streams/:name/stats", async (c) =>
     c.json({ Shards: await streams.getShardStats(c.req.param("name")) }),
   );
+  app.get("/streams/:name/shards", async (c) => {
+    const type = c.req.query("filter");
+    if (type !== undefined && !(shardFilterTypes as readonly string[]).includes(type)) {
+      throw validationError(`filter must be one of ${shardFilterTypes.join(", ")}, got ${JSON.stringify(type)}`);
+    }
+    const shardId = c.req.query("shardId");
+    const filter =
+      type === undefined
+        ? undefined
+        : { Type: type as ShardFilter["Type"], ...(shardId === undefined ? {} : { ShardId: shardId }) };
+    return c.json({ Shards: await streams.listShards(c.req.param("name"), filter) });
+  });
+  app.post("/streams/:name/shards/split", async (c) => {
+    const body = await jsonBody(c, splitSchema);
+    await streams.splitShard(c.req.param("name"), body.ShardToSplit, body.NewStartingHashKey);
+    return c.json(await streams.describeStream(c.req.param("name")));
+  });
+  app.post("/streams/:name/shards/merge", async (c) => {
+    const body = await jsonBody(c, mergeSchema);
+    await streams.mergeShards(c.req.param("name"), body.ShardToMerge, body.AdjacentShardToMerge);
+    return c.json(await streams.describeStream(c.req.param("name")));
+  });
+  app.post("/streams/:name/shard-count", async (c) => {
+    const body = await jsonBody(c, shardCountSchema);
+    return c.json(await streams.updateShardCount(c.req.param("name"), body.TargetShardCount));
+  });
   app.delete("/streams/:name", async (c) => {
     await streams.deleteStream(c.req.param("name"));
     return c.body(null, 204);
@@ -107,6 +142,7 @@ export function streamRoutes(streams: StreamService): Hono {
       })),
       NextShardIterator: page.NextShardIterator,
       MillisBehindLatest: page.MillisBehindLatest,
+      ...(page.ChildShards === undefined ? {} : { ChildShards: page.ChildShards }),
     });
   });
   return app;
