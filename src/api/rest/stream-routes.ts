@@ -89,7 +89,9 @@ export function streamRoutes(streams: StreamService): Hono {
   app.get("/streams/:name/shards", async (c) => {
     const type = c.req.query("filter");
     if (type !== undefined && !(shardFilterTypes as readonly string[]).includes(type)) {
-      throw validationError(`filter must be one of ${shardFilterTypes.join(", ")}, got ${JSON.stringify(type)}`);
+      throw validationError(
+        `filter must be one of ${shardFilterTypes.join(", ")}, got ${JSON.stringify(type)}`,
+      );
     }
     const shardId = c.req.query("shardId");
     const filter =
