@@ -217,7 +217,7 @@ const PYTHON = ["/usr/bin/python3", "python3"].find(
 const skipReason =
   PYTHON === undefined ? "no python3 with boto3 (Debian's python3-boto3, or pip's boto3)" : undefined;
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys
 import boto3
 from botocore.config import Config
