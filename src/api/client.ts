@@ -26,6 +26,7 @@ import type {
   PutRecordsOutput,
   ShardStats,
   StreamDescription,
+  UpdateShardCountOutput,
 } from "../stream/index.js";
 
 export class HttpClient {
@@ -154,6 +155,23 @@ export class RemoteStream implements StreamClient {
   }
   async deleteStream(name: string): Promise<void> {
     await this.http.call("DELETE", `/api/v1/streams/${enc(name)}`);
+  }
+  async splitShard(name: string, shardToSplit: string, newStartingHashKey: string): Promise<void> {
+    await this.http.call("POST", `/api/v1/streams/${enc(name)}/shards/split`, {
+      ShardToSplit: shardToSplit,
+      NewStartingHashKey: newStartingHashKey,
+    });
+  }
+  async mergeShards(name: string, shardToMerge: string, adjacentShardToMerge: string): Promise<void> {
+    await this.http.call("POST", `/api/v1/streams/${enc(name)}/shards/merge`, {
+      ShardToMerge: shardToMerge,
+      AdjacentShardToMerge: adjacentShardToMerge,
+    });
+  }
+  updateShardCount(name: string, targetShardCount: number): Promise<UpdateShardCountOutput> {
+    return this.http.call("POST", `/api/v1/streams/${enc(name)}/shard-count`, {
+      TargetShardCount: targetShardCount,
+    });
   }
   putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput> {
     return this.http.call("POST", `/api/v1/streams/${enc(name)}/records`, {

@@ -1,5 +1,6 @@
 /**
- * `hourglass stream …`: create, list, describe, delete, put, get. Over HTTP when a server runs for
+ * `hourglass stream …`: create, list, describe, delete, put, get, and resharding (split, merge,
+ * reshard). Over HTTP when a server runs for
  * the state folder, else on the state folder's streams directly (one process at a time).
  */
 import fs from "node:fs";
@@ -210,7 +211,8 @@ export function registerStream(program: Command): void {
             ["StreamName", "Shards", "RetentionHours", "CreationTime"],
             descriptions.map((d) => [
               d.StreamName,
-              String(d.Shards.length),
+              // Open shards: closed ones (split or merged) take no records.
+              String(d.Shards.filter((s) => s.SequenceNumberRange.EndingSequenceNumber === undefined).length),
               String(d.RetentionPeriodHours),
               d.StreamCreationTimestamp.toISOString(),
             ]),
@@ -229,6 +231,76 @@ export function registerStream(program: Command): void {
         const stats = await streams.getShardStats(name);
         printJson({ ...description, ShardStats: stats });
       });
+    });
+
+  stream
+    .command("split")
+    .argument("<name>", "the stream")
+    .argument("<shard>", "the open shard to split: shardId-000000000001 or 1", shardIdOption)
+    .description(
+      "split an open shard in two (Kinesis SplitShard): the shard closes, two children take its hash keys",
+    )
+    .option(
+      "--at <hash-key>",
+      "first hash key of the upper child (decimal, inside the shard's range, after its first key); default: the middle",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hourglass stream split airflow-timestream 0\n  hourglass stream split airflow-timestream shardId-000000000001 --at 255211775190703847597530955573826158592\n\nReaders of the closed shard get its records to the end, then its children (GetRecords' ChildShards).\nPrints the stream's description.",
+    )
+    .action(async (name: string, shard: string, o: { at?: string }, cmd: Command) => {
+      const shardId = shard;
+      await withStreams(cmd, async (streams) => {
+        let at = o.at;
+        if (at === undefined) {
+          const described = (await streams.describeStream(name)).Shards.find((s) => s.ShardId === shardId);
+          if (!described) {
+            throw validationError(
+              `shard ${shardId} is not in stream ${name}; see \`hourglass stream describe ${name}\``,
+            );
+          }
+          const { StartingHashKey, EndingHashKey } = described.HashKeyRange;
+          at = ((BigInt(StartingHashKey) + BigInt(EndingHashKey) + 1n) / 2n).toString();
+        }
+        await streams.splitShard(name, shardId, at);
+        printJson(await streams.describeStream(name));
+      });
+    });
+
+  stream
+    .command("merge")
+    .argument("<name>", "the stream")
+    .argument("<shard>", "an open shard: shardId-000000000002 or 2", shardIdOption)
+    .argument("<adjacent-shard>", "the open shard whose hash key range touches it", shardIdOption)
+    .description("merge two open shards whose hash key ranges touch (Kinesis MergeShards) into one child")
+    .addHelpText(
+      "after",
+      "\nExample:\n  hourglass stream merge airflow-timestream 2 3\n\nBoth shards close; their child is read after both. Prints the stream's description.",
+    )
+    .action(async (name: string, shard: string, adjacent: string, _o, cmd: Command) => {
+      await withStreams(cmd, async (streams) => {
+        await streams.mergeShards(name, shard, adjacent);
+        printJson(await streams.describeStream(name));
+      });
+    });
+
+  stream
+    .command("reshard <name>")
+    .alias("update-shard-count")
+    .description(
+      "change the number of open shards (Kinesis UpdateShardCount, UNIFORM_SCALING) through splits and merges",
+    )
+    .requiredOption(
+      "--shards <n>",
+      `the target count: at most double and at least half the current one, at most ${streamLimits.maxShardCount}`,
+      integerOption(1, 1_000_000),
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hourglass stream reshard airflow-timestream --shards 4\n  hourglass stream update-shard-count airflow-timestream --shards 3\n\nThe new shards have even hash key ranges; short-lived shards may be made on the way, as Kinesis does.\nAt most 10 changes a rolling 24 hours per stream. Prints { StreamName, CurrentShardCount, TargetShardCount }.",
+    )
+    .action(async (name: string, o: { shards: number }, cmd: Command) => {
+      await withStreams(cmd, async (streams) => printJson(await streams.updateShardCount(name, o.shards)));
     });
 
   stream

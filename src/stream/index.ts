@@ -12,6 +12,7 @@ export { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId 
 export type { RecoveryNote } from "./shard-log.js";
 export { openStreamService } from "./stream-service.js";
 export type {
+  ChildShard,
   GetRecordsOutput,
   PutRecordFailure,
   PutRecordInput,
@@ -19,6 +20,7 @@ export type {
   PutRecordsOutput,
   RecordPageOutput,
   ShardDescription,
+  ShardFilter,
   ShardIteratorOptions,
   ShardIteratorType,
   ShardStats,
@@ -28,4 +30,5 @@ export type {
   StreamService,
   StreamServiceOptions,
   SyncPolicy,
+  UpdateShardCountOutput,
 } from "./types.js";

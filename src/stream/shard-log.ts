@@ -454,6 +454,15 @@ export class ShardLog {
     }
   }
 
+  /** Ends every wait with true: a reshard closed the shard, so its readers read again and find its end. */
+  releaseWaiters(): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(true);
+    }
+    this.waiters.clear();
+  }
+
   /** Ends every wait with false (the shard is closing or its stream is deleted). */
   cancelWaiters(): void {
     for (const waiter of this.waiters) {

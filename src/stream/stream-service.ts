@@ -3,12 +3,22 @@ import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { conflict, HourglassError, notFound, toHourglassError, validationError } from "../errors.js";
 import { fsyncDirectory } from "./fs-durability.js";
-import { hashKeyRanges } from "./hash-key.js";
 import { PartitionKeyRouter } from "./key-router.js";
-import { defaultRetentionHours, maxGetRecordsBytes, maxGetRecordsLimit } from "./limits.js";
+import { defaultRetentionHours, maxGetRecordsBytes, maxGetRecordsLimit, maxShardCount } from "./limits.js";
 import { formatSequenceNumber, formatShardId, parseSequenceNumber, parseShardId } from "./sequence-number.js";
 import { SerialQueue } from "./serial-queue.js";
 import { decodeShardIterator, encodeShardIterator } from "./shard-iterator.js";
+import {
+  childrenOf,
+  initialLayout,
+  isOpen,
+  lineageOf,
+  openShards,
+  planMerge,
+  planSplit,
+  planUniformScaling,
+  type ShardMeta,
+} from "./shard-layout.js";
 import { type RecoveryNote, ShardLog } from "./shard-log.js";
 import { acquireStateLock } from "./state-lock.js";
 import { readStreamMeta, type StreamMeta, writeStreamMeta } from "./stream-meta.js";
@@ -19,6 +29,8 @@ import type {
   PutRecordOutput,
   PutRecordsOutput,
   RecordPageOutput,
+  ShardDescription,
+  ShardFilter,
   ShardIteratorOptions,
   ShardIteratorType,
   ShardStats,
@@ -27,6 +39,7 @@ import type {
   StreamRecord,
   StreamService,
   StreamServiceOptions,
+  UpdateShardCountOutput,
 } from "./types.js";
 import {
   prepareRecords,
@@ -45,17 +58,30 @@ const hourMs = 3_600_000;
 /** Folders in streams/ that are not streams start with "~", which stream names cannot contain. */
 const scratchPrefix = "~";
 
+/** UpdateShardCount may run this many times a rolling 24 hours, as Kinesis. */
+const maxScalingsPerDay = 10;
+const dayMs = 24 * hourMs;
+const shardFolderPattern = /^shardId-(\d{12})$/;
+
 interface StreamState {
   meta: StreamMeta;
   dir: string;
+  /** Every shard ever made, by index (closed ones stay readable). */
   shards: ShardLog[];
+  layout: ShardMeta[];
   deleted: boolean;
+  /** Routes to the open shards; replaced by each reshard. */
   router: PartitionKeyRouter;
+  /** A reshard is being applied (StreamStatus UPDATING); a second one is refused meanwhile. */
+  updating: boolean;
 }
 
 /** A PutRecords call waiting for the next group commit. */
 interface PendingPut {
   stream: StreamState;
+  /** The call's records and the router that framed them: a reshard before the write frames them again. */
+  records: readonly unknown[];
+  router: PartitionKeyRouter;
   frames: ShardFrames[];
   results: (PutRecordOutput | PutRecordFailure)[];
   resolve: () => void;
@@ -132,12 +158,35 @@ class LocalStreamService implements StreamService {
   }
 
   private async openStream(meta: StreamMeta, dir: string): Promise<StreamState> {
-    const shards: ShardLog[] = [];
-    const shardOptions = { segmentBytes: this.segmentBytes, sync: this.sync };
-    for (let i = 0; i < meta.shardCount; i++) {
-      shards.push(await ShardLog.open(path.join(dir, formatShardId(i)), i, shardOptions, this.recovery));
+    const layout = meta.shards ?? initialLayout(meta.shardCount, meta.createdMs);
+    // Folders of children that a crash cut off before stream.json named them: they never took a record.
+    for (const name of await readdir(dir)) {
+      const match = shardFolderPattern.exec(name);
+      if (match && Number(match[1]) >= layout.length) {
+        await rm(path.join(dir, name), { recursive: true, force: true });
+        this.recovery.push({
+          file: path.join(dir, name),
+          truncatedBytes: 0,
+          reason: "removed: the folder of a shard whose reshard did not take effect (never written)",
+        });
+      }
     }
-    return { meta, dir, shards, deleted: false, router: new PartitionKeyRouter(meta.shardCount) };
+    const shards: ShardLog[] = [];
+    for (const shard of layout) shards.push(await this.openShardLog(dir, shard.index));
+    return {
+      meta,
+      dir,
+      shards,
+      layout,
+      deleted: false,
+      router: new PartitionKeyRouter(openShards(layout)),
+      updating: false,
+    };
+  }
+
+  private openShardLog(dir: string, index: number): Promise<ShardLog> {
+    const shardOptions = { segmentBytes: this.segmentBytes, sync: this.sync };
+    return ShardLog.open(path.join(dir, formatShardId(index)), index, shardOptions, this.recovery);
   }
 
   // ---- streams ----
@@ -210,19 +259,14 @@ class LocalStreamService implements StreamService {
   }
 
   private describe(stream: StreamState): StreamDescription {
-    const ranges = hashKeyRanges(stream.meta.shardCount);
     return {
       StreamName: stream.meta.name,
       StreamARN: this.arnPrefix + stream.meta.name,
-      StreamStatus: "ACTIVE",
+      StreamStatus: stream.updating ? "UPDATING" : "ACTIVE",
       StreamModeDetails: { StreamMode: "PROVISIONED" },
       RetentionPeriodHours: stream.meta.retentionHours,
       StreamCreationTimestamp: new Date(stream.meta.createdMs),
-      Shards: ranges.map((range, i) => ({
-        ShardId: formatShardId(i),
-        HashKeyRange: range,
-        SequenceNumberRange: { StartingSequenceNumber: formatSequenceNumber(i, 0) },
-      })),
+      Shards: this.selectShards(stream, undefined).map(shardDescription),
       HasMoreShards: false,
       EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
       EncryptionType: "NONE",
@@ -235,6 +279,195 @@ class LocalStreamService implements StreamService {
     const stream = this.streams.get(name);
     if (!stream) throw notFound(`stream ${name} not found`, { awsCode: "ResourceNotFoundException" });
     return stream;
+  }
+
+  // ---- resharding ----
+
+  /**
+   * Shards as ListShards selects them. A shard is alive at time T when it is open or was closed at
+   * or after T (its records may still be there); the trim horizon is T = now - retention (not before
+   * the stream's creation). FROM_* types give the shards alive then, AT_* only the oldest generation
+   * of those (none of whose parents is alive then): where a consumer starts. Without a filter, every
+   * shard alive at the trim horizon, as DescribeStream lists them.
+   */
+  private selectShards(stream: StreamState, filter: ShardFilter | undefined): ShardMeta[] {
+    const trimHorizonMs = Math.max(this.clock() - stream.meta.retentionHours * hourMs, stream.meta.createdMs);
+    const aliveAt = (ms: number) => (s: ShardMeta) => s.closedMs === undefined || s.closedMs >= ms;
+    const oldestGeneration = (alive: ShardMeta[]) => {
+      const set = new Set(alive.map((s) => s.index));
+      return alive.filter(
+        (s) =>
+          !(s.parent !== undefined && set.has(s.parent)) &&
+          !(s.adjacentParent !== undefined && set.has(s.adjacentParent)),
+      );
+    };
+    const layout = stream.layout;
+    switch (filter?.Type) {
+      case undefined:
+      case "FROM_TRIM_HORIZON":
+        return layout.filter(aliveAt(trimHorizonMs));
+      case "AT_TRIM_HORIZON":
+        return oldestGeneration(layout.filter(aliveAt(trimHorizonMs)));
+      case "AT_LATEST":
+        return layout.filter(isOpen);
+      case "FROM_TIMESTAMP":
+      case "AT_TIMESTAMP": {
+        const at = filter.Timestamp;
+        if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+          throw validationError(`ShardFilter ${filter.Type} needs a valid Timestamp`, {
+            awsCode: "InvalidArgumentException",
+          });
+        }
+        const alive = layout.filter(aliveAt(Math.max(at.getTime(), trimHorizonMs)));
+        return filter.Type === "FROM_TIMESTAMP" ? alive : oldestGeneration(alive);
+      }
+      case "AFTER_SHARD_ID": {
+        if (filter.ShardId === undefined) {
+          throw validationError("ShardFilter AFTER_SHARD_ID needs a ShardId", {
+            awsCode: "InvalidArgumentException",
+          });
+        }
+        const after = parseShardId(filter.ShardId);
+        return layout.filter(aliveAt(trimHorizonMs)).filter((s) => s.index > after);
+      }
+      default:
+        throw validationError(`unknown ShardFilter type ${JSON.stringify(filter?.Type)}`, {
+          awsCode: "InvalidArgumentException",
+        });
+    }
+  }
+
+  async listShards(name: string, filter?: ShardFilter): Promise<ShardDescription[]> {
+    return this.selectShards(this.stream(name), filter).map(shardDescription);
+  }
+
+  async splitShard(name: string, shardToSplit: string, newStartingHashKey: string): Promise<void> {
+    await this.reshard(name, (layout, nowMs, lastOffsetOf) =>
+      planSplit(layout, name, shardToSplit, newStartingHashKey, nowMs, lastOffsetOf),
+    );
+  }
+
+  async mergeShards(name: string, shardToMerge: string, adjacentShardToMerge: string): Promise<void> {
+    await this.reshard(name, (layout, nowMs, lastOffsetOf) =>
+      planMerge(layout, name, shardToMerge, adjacentShardToMerge, nowMs, lastOffsetOf),
+    );
+  }
+
+  async updateShardCount(name: string, targetShardCount: number): Promise<UpdateShardCountOutput> {
+    if (typeof targetShardCount !== "number" || !Number.isInteger(targetShardCount) || targetShardCount < 1) {
+      throw validationError(`TargetShardCount must be a whole number >= 1, got ${String(targetShardCount)}`, {
+        awsCode: "InvalidArgumentException",
+      });
+    }
+    let current = 0;
+    await this.reshard(name, (layout, nowMs, lastOffsetOf, meta) => {
+      current = openShards(layout).length;
+      const limit = (message: string) =>
+        validationError(
+          `UpdateShardCount of stream ${name} from ${current} to ${targetShardCount}: ${message}`,
+          {
+            awsCode: "LimitExceededException",
+          },
+        );
+      if (targetShardCount > current * 2)
+        throw limit(`a stream can at most double its shard count at once (at most ${current * 2})`);
+      if (targetShardCount * 2 < current) {
+        throw limit(
+          `a stream can at most halve its shard count at once (at least ${Math.ceil(current / 2)})`,
+        );
+      }
+      if (targetShardCount > maxShardCount) throw limit(`at most ${maxShardCount} shards are allowed here`);
+      const recent = (meta.scalings ?? []).filter((at) => at > nowMs - dayMs);
+      if (recent.length >= maxScalingsPerDay) {
+        throw limit(
+          `the shard count may change ${maxScalingsPerDay} times a rolling 24 hours; the next is allowed after ${new Date(recent[0]! + dayMs).toISOString()}`,
+        );
+      }
+      if (targetShardCount === current) return null;
+      return {
+        layout: planUniformScaling(layout, targetShardCount, nowMs, lastOffsetOf),
+        scalings: [...recent, nowMs],
+      };
+    });
+    const stream = this.stream(name);
+    return {
+      StreamName: name,
+      StreamARN: this.arnPrefix + name,
+      CurrentShardCount: current,
+      TargetShardCount: openShards(stream.layout).length,
+    };
+  }
+
+  /**
+   * Applies a reshard. It runs on the write queue, so no batch is half written: the parents' last
+   * offsets are final. The children's folders are made first (a crash then leaves folders that
+   * stream.json does not name, removed on open), then stream.json is replaced atomically: that is
+   * the switch, so a crash leaves the old layout or the new one. Only then do writes route to the
+   * children and readers of the parents find their end.
+   */
+  private async reshard(
+    name: string,
+    plan: (
+      layout: readonly ShardMeta[],
+      nowMs: number,
+      lastOffsetOf: (index: number) => number,
+      meta: StreamMeta,
+    ) => ShardMeta[] | { layout: ShardMeta[]; scalings: number[] } | null,
+  ): Promise<void> {
+    const stream = this.stream(name);
+    if (stream.updating) {
+      throw conflict(`stream ${name} is being resharded (StreamStatus UPDATING); wait until it is ACTIVE`, {
+        awsCode: "ResourceInUseException",
+      });
+    }
+    stream.updating = true;
+    try {
+      await this.queue.run(async () => {
+        if (stream.deleted) {
+          throw notFound(`stream ${name} was deleted`, { awsCode: "ResourceNotFoundException" });
+        }
+        const nowMs = Math.trunc(this.clock());
+        const planned = plan(
+          stream.layout,
+          nowMs,
+          (i) => stream.shards[i]!.position().nextOffset - 1,
+          stream.meta,
+        );
+        if (planned === null) return;
+        const layout = Array.isArray(planned) ? planned : planned.layout;
+        const created: ShardLog[] = [];
+        try {
+          for (const shard of layout.slice(stream.layout.length)) {
+            created.push(await this.openShardLog(stream.dir, shard.index));
+          }
+          if (this.sync) await fsyncDirectory(stream.dir);
+          const open = openShards(layout);
+          const meta: StreamMeta = {
+            ...stream.meta,
+            shardCount: open.length,
+            shards: layout,
+            ...(Array.isArray(planned) ? {} : { scalings: planned.scalings }),
+          };
+          await writeStreamMeta(stream.dir, meta, this.sync);
+          const closed = layout.filter((s, i) => !isOpen(s) && isOpen(stream.layout[i] ?? s));
+          stream.meta = meta;
+          stream.layout = layout;
+          stream.shards.push(...created);
+          stream.router = new PartitionKeyRouter(open);
+          for (const shard of closed) stream.shards[shard.index]?.releaseWaiters();
+          this.emit("resharded", {
+            streamName: name,
+            closed: closed.map((s) => formatShardId(s.index)),
+            created: created.map((s) => formatShardId(s.index)),
+          });
+        } catch (error) {
+          if (stream.layout !== layout) for (const shard of created) await shard.close();
+          throw error;
+        }
+      });
+    } finally {
+      stream.updating = false;
+    }
   }
 
   private shard(stream: StreamState, shardId: string): ShardLog {
@@ -252,31 +485,33 @@ class LocalStreamService implements StreamService {
 
   async putRecord(name: string, record: PutRecordInput): Promise<PutRecordOutput> {
     const stream = this.stream(name);
-    const prepared = prepareRecords([record], stream.router);
+    const { router } = stream;
+    const prepared = prepareRecords([record], router);
     const failure = prepared.failures.get(0);
     if (failure !== undefined) throw validationError(failure, { awsCode: "InvalidArgumentException" });
     const results: PutRecordsOutput["Records"] = [];
-    await this.enqueue(stream, prepared.shards, results);
+    await this.enqueue({ stream, records: [record], router, frames: prepared.shards, results });
     return results[0] as PutRecordOutput;
   }
 
   async putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput> {
     const stream = this.stream(name);
     const list = validateRecordList(records);
-    const { shards, failures, totalBytes } = prepareRecords(list, stream.router);
+    const { router } = stream;
+    const { shards, failures, totalBytes } = prepareRecords(list, router);
     validateRequestBytes(totalBytes);
     const results: PutRecordsOutput["Records"] = new Array(list.length);
     for (const [slot, message] of failures) {
       results[slot] = { ErrorCode: "InvalidArgumentException", ErrorMessage: message };
     }
-    if (shards.length > 0) await this.enqueue(stream, shards, results);
+    if (shards.length > 0) await this.enqueue({ stream, records: list, router, frames: shards, results });
     return { FailedRecordCount: failures.size, Records: results };
   }
 
   /** Queues records for the next batch write; resolves once they are durable and readable. */
-  private enqueue(stream: StreamState, frames: ShardFrames[], results: PendingPut["results"]): Promise<void> {
+  private enqueue(put: Omit<PendingPut, "resolve" | "reject">): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ stream, frames, results, resolve, reject });
+      this.pending.push({ ...put, resolve, reject });
       if (this.flushQueued) return;
       // Calls that arrive while a batch is being written and synced wait here together and share
       // the next write and fsync: the cost of a sync is paid once per batch, not once per call.
@@ -304,6 +539,13 @@ class LocalStreamService implements StreamService {
         continue;
       }
       live.push(put);
+      if (put.router !== put.stream.router) {
+        // A reshard came between the call and its write: the parents are closed, so route the
+        // records again, to the children. What was refused before is refused again (routing does
+        // not decide it).
+        put.frames = prepareRecords(put.records, put.stream.router).shards;
+        put.router = put.stream.router;
+      }
       for (const frames of put.frames) {
         const shard = put.stream.shards[frames.shardIndex]!;
         let group = groups.get(shard);
@@ -420,10 +662,18 @@ class LocalStreamService implements StreamService {
   }
 
   async getRecords(iterator: string, limit: number = maxGetRecordsLimit): Promise<GetRecordsOutput> {
-    const { page, NextShardIterator, MillisBehindLatest } = await this.getRecordPage(iterator, limit);
+    const { page, NextShardIterator, MillisBehindLatest, ChildShards } = await this.getRecordPage(
+      iterator,
+      limit,
+    );
     const records: StreamRecord[] = new Array(page.count);
     for (let i = 0; i < page.count; i++) records[i] = page.record(i);
-    return { Records: records, NextShardIterator, MillisBehindLatest };
+    return {
+      Records: records,
+      NextShardIterator,
+      MillisBehindLatest,
+      ...(ChildShards === undefined ? {} : { ChildShards }),
+    };
   }
 
   async getRecordPage(iterator: string, limit: number = maxGetRecordsLimit): Promise<RecordPageOutput> {
@@ -443,6 +693,16 @@ class LocalStreamService implements StreamService {
     const tip = shard.position();
     const millisBehindLatest =
       page.count > 0 && nextOffset < tip.nextOffset ? tip.lastArrivalMs - page.arrivalMs(page.count - 1) : 0;
+    const endingOffset = stream.layout[position.shardIndex]?.endingOffset;
+    if (endingOffset !== undefined && nextOffset > endingOffset) {
+      // A closed shard read to its end: no next iterator, and the children to go on with.
+      return {
+        page,
+        NextShardIterator: null,
+        ChildShards: childrenOf(stream.layout, position.shardIndex),
+        MillisBehindLatest: 0,
+      };
+    }
     return {
       page,
       NextShardIterator: encodeShardIterator({ ...position, offset: nextOffset }, nowMs),
@@ -468,6 +728,9 @@ class LocalStreamService implements StreamService {
       }
       afterOffset = position.offset;
     }
+    const endingOffset = this.stream(name).layout[shard.index]?.endingOffset;
+    // A closed shard gets nothing more: a reader waiting at its end reads again and finds the end.
+    if (endingOffset !== undefined && afterOffset >= endingOffset) return true;
     return shard.waitForRecords(afterOffset, timeoutMs);
   }
 
@@ -485,6 +748,7 @@ class LocalStreamService implements StreamService {
         LastSequenceNumber: nextOffset > 0 ? formatSequenceNumber(shard.index, nextOffset - 1) : null,
         RecordCount: nextOffset - firstRetained,
         LastArrivalTimestamp: nextOffset > 0 ? new Date(lastArrivalMs) : null,
+        ...(isOpen(stream.layout[shard.index]!) ? {} : { Closed: true as const }),
       });
     }
     return stats;
@@ -546,6 +810,23 @@ class LocalStreamService implements StreamService {
     })();
     return this.closing;
   }
+}
+
+/** A shard as DescribeStream and ListShards give it. */
+function shardDescription(shard: ShardMeta): ShardDescription {
+  const ending = shard.endingOffset;
+  return {
+    ShardId: formatShardId(shard.index),
+    ...lineageOf(shard),
+    HashKeyRange: { StartingHashKey: shard.startingHashKey, EndingHashKey: shard.endingHashKey },
+    SequenceNumberRange: {
+      StartingSequenceNumber: formatSequenceNumber(shard.index, 0),
+      // A closed shard's last record (its first number when it had none: nothing is after it).
+      ...(ending === undefined
+        ? {}
+        : { EndingSequenceNumber: formatSequenceNumber(shard.index, Math.max(ending, 0)) }),
+    },
+  };
 }
 
 function throwFirstRejection(results: PromiseSettledResult<unknown>[]): void {

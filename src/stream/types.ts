@@ -2,11 +2,12 @@ import type { HashKeyRange } from "./hash-key.js";
 import type { RecordPage } from "./record-page.js";
 import type { RecoveryNote } from "./shard-log.js";
 
-/** Kinesis's DescribeStream StreamDescription, for a stream whose shards never split or merge. */
+/** Kinesis's DescribeStream StreamDescription. */
 export interface StreamDescription {
   StreamName: string;
   StreamARN: string;
-  StreamStatus: "ACTIVE";
+  /** UPDATING while a split, merge or UpdateShardCount is being applied (they take effect at once). */
+  StreamStatus: "ACTIVE" | "UPDATING";
   StreamModeDetails: { StreamMode: "PROVISIONED" };
   RetentionPeriodHours: number;
   StreamCreationTimestamp: Date;
@@ -18,8 +19,41 @@ export interface StreamDescription {
 
 export interface ShardDescription {
   ShardId: string;
+  /** The shard that was split, or the first of two merged (only for shards made by a reshard). */
+  ParentShardId?: string;
+  /** The other shard of a merge. */
+  AdjacentParentShardId?: string;
   HashKeyRange: HashKeyRange;
-  SequenceNumberRange: { StartingSequenceNumber: string };
+  /** EndingSequenceNumber is set once a split or merge closed the shard. */
+  SequenceNumberRange: { StartingSequenceNumber: string; EndingSequenceNumber?: string };
+}
+
+/** A child of a shard that has been read to its end (GetRecords' ChildShards). */
+export interface ChildShard {
+  ShardId: string;
+  ParentShards: string[];
+  HashKeyRange: HashKeyRange;
+}
+
+/** ListShards' ShardFilter (AT_TIMESTAMP and FROM_TIMESTAMP take Timestamp, AFTER_SHARD_ID takes ShardId). */
+export interface ShardFilter {
+  Type:
+    | "AFTER_SHARD_ID"
+    | "AT_TRIM_HORIZON"
+    | "FROM_TRIM_HORIZON"
+    | "AT_LATEST"
+    | "AT_TIMESTAMP"
+    | "FROM_TIMESTAMP";
+  ShardId?: string;
+  Timestamp?: Date;
+}
+
+/** UpdateShardCount's answer. */
+export interface UpdateShardCountOutput {
+  StreamName: string;
+  StreamARN: string;
+  CurrentShardCount: number;
+  TargetShardCount: number;
 }
 
 export interface PutRecordInput {
@@ -68,8 +102,9 @@ export interface StreamRecord {
 
 export interface GetRecordsOutput {
   Records: StreamRecord[];
-  /** Never null here: shards never close (no resharding). */
+  /** Null once a closed shard (split or merged) has been read to its end; ChildShards then names its children. */
   NextShardIterator: string | null;
+  ChildShards?: ChildShard[];
   /** Arrival of the shard's newest record minus arrival of the last record returned; 0 when caught up. */
   MillisBehindLatest: number;
 }
@@ -81,6 +116,7 @@ export interface GetRecordsOutput {
 export interface RecordPageOutput {
   page: RecordPage;
   NextShardIterator: string | null;
+  ChildShards?: ChildShard[];
   MillisBehindLatest: number;
 }
 
@@ -95,6 +131,8 @@ export interface ShardStats {
   RecordCount: number;
   /** Arrival time of the newest record, null when the shard never had one. */
   LastArrivalTimestamp: Date | null;
+  /** Set when a split or merge closed the shard: LastSequenceNumber is then its last record for good. */
+  Closed?: true;
 }
 
 /** fsync: every acknowledged batch is on stable storage (survives power loss). none: in the OS page
@@ -131,6 +169,8 @@ export interface StreamEventMap {
   trimmed: { streamName: string; shardId: string; segmentsDeleted: number };
   /** The periodic retention sweep failed; it runs again at the next interval. */
   sweepFailed: { error: Error };
+  /** A split, merge or UpdateShardCount took effect: `closed` shards take no more records. */
+  resharded: { streamName: string; closed: string[]; created: string[] };
 }
 
 export interface StreamService {
@@ -143,6 +183,14 @@ export interface StreamService {
   describeStream(name: string): Promise<StreamDescription>;
   deleteStream(name: string): Promise<void>;
   updateRetention(name: string, hours: number): Promise<void>;
+  /** Shards as ListShards gives them (every shard not expired when no filter is given). */
+  listShards(name: string, filter?: ShardFilter): Promise<ShardDescription[]>;
+  /** SplitShard: the shard closes; two children share its hash keys at `newStartingHashKey`. */
+  splitShard(name: string, shardToSplit: string, newStartingHashKey: string): Promise<void>;
+  /** MergeShards: two adjacent open shards close; one child takes both ranges. */
+  mergeShards(name: string, shardToMerge: string, adjacentShardToMerge: string): Promise<void>;
+  /** UpdateShardCount (UNIFORM_SCALING) through splits and merges, with Kinesis's limits. */
+  updateShardCount(name: string, targetShardCount: number): Promise<UpdateShardCountOutput>;
   putRecord(name: string, record: PutRecordInput): Promise<PutRecordOutput>;
   putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput>;
   getShardIterator(

@@ -1,6 +1,6 @@
 import { validationError } from "../errors.js";
 import { frameBytesOf, writeUnstampedFrame } from "./frame.js";
-import { parseExplicitHashKey, shardForHashKey } from "./hash-key.js";
+import { parseExplicitHashKey } from "./hash-key.js";
 import type { PartitionKeyRouter, RoutedKey } from "./key-router.js";
 import {
   maxGetRecordsLimit,
@@ -161,7 +161,7 @@ function routeRecord(record: unknown, router: PartitionKeyRouter): RoutedKey | s
   try {
     return {
       bytes: routed.bytes,
-      shardIndex: shardForHashKey(parseExplicitHashKey(explicitHashKey), router.shardCount),
+      shardIndex: router.shardForHashKey(parseExplicitHashKey(explicitHashKey)),
     };
   } catch (error) {
     return (error as Error).message;

@@ -65,7 +65,13 @@ export async function readAll(service: StreamService, iterator: string, limit = 
     const page = await service.getRecords(next!, limit);
     all.push(...page.Records);
     next = page.NextShardIterator;
-    if (page.Records.length === 0 || (page.MillisBehindLatest === 0 && page.Records.length < limit)) break;
+    // null: a closed shard read to its end.
+    if (
+      next === null ||
+      page.Records.length === 0 ||
+      (page.MillisBehindLatest === 0 && page.Records.length < limit)
+    )
+      break;
   }
   return all;
 }

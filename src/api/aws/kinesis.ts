@@ -1,11 +1,12 @@
 /**
  * Kinesis Data Streams (`Kinesis_20131202.*`, JSON 1.1) over the stream service: streams, shards,
- * PutRecord(s), GetShardIterator, GetRecords, retention. Data is base64 in JSON; streams may be
+ * PutRecord(s), GetShardIterator, GetRecords, retention, resharding (SplitShard, MergeShards,
+ * UpdateShardCount). Data is base64 in JSON; streams may be
  * named by StreamName or StreamARN. Errors keep the names the stream service gives them.
  */
 import { z } from "zod";
 import { validationError } from "../../errors.js";
-import type { ShardDescription, ShardIteratorType, StreamService } from "../../stream/index.js";
+import type { ShardDescription, ShardFilter, ShardIteratorType, StreamService } from "../../stream/index.js";
 import { decodePageToken, pageOf } from "./page-token.js";
 import {
   decodeBlob,
@@ -125,7 +126,8 @@ export function kinesisOperations(stream: StreamService): Record<string, Operati
           StreamCreationTimestamp: d.StreamCreationTimestamp,
           EnhancedMonitoring: d.EnhancedMonitoring,
           EncryptionType: d.EncryptionType,
-          OpenShardCount: d.Shards.length,
+          OpenShardCount: d.Shards.filter((s) => s.SequenceNumberRange.EndingSequenceNumber === undefined)
+            .length,
           ConsumerCount: 0,
         },
       };
@@ -183,6 +185,7 @@ export function kinesisOperations(stream: StreamService): Record<string, Operati
       );
       let name: string;
       let after: string | undefined;
+      let filter: ShardFilter | undefined;
       if (req.NextToken !== undefined) {
         // As Kinesis: the token already names the stream, so naming it again is an error.
         if (req.StreamName !== undefined || req.StreamARN !== undefined) {
@@ -190,19 +193,30 @@ export function kinesisOperations(stream: StreamService): Record<string, Operati
             awsCode: "InvalidArgumentException",
           });
         }
+        // The token's key is "<stream>/<shard id>", then the first page's filter (if any) after a
+        // NUL, so every page lists the same selection.
         after = decodePageToken(req.NextToken, "InvalidArgumentException");
-        name = after.slice(0, after.lastIndexOf("/"));
+        const [key, filterText] = after.split("\u0000");
+        name = key!.slice(0, key!.lastIndexOf("/"));
+        filter = filterText === undefined ? undefined : shardFilterOfToken(filterText);
       } else {
         name = streamName(req);
-        // Shards never split or merge here, so every filter but AFTER_SHARD_ID selects them all.
-        const start =
-          req.ShardFilter?.Type === "AFTER_SHARD_ID" ? req.ShardFilter.ShardId : req.ExclusiveStartShardId;
-        after = start === undefined ? undefined : `${name}/${start}`;
+        const given = req.ShardFilter;
+        filter = given && {
+          Type: given.Type,
+          ...(given.ShardId === undefined ? {} : { ShardId: given.ShardId }),
+          ...(given.Timestamp === undefined
+            ? {}
+            : { Timestamp: toDate(given.Timestamp as number | string, "ShardFilter.Timestamp") }),
+        };
+        after = req.ExclusiveStartShardId === undefined ? undefined : `${name}/${req.ExclusiveStartShardId}`;
       }
-      const d = await stream.describeStream(name);
+      const suffix = filter === undefined ? "" : `\u0000${shardFilterToken(filter)}`;
+      if (after !== undefined && !after.includes("\u0000")) after += suffix;
+      const shards = await stream.listShards(name, filter);
       const { page, nextToken } = pageOf(
-        d.Shards,
-        shardKey(name),
+        shards,
+        (s) => `${name}/${s.ShardId}${suffix}`,
         after,
         req.MaxResults ?? defaultListShardsLimit,
       );
@@ -286,12 +300,63 @@ export function kinesisOperations(stream: StreamService): Record<string, Operati
         })),
         NextShardIterator: out.NextShardIterator,
         MillisBehindLatest: out.MillisBehindLatest,
+        ...(out.ChildShards === undefined ? {} : { ChildShards: out.ChildShards }),
       };
+    },
+
+    async SplitShard(input) {
+      const req = parseInput(
+        z.object({ ...streamRef, ShardToSplit: z.string(), NewStartingHashKey: z.string() }),
+        input,
+        "SplitShard",
+      );
+      await stream.splitShard(streamName(req), req.ShardToSplit, req.NewStartingHashKey);
+      return {};
+    },
+
+    async MergeShards(input) {
+      const req = parseInput(
+        z.object({ ...streamRef, ShardToMerge: z.string(), AdjacentShardToMerge: z.string() }),
+        input,
+        "MergeShards",
+      );
+      await stream.mergeShards(streamName(req), req.ShardToMerge, req.AdjacentShardToMerge);
+      return {};
+    },
+
+    async UpdateShardCount(input) {
+      const req = parseInput(
+        z.object({
+          ...streamRef,
+          TargetShardCount: z.number().int(),
+          ScalingType: z.literal("UNIFORM_SCALING"),
+        }),
+        input,
+        "UpdateShardCount",
+      );
+      return stream.updateShardCount(streamName(req), req.TargetShardCount);
     },
 
     IncreaseStreamRetentionPeriod: (input) => changeRetention(stream, input, "IncreaseStreamRetentionPeriod"),
     DecreaseStreamRetentionPeriod: (input) => changeRetention(stream, input, "DecreaseStreamRetentionPeriod"),
   };
+}
+
+function shardFilterToken(filter: ShardFilter): string {
+  return JSON.stringify({ ...filter, Timestamp: filter.Timestamp?.getTime() });
+}
+
+function shardFilterOfToken(text: string): ShardFilter {
+  try {
+    const parsed = JSON.parse(text) as { Type: ShardFilter["Type"]; ShardId?: string; Timestamp?: number };
+    return {
+      Type: parsed.Type,
+      ...(parsed.ShardId === undefined ? {} : { ShardId: parsed.ShardId }),
+      ...(parsed.Timestamp === undefined ? {} : { Timestamp: new Date(parsed.Timestamp) }),
+    };
+  } catch {
+    throw protocolError("InvalidArgumentException", "NextToken is not a token this server returned");
+  }
 }
 
 /** As Kinesis: Increase may not shorten the retention and Decrease may not lengthen it. */

@@ -7,6 +7,10 @@
  *   GET    /streams/:name/stats                   { Shards: ShardStats[] }
  *   DELETE /streams/:name                         204
  *   POST   /streams/:name/records                 { Records: [{ Data (base64), PartitionKey, ExplicitHashKey? }] } → PutRecords output
+ *   GET    /streams/:name/shards                  ?filter=AT_LATEST|AT_TRIM_HORIZON|FROM_TRIM_HORIZON|AFTER_SHARD_ID&shardId= → { Shards }
+ *   POST   /streams/:name/shards/split            { ShardToSplit, NewStartingHashKey } → StreamDescription
+ *   POST   /streams/:name/shards/merge            { ShardToMerge, AdjacentShardToMerge } → StreamDescription
+ *   POST   /streams/:name/shard-count             { TargetShardCount } → UpdateShardCount's output
  *   GET    /streams/:name/shards/:shard/records   ?from=trim-horizon|latest|at:SEQ|after:SEQ|time:ISO|iterator:IT&limit=&waitMs=
  *
  * Record data travels as base64, as in Kinesis's JSON API. Each route's schemas are declared with
@@ -15,7 +19,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { maxReadWaitMs, parseReadPosition, readShardPage } from "../../stream/connector/index.js";
-import type { PutRecordInput, StreamService } from "../../stream/index.js";
+import type { PutRecordInput, ShardFilter, StreamService } from "../../stream/index.js";
 import { defineRoute, isoTime } from "../openapi/index.js";
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -25,6 +29,11 @@ const createSchema = z.object({
   ShardCount: z.number().int(),
   RetentionPeriodHours: z.number().int().optional(),
 });
+
+const splitSchema = z.object({ ShardToSplit: z.string(), NewStartingHashKey: z.string() });
+const mergeSchema = z.object({ ShardToMerge: z.string(), AdjacentShardToMerge: z.string() });
+const shardCountSchema = z.object({ TargetShardCount: z.number().int() });
+const shardFilterTypes = ["AT_LATEST", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AFTER_SHARD_ID"] as const;
 
 const putSchema = z.object({
   Records: z.array(
@@ -67,6 +76,21 @@ const shardParams = streamParams.extend({
   shard: z.string().describe("the shard's id, e.g. shardId-000000000000"),
 });
 
+const hashKeyRangeSchema = z.object({ StartingHashKey: z.string(), EndingHashKey: z.string() });
+
+const shardSchema = z
+  .object({
+    ShardId: z.string(),
+    ParentShardId: z.string().optional(),
+    AdjacentParentShardId: z.string().optional().describe("the other parent of a merged shard"),
+    HashKeyRange: hashKeyRangeSchema,
+    SequenceNumberRange: z.object({
+      StartingSequenceNumber: z.string(),
+      EndingSequenceNumber: z.string().optional().describe("set once the shard is closed by a reshard"),
+    }),
+  })
+  .meta({ id: "Shard" });
+
 const streamDescriptionSchema = z
   .object({
     StreamName: z.string(),
@@ -75,17 +99,7 @@ const streamDescriptionSchema = z
     StreamModeDetails: z.object({ StreamMode: z.string() }),
     RetentionPeriodHours: z.number().int(),
     StreamCreationTimestamp: isoTime,
-    Shards: z.array(
-      z.object({
-        ShardId: z.string(),
-        ParentShardId: z.string().optional(),
-        HashKeyRange: z.object({ StartingHashKey: z.string(), EndingHashKey: z.string() }),
-        SequenceNumberRange: z.object({
-          StartingSequenceNumber: z.string(),
-          EndingSequenceNumber: z.string().optional(),
-        }),
-      }),
-    ),
+    Shards: z.array(shardSchema),
     HasMoreShards: z.boolean(),
     EnhancedMonitoring: z.array(z.object({ ShardLevelMetrics: z.array(z.string()) })),
     EncryptionType: z.string(),
@@ -128,6 +142,12 @@ const recordPageSchema = z.object({
     .nullable()
     .describe("pass it back as from=iterator:IT; null once the shard is closed and read"),
   MillisBehindLatest: z.number(),
+  ChildShards: z
+    .array(
+      z.object({ ShardId: z.string(), ParentShards: z.array(z.string()), HashKeyRange: hashKeyRangeSchema }),
+    )
+    .optional()
+    .describe("the children of a closed shard, once it has been read to its end"),
 });
 
 const tag = "Streams";
@@ -258,8 +278,96 @@ export function streamRoutes(streams: StreamService): Hono {
         })),
         NextShardIterator: page.NextShardIterator,
         MillisBehindLatest: page.MillisBehindLatest,
+        ...(page.ChildShards === undefined ? {} : { ChildShards: page.ChildShards }),
       });
     },
+  );
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/streams/:name/shards",
+      tag,
+      summary: "List a stream's shards, with their lineage (Kinesis's ListShards)",
+      params: streamParams,
+      query: z.object({
+        filter: z
+          .enum(shardFilterTypes)
+          .optional()
+          .describe("Kinesis's ShardFilter Type; default: every shard"),
+        shardId: z.string().optional().describe("the ShardId AFTER_SHARD_ID starts after"),
+      }),
+      responses: { 200: { description: "the shards", schema: z.object({ Shards: z.array(shardSchema) }) } },
+      errors: noStream,
+    },
+    async (c, { params, query }) => {
+      const filter =
+        query.filter === undefined
+          ? undefined
+          : ({
+              Type: query.filter,
+              ...(query.shardId === undefined ? {} : { ShardId: query.shardId }),
+            } as ShardFilter);
+      return c.json({ Shards: await streams.listShards(params.name, filter) });
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/streams/:name/shards/split",
+      tag,
+      summary: "Split a shard in two at a hash key (Kinesis's SplitShard)",
+      params: streamParams,
+      body: splitSchema,
+      responses: { 200: { description: "the stream after the split", schema: streamDescriptionSchema } },
+      errors: { ...noStream, 409: "another reshard is running" },
+    },
+    async (c, { params, body }) => {
+      await streams.splitShard(params.name, body.ShardToSplit, body.NewStartingHashKey);
+      return c.json(await streams.describeStream(params.name));
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/streams/:name/shards/merge",
+      tag,
+      summary: "Merge two adjacent shards (Kinesis's MergeShards)",
+      params: streamParams,
+      body: mergeSchema,
+      responses: { 200: { description: "the stream after the merge", schema: streamDescriptionSchema } },
+      errors: { ...noStream, 409: "another reshard is running" },
+    },
+    async (c, { params, body }) => {
+      await streams.mergeShards(params.name, body.ShardToMerge, body.AdjacentShardToMerge);
+      return c.json(await streams.describeStream(params.name));
+    },
+  );
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/streams/:name/shard-count",
+      tag,
+      summary: "Change the number of open shards (Kinesis's UpdateShardCount, UNIFORM_SCALING)",
+      params: streamParams,
+      body: shardCountSchema,
+      responses: {
+        200: {
+          description: "Kinesis's UpdateShardCount output",
+          schema: z.object({
+            StreamName: z.string(),
+            StreamARN: z.string(),
+            CurrentShardCount: z.number().int(),
+            TargetShardCount: z.number().int(),
+          }),
+        },
+      },
+      errors: { ...noStream, 409: "another reshard is running" },
+    },
+    async (c, { params, body }) => c.json(await streams.updateShardCount(params.name, body.TargetShardCount)),
   );
   return app;
 }

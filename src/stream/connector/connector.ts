@@ -12,6 +12,11 @@
  *
  * Readers stop reading while a sealed batch waits (back-pressure: at most about three batches in
  * memory), and wait on the stream service's shard events when they reach the tip (no polling).
+ *
+ * Resharding: a shard split or merged is read to its end, then GetRecords names its children. A
+ * child is read only once every parent has been read to its end (both, after a merge), so a
+ * partition key's records enter the batches, and the store, in the order they were put. Closed
+ * shards keep their checkpoint (their last record) and count as finished.
  */
 import { conflict, HourglassError, toHourglassError } from "../../errors.js";
 import type { WriteResult } from "../../store/types.js";
@@ -75,6 +80,15 @@ export class StreamConnector {
   private readonly firstRun: boolean;
   /** Resolves with the final status once stopped; rejects with the error when the connector failed. */
   readonly done: Promise<ConnectorStatus>;
+  /** Per shard id: resolves once the shard was read to its end (closed shards only). */
+  private readonly ends = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  /** Readers running, including those of children found while running. */
+  private readonly readers = new Set<Promise<void>>();
+  /** Children being opened (a merge's child is named by both parents). */
+  private readonly opening = new Set<string>();
+  /** Resolves when a stop is asked (or the connector failed). */
+  private readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
 
   private constructor(
     private readonly options: ResolvedOptions,
@@ -84,8 +98,13 @@ export class StreamConnector {
     private readonly streamCreatedMs: number,
     previous: Checkpoint | null,
     private readonly runningKey: string,
+    /** Shard id → its parents' ids, for the shards the stream lists. */
+    private readonly parents: Map<string, string[]>,
   ) {
     this.firstRun = previous === null;
+    this.stopped = new Promise((resolve) => {
+      this.resolveStopped = resolve;
+    });
     this.mapper = new RecordMapper(options.mapping);
     this.retryContext.initialDelayMs = options.retryInitialDelayMs;
     this.retryContext.maxDelayMs = options.retryMaxDelayMs;
@@ -133,7 +152,18 @@ export class StreamConnector {
         note = `stream ${resolved.stream} was created again since checkpoint ${resolved.name} was saved: starting over from ${resolved.from}`;
         previous = null;
       }
-      const stats = await streams.getShardStats(resolved.stream);
+      // Every shard the stream still lists (closed ones too: a parent is read before its children);
+      // a parent it no longer lists expired, and counts as read.
+      const listed = new Set(description.Shards.map((s) => s.ShardId));
+      const parents = new Map(
+        description.Shards.map((s) => [
+          s.ShardId,
+          [s.ParentShardId, s.AdjacentParentShardId].filter(
+            (p): p is string => p !== undefined && listed.has(p),
+          ),
+        ]),
+      );
+      const stats = (await streams.getShardStats(resolved.stream)).filter((s) => listed.has(s.ShardId));
       const shards = await Promise.all(
         stats.map((s) =>
           // With a checkpoint, a shard it does not name had no record when the connector first
@@ -155,6 +185,7 @@ export class StreamConnector {
         streamCreatedMs,
         previous,
         runningKey,
+        parents,
       );
       if (note)
         connector.lastError = {
@@ -215,9 +246,21 @@ export class StreamConnector {
         .find((s) => s.shardId === event.shardId)
         ?.noteCommitted(event.firstSequenceNumber, event.lastSequenceNumber, event.arrivalMs);
     });
+    const unsubscribeReshards = this.streams.on("resharded", (event) => {
+      if (event.streamName !== this.options.stream) return;
+      // In creation order: a short-lived child of this reshard is a parent of a later one.
+      void (async () => {
+        for (const shardId of event.created) await this.addShard(shardId);
+      })().catch((error: unknown) => this.noteError(toHourglassError(error), true));
+    });
+    const unsubscribeRecords = this.unsubscribe;
+    this.unsubscribe = () => {
+      unsubscribeRecords();
+      unsubscribeReshards();
+    };
     try {
-      const readers = Promise.all(this.shards.map((shard) => this.readShard(shard)));
-      const readersDone = readers.then(() => {
+      for (const shard of this.shards) this.startReader(shard);
+      const readersDone = this.allReaders().then(() => {
         this.readersFinished = true;
         this.flushSignal.notify();
       });
@@ -245,6 +288,7 @@ export class StreamConnector {
 
   private requestStop(): void {
     this.stopRequested = true;
+    this.resolveStopped();
     this.stopLatch.open();
     this.flushSignal.notify();
     this.roomSignal.notify();
@@ -261,21 +305,103 @@ export class StreamConnector {
 
   // ---- reading ----
 
+  private startReader(shard: ShardCursor): void {
+    const reader = this.readShard(shard).finally(() => this.readers.delete(reader));
+    this.readers.add(reader);
+  }
+
+  /** Resolves once no reader runs (a reader that ends starts its children's first). */
+  private async allReaders(): Promise<void> {
+    while (this.readers.size > 0) await Promise.all([...this.readers]);
+  }
+
+  private endOf(shardId: string): { promise: Promise<void>; resolve: () => void } {
+    let end = this.ends.get(shardId);
+    if (!end) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      end = { promise, resolve };
+      this.ends.set(shardId, end);
+    }
+    return end;
+  }
+
+  /** Waits until every parent of the shard was read to its end; false when stopped first. */
+  private async parentsRead(shard: ShardCursor): Promise<boolean> {
+    const parents = this.parents.get(shard.shardId) ?? [];
+    if (parents.length > 0) {
+      await Promise.race([Promise.all(parents.map((p) => this.endOf(p).promise)), this.stopped]);
+    }
+    return !this.stopRequested;
+  }
+
+  /**
+   * The shard was read to its end: it is finished, and its children (GetRecords' ChildShards) get
+   * readers, if the reshard event did not give them one already.
+   */
+  private async finishShard(
+    shard: ShardCursor,
+    children: readonly { ShardId: string; ParentShards: string[] }[],
+  ): Promise<void> {
+    shard.closed = true;
+    shard.finished = true;
+    this.endOf(shard.shardId).resolve();
+    for (const child of children) await this.addShard(child.ShardId, child.ParentShards);
+  }
+
+  /**
+   * A shard made by a reshard while the connector runs: a cursor at once (so the lag counts its
+   * records), and a reader that starts once its parents were read to their end. Everything in it
+   * came after the connector started, so it is read from its beginning.
+   */
+  private async addShard(shardId: string, parents?: readonly string[]): Promise<void> {
+    if (this.shards.some((s) => s.shardId === shardId) || this.opening.has(shardId)) return;
+    this.opening.add(shardId);
+    try {
+      const { stream } = this.options;
+      if (parents === undefined) {
+        const described = (await this.streams.describeStream(stream)).Shards.find(
+          (s) => s.ShardId === shardId,
+        );
+        parents = [described?.ParentShardId, described?.AdjacentParentShardId].filter(
+          (p): p is string => p !== undefined,
+        );
+      }
+      if (!this.parents.has(shardId)) this.parents.set(shardId, [...parents]);
+      const stats = (await this.streams.getShardStats(stream)).find((s) => s.ShardId === shardId);
+      if (!stats || this.stopRequested) return;
+      const cursor = await ShardCursor.open(this.streams, stream, stats, null, "trim-horizon");
+      this.shards.push(cursor);
+      this.startReader(cursor);
+    } finally {
+      this.opening.delete(shardId);
+    }
+  }
+
   private async readShard(shard: ShardCursor): Promise<void> {
     const { stream } = this.options;
     const limit = Math.min(readLimitRecords, this.options.batchSize);
+    if (!(await this.parentsRead(shard))) return;
     while (!this.stopRequested) {
       if (this.ready.length > 0) {
         await this.roomSignal.wait();
         continue;
       }
       try {
-        const { page, NextShardIterator, MillisBehindLatest } = await this.streams.getRecordPage(
+        const { page, NextShardIterator, MillisBehindLatest, ChildShards } = await this.streams.getRecordPage(
           shard.iterator,
           limit,
         );
         shard.failures = 0;
-        shard.iterator = NextShardIterator ?? shard.iterator;
+        if (NextShardIterator === null) {
+          if (page.count > 0) this.accept(shard, page, MillisBehindLatest);
+          shard.noteCaughtUp();
+          await this.finishShard(shard, ChildShards ?? []);
+          return;
+        }
+        shard.iterator = NextShardIterator;
         if (page.count > 0) {
           this.accept(shard, page, MillisBehindLatest);
           continue;

@@ -16,6 +16,10 @@ const offsetOf = (sequenceNumber: string | null): number =>
 export class ShardCursor {
   readonly index: number;
   iterator = "";
+  /** The shard was split or merged: it ends at its last record. */
+  closed: boolean;
+  /** A closed shard read to its end (its last records are in a batch, or it had none). */
+  finished = false;
   checkpoint: string | null;
   lastRead: string | null = null;
   /** Read calls that failed in a row, for the backoff. */
@@ -46,6 +50,7 @@ export class ShardCursor {
     from: "trim-horizon" | "latest",
   ) {
     this.index = parseShardId(shardId);
+    this.closed = stats.Closed === true;
     this.checkpoint = checkpoint;
     this.latestOffset = offsetOf(stats.LastSequenceNumber);
     this.latestArrivalMs = stats.LastArrivalTimestamp?.getTime() ?? 0;
@@ -191,6 +196,8 @@ export class ShardCursor {
   status(): ShardStatus {
     const nextToWrite = this.checkpoint === null ? this.startOffset : offsetOf(this.checkpoint) + 1;
     return {
+      ...(this.closed ? { closed: true as const } : {}),
+      ...(this.finished ? { finished: true as const } : {}),
       shardId: this.shardId,
       checkpoint: this.checkpoint,
       lastRead: this.lastRead,

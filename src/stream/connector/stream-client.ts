@@ -10,6 +10,7 @@ import type {
   ShardStats,
   StreamDescription,
   StreamService,
+  UpdateShardCountOutput,
 } from "../types.js";
 import { parseReadPosition, readShardPage } from "./read-position.js";
 
@@ -23,6 +24,9 @@ export interface StreamClient {
   describeStream(name: string): Promise<StreamDescription>;
   getShardStats(name: string): Promise<ShardStats[]>;
   deleteStream(name: string): Promise<void>;
+  splitShard(name: string, shardToSplit: string, newStartingHashKey: string): Promise<void>;
+  mergeShards(name: string, shardToMerge: string, adjacentShardToMerge: string): Promise<void>;
+  updateShardCount(name: string, targetShardCount: number): Promise<UpdateShardCountOutput>;
   putRecords(name: string, records: PutRecordInput[]): Promise<PutRecordsOutput>;
   /**
    * One page of a shard from a read position (`trim-horizon`, `latest`, `at:SEQ`, `after:SEQ`,
@@ -43,6 +47,9 @@ export function localStreamClient(service: StreamService): StreamClient {
     describeStream: (name) => service.describeStream(name),
     getShardStats: (name) => service.getShardStats(name),
     deleteStream: (name) => service.deleteStream(name),
+    splitShard: (name, shard, key) => service.splitShard(name, shard, key),
+    mergeShards: (name, shard, adjacent) => service.mergeShards(name, shard, adjacent),
+    updateShardCount: (name, count) => service.updateShardCount(name, count),
     putRecords: (name, records) => service.putRecords(name, records),
     readRecords: (name, shardId, from, options) =>
       readShardPage(service, name, shardId, parseReadPosition(from), options),

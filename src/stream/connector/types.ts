@@ -80,6 +80,10 @@ export type ConnectorState = "running" | "stopping" | "stopped" | "failed";
 
 export interface ShardStatus {
   shardId: string;
+  /** The shard was split or merged (resharding): it takes no more records. */
+  closed?: true;
+  /** A closed shard read to its end: its children are being read (its checkpoint stays, as finished). */
+  finished?: true;
   /** Last sequence number written to the store and checkpointed; null before the first. */
   checkpoint: string | null;
   /** Last sequence number read from the shard (written or waiting in a batch). */
