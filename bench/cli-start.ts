@@ -59,7 +59,7 @@ async function startServer(): Promise<ChildProcess> {
   fs.mkdirSync(dags, { recursive: true });
   const child = spawn(
     process.execPath,
-    [bin, "--state-dir", state, "up", "--port", "0", "--workers", "0", "--dags", dags],
+    [bin, "--state-dir", state, "up", "--port", "0", "--workers", "1", "--dags", dags],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let output = "";
