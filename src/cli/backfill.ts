@@ -9,8 +9,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { HttpClient } from "../api/client.js";
 import type { HourglassConfig } from "../config.js";
-import { openLocalWorkflows, RemoteWorkflows, startHourglass } from "../runtime/index.js";
-import { TimestreamStore } from "../store/index.js";
+// The module itself, not runtime/index.js: the client side alone, without the scheduler (see main.ts).
+import { RemoteWorkflows } from "../runtime/remote-workflows.js";
 import type { BackfillProgress } from "../workflows/metadata/index.js";
 import type {
   BackfillCreated,
@@ -74,7 +74,7 @@ export function registerBackfill(program: Command): void {
       example("hourglass backfill create timestream-airflow-demo --from 2021-09-21 --to 2021-09-22"),
     )
     .action(async (dagId: string, o: CreateFlags, cmd: Command) => {
-      const config = configFrom(cmd);
+      const config = await configFrom(cmd);
       const request: BackfillRequest = {
         dagId,
         from: o.from,
@@ -206,6 +206,10 @@ async function createLocally(
   request: BackfillRequest,
   json: boolean,
 ): Promise<void> {
+  const [{ TimestreamStore }, { openLocalWorkflows }] = await Promise.all([
+    import("../store/index.js"),
+    import("../runtime/index.js"),
+  ]);
   const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
   try {
     const local = await openLocalWorkflows(config, { retention: store });
@@ -226,6 +230,7 @@ async function runInProcess(
   request: BackfillRequest,
   json: boolean,
 ): Promise<number> {
+  const { startHourglass } = await import("../runtime/index.js");
   const runtime = await startHourglass({ ...config, port: 0 }, { dagIds: [request.dagId] });
   let interrupted!: () => void;
   const stopped = new Promise<null>((resolve) => {

@@ -6,16 +6,15 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { HttpClient, RemoteConnectors } from "../api/client.js";
-import {
-  type ConnectorAdmin,
-  type ConnectorDefinitionInput,
-  type ConnectorDescription,
-  type ConnectorMapping,
-  defaultBatchSize,
-  defaultMaxDelayMs,
-  OfflineConnectors,
-  parseStartPosition,
+import type {
+  ConnectorAdmin,
+  ConnectorDefinitionInput,
+  ConnectorDescription,
+  ConnectorMapping,
 } from "../stream/connector/index.js";
+// The settings module, not the part's index.ts: --help shows these defaults without loading the
+// connector (see main.ts).
+import { defaultBatchSize, defaultMaxDelayMs, parseStartPosition } from "../stream/connector/settings.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 import { formatCount } from "./progress.js";
@@ -36,10 +35,11 @@ async function withConnectors<T>(
   command: Command,
   work: (connectors: ConnectorAdmin, where: { remote: boolean; stateDir: string }) => Promise<T>,
 ): Promise<T> {
-  const config = configFrom(command);
+  const config = await configFrom(command);
   const url = serverUrl(command, config);
   if (url)
     return work(new RemoteConnectors(new HttpClient(url)), { remote: true, stateDir: config.stateDir });
+  const { OfflineConnectors } = await import("../stream/connector/index.js");
   return work(new OfflineConnectors(config.stateDir), { remote: false, stateDir: config.stateDir });
 }
 

@@ -5,20 +5,11 @@
  */
 import { type Command, Option } from "commander";
 import { conflict, notFound } from "../errors.js";
-import { TimestreamStore } from "../store/index.js";
-import {
-  type Checkpoint,
-  type ConnectorMapping,
-  type ConnectorStatus,
-  checkpointPath,
-  defaultBatchSize,
-  defaultMaxDelayMs,
-  listCheckpoints,
-  parseStartPosition,
-  readCheckpoint,
-  startConnector,
-} from "../stream/connector/index.js";
-import { openStreamService } from "../stream/index.js";
+import type { TimestreamStore } from "../store/index.js";
+import type { Checkpoint, ConnectorMapping, ConnectorStatus } from "../stream/connector/index.js";
+// The settings module, not the part's index.ts: --help shows these defaults without loading the
+// connector (see main.ts); the connector itself is imported when a command runs.
+import { defaultBatchSize, defaultMaxDelayMs, parseStartPosition } from "../stream/connector/settings.js";
 import { registerConnectorAdmin, startPositionOption } from "./connector-admin.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
@@ -119,7 +110,10 @@ the server runs and resumes after a restart.`,
     .option("--json", "print the checkpoint file(s) as JSON")
     .addHelpText("after", "\nExample:\n  hourglass connector status --name airflow-timestream")
     .action(async (o: { name?: string; json?: boolean }, cmd: Command) => {
-      const { stateDir } = configFrom(cmd);
+      const { stateDir } = await configFrom(cmd);
+      const { checkpointPath, listCheckpoints, readCheckpoint } = await import(
+        "../stream/connector/index.js"
+      );
       const names = o.name ? [o.name] : await listCheckpoints(stateDir);
       const checkpoints: Checkpoint[] = [];
       for (const name of names) {
@@ -159,7 +153,7 @@ function describeCheckpoint(c: Checkpoint): string {
 }
 
 async function runConnector(o: RunFlags, cmd: Command): Promise<void> {
-  const config = configFrom(cmd);
+  const config = await configFrom(cmd);
   const url = serverUrl(cmd, config);
   if (url) {
     // The server holds the state folder's stream and store: a second process cannot open them.
@@ -170,6 +164,11 @@ async function runConnector(o: RunFlags, cmd: Command): Promise<void> {
         "or stop the server to run one in this terminal",
     );
   }
+  const [{ TimestreamStore }, { openStreamService }, { startConnector }] = await Promise.all([
+    import("../store/index.js"),
+    import("../stream/index.js"),
+    import("../stream/connector/index.js"),
+  ]);
   const streams = await openStreamService({ dir: config.stateDir });
   let store: TimestreamStore | undefined;
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];

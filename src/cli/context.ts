@@ -5,9 +5,7 @@
 import type { Command } from "commander";
 import { HttpClient, RemoteStore } from "../api/client.js";
 import { readServerInfo } from "../api/server-info.js";
-import { type HourglassConfig, queryLimitsOf, resolveConfig } from "../config.js";
-import { openLocalLake } from "../lake/index.js";
-import { TimestreamStore } from "../store/index.js";
+import type { HourglassConfig } from "../config.js";
 import type { StoreService } from "../store/service.js";
 
 export interface GlobalOptions {
@@ -16,8 +14,10 @@ export interface GlobalOptions {
   server?: string;
 }
 
-export function configFrom(command: Command): HourglassConfig {
+/** Async: the configuration's checks (zod) and YAML load when a command runs, not for --help. */
+export async function configFrom(command: Command): Promise<HourglassConfig> {
   const globals = command.optsWithGlobals() as GlobalOptions;
+  const { resolveConfig } = await import("../config.js");
   return resolveConfig({ flags: { stateDir: globals.stateDir, config: globals.config } });
 }
 
@@ -29,9 +29,15 @@ export function serverUrl(command: Command, config: HourglassConfig): string | n
 }
 
 export async function withStore<T>(command: Command, work: (store: StoreService) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
+  const config = await configFrom(command);
   const url = serverUrl(command, config);
   if (url) return work(new RemoteStore(new HttpClient(url)));
+  // DuckDB loads only when a command opens the state folder itself (not for --help, not over HTTP).
+  const [{ TimestreamStore }, { queryLimitsOf }, { openLocalLake }] = await Promise.all([
+    import("../store/index.js"),
+    import("../config.js"),
+    import("../lake/index.js"),
+  ]);
   const store = await TimestreamStore.open({
     dir: config.stateDir,
     sweepIntervalMs: 0,

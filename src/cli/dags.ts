@@ -9,15 +9,13 @@ import { type Command, InvalidArgumentError } from "commander";
 import { HttpClient } from "../api/client.js";
 import type { HourglassConfig } from "../config.js";
 import { isHourglassError, validationError } from "../errors.js";
-import { openLocalLake } from "../lake/index.js";
-import { createLocalTaskServices, createRemoteTaskServices, type TaskServices } from "../operators/index.js";
-import { openLocalWorkflows, RemoteWorkflows, taskEnvironment, writeCliShim } from "../runtime/index.js";
-import { TimestreamStore } from "../store/index.js";
-import { runIdFor } from "../workflows/context.js";
-import { parseDags } from "../workflows/dag-processor.js";
-import { type ImportError, type LoadedDag, loadDagFile } from "../workflows/loader.js";
-import { inferManualInterval, intervalForLogicalDate, parseDateInZone } from "../workflows/schedule.js";
-import { runTask, type WorkflowApi } from "../workflows/scheduler/index.js";
+import type { TaskServices } from "../operators/index.js";
+// The client's module itself, not runtime/index.js: commands that talk to a server load no scheduler.
+// Everything that runs workflows here (the metadata DB, DAG loading, tasks) is imported when a
+// command needs it, not for --help (see main.ts).
+import { RemoteWorkflows } from "../runtime/remote-workflows.js";
+import type { ImportError, LoadedDag } from "../workflows/loader.js";
+import type { WorkflowApi } from "../workflows/scheduler/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 
@@ -26,9 +24,10 @@ export async function withWorkflows<T>(
   command: Command,
   work: (api: WorkflowApi, where: { remote: boolean; config: HourglassConfig }) => Promise<T>,
 ): Promise<T> {
-  const config = configFrom(command);
+  const config = await configFrom(command);
   const url = serverUrl(command, config);
   if (url) return work(new RemoteWorkflows(new HttpClient(url)), { remote: true, config });
+  const { openLocalWorkflows } = await import("../runtime/index.js");
   const local = await openLocalWorkflows(config);
   try {
     return await work(local.api, { remote: false, config });
@@ -221,7 +220,7 @@ export function registerDags(program: Command): void {
         o: { task?: string; conf?: Record<string, unknown>; dags?: string[] },
         cmd: Command,
       ) => {
-        const config = configFrom(cmd);
+        const config = await configFrom(cmd);
         process.exitCode = await testDag(config, serverUrl(cmd, config), dagId, date, o);
       },
     );
@@ -235,6 +234,23 @@ async function testDag(
   date: string | undefined,
   o: { task?: string; conf?: Record<string, unknown>; dags?: string[] },
 ): Promise<number> {
+  const [
+    { openLocalLake },
+    { createLocalTaskServices, createRemoteTaskServices },
+    { taskEnvironment, writeCliShim },
+    { TimestreamStore },
+    { runIdFor },
+    { inferManualInterval, intervalForLogicalDate, parseDateInZone },
+    { runTask },
+  ] = await Promise.all([
+    import("../lake/index.js"),
+    import("../operators/index.js"),
+    import("../runtime/index.js"),
+    import("../store/index.js"),
+    import("../workflows/context.js"),
+    import("../workflows/schedule.js"),
+    import("../workflows/scheduler/index.js"),
+  ]);
   const loaded = await findDagToTest(config, url, dagId, o.dags);
   const { dag } = loaded;
   const tasks = o.task === undefined ? dag.tasks : dag.tasks.filter((t) => t.id === o.task);
@@ -309,6 +325,10 @@ async function findDagToTest(
   dagId: string,
   dagsDirs: string[] | undefined,
 ): Promise<LoadedDag> {
+  const [{ parseDags }, { loadDagFile }] = await Promise.all([
+    import("../workflows/dag-processor.js"),
+    import("../workflows/loader.js"),
+  ]);
   if (dagsDirs === undefined && url !== null) {
     const known = await new RemoteWorkflows(new HttpClient(url)).getDag(dagId).catch((error: unknown) => {
       if (isHourglassError(error) && error.code === "NotFound") return null;

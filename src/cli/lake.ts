@@ -12,8 +12,7 @@ import type { Command } from "commander";
 import { HttpClient } from "../api/client.js";
 import { type LakeClient, RemoteLake } from "../api/lake-client.js";
 import { conflict, isHourglassError, notFound, validationError } from "../errors.js";
-import { openLocalLake } from "../lake/index.js";
-import { type ManifestFound, readExportManifest } from "../operators/index.js";
+import type { ManifestFound } from "../operators/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import {
   contentTypeOf,
@@ -30,9 +29,16 @@ import { printJson } from "./output.js";
 
 /** Runs `work` with the lake: the server's over HTTP when one runs, else the lake folder. */
 export async function withLake<T>(command: Command, work: (lake: LakeClient) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
+  const config = await configFrom(command);
   const url = serverUrl(command, config);
   if (url) return work(new RemoteLake(new HttpClient(url)));
+  // The lake folder's code and the manifest reader load when a command works on the folder itself,
+  // not for --help or over HTTP (see main.ts); the reader's own module, as the operators' index.ts
+  // would load the task runners (tsx, croner) too.
+  const [{ openLocalLake }, { readExportManifest }] = await Promise.all([
+    import("../lake/index.js"),
+    import("../operators/read-manifest.js"),
+  ]);
   const lake = openLocalLake(config.lakeDir);
   return work({
     createBucket: (bucket) => lake.createBucket(bucket),

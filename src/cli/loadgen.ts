@@ -16,8 +16,7 @@ import {
   realtime,
   recordsPerLoop,
 } from "../loadgen/index.js";
-import { type StatsSink, storeSink, streamSink } from "../loadgen/sinks.js";
-import { TimestreamStore } from "../store/index.js";
+import type { StatsSink } from "../loadgen/sinks.js";
 import type { StoreService } from "../store/service.js";
 import { configFrom, serverUrl } from "./context.js";
 import { createProgress, formatCount } from "./progress.js";
@@ -187,6 +186,8 @@ async function runLoadgen(o: LoadgenFlags, cmd: Command): Promise<number> {
   if (run && run.from >= run.to)
     throw validationError(`--from must be before --to (${run.from} ≥ ${run.to})`);
 
+  // The sinks load the stream part: imported when records are to go somewhere, not for --help.
+  const { storeSink, streamSink } = await import("../loadgen/sinks.js");
   if (target === "store") {
     return withLoadgenStore(cmd, async (store, remote) => {
       if (o.create) await createTableIfMissing(store, o.database!, o.table!);
@@ -215,9 +216,10 @@ async function withLoadgenStore(
   cmd: Command,
   work: (store: StoreService, remote: boolean) => Promise<number>,
 ): Promise<number> {
-  const config = configFrom(cmd);
+  const config = await configFrom(cmd);
   const url = serverUrl(cmd, config);
   if (url) return work(new RemoteStore(new HttpClient(url)), true);
+  const { TimestreamStore } = await import("../store/index.js");
   const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
   try {
     return await work(store, false);

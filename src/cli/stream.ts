@@ -7,14 +7,14 @@ import fs from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { HttpClient, RemoteStream } from "../api/client.js";
 import { validationError } from "../errors.js";
-import { localStreamClient, parseReadPosition, type StreamClient } from "../stream/connector/index.js";
-import {
-  formatShardId,
-  openStreamService,
-  type PutRecordInput,
-  parseSequenceNumber,
-  streamLimits,
-} from "../stream/index.js";
+import type { StreamClient } from "../stream/connector/index.js";
+// The parsers and limits modules themselves, not the parts' index.ts files: option parsing and
+// --help need them without loading the stream (see main.ts); the stream is imported when a command
+// runs on the state folder.
+import { parseReadPosition } from "../stream/connector/read-position.js";
+import type { PutRecordInput } from "../stream/index.js";
+import * as streamLimits from "../stream/limits.js";
+import { formatShardId, parseSequenceNumber } from "../stream/sequence-number.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 
@@ -34,9 +34,13 @@ export async function withStreams<T>(
   command: Command,
   work: (streams: StreamClient, where: { remote: boolean }) => Promise<T>,
 ): Promise<T> {
-  const config = configFrom(command);
+  const config = await configFrom(command);
   const url = serverUrl(command, config);
   if (url) return work(new RemoteStream(new HttpClient(url)), { remote: true });
+  const [{ openStreamService }, { localStreamClient }] = await Promise.all([
+    import("../stream/index.js"),
+    import("../stream/connector/index.js"),
+  ]);
   const service = await openStreamService({ dir: config.stateDir, sweepIntervalMs: 0 });
   try {
     return await work(localStreamClient(service), { remote: false });

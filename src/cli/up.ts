@@ -8,10 +8,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
 import { readServerInfo } from "../api/server-info.js";
-import { resolveConfig } from "../config.js";
 import { HourglassError } from "../errors.js";
-import { DEMO_BUCKET, DEMO_DAG, type Demo, startDemo } from "../runtime/demo.js";
-import { type HourglassRuntime, startHourglass } from "../runtime/index.js";
+import type { Demo } from "../runtime/demo.js";
+import type { HourglassRuntime } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
 
 const EXAMPLE_DAGS = path.resolve(
@@ -21,6 +20,22 @@ const EXAMPLE_DAGS = path.resolve(
   "examples",
   "dags",
 );
+
+/** The server's modules, imported when `up` or `demo` runs, not for --help (see main.ts). */
+async function serverModules() {
+  const [config, runtime, demo] = await Promise.all([
+    import("../config.js"),
+    import("../runtime/index.js"),
+    import("../runtime/demo.js"),
+  ]);
+  return {
+    resolveConfig: config.resolveConfig,
+    startHourglass: runtime.startHourglass,
+    startDemo: demo.startDemo,
+    DEMO_BUCKET: demo.DEMO_BUCKET,
+    DEMO_DAG: demo.DEMO_DAG,
+  };
+}
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -112,6 +127,7 @@ export function registerUp(program: Command): void {
       "\nExamples:\n  hourglass up --demo          # what `npm start` runs\n  hourglass up --port 9000 --dags ./my-dags",
     )
     .action(async (o: UpOptions, cmd: Command) => {
+      const { resolveConfig, startHourglass, startDemo, DEMO_BUCKET, DEMO_DAG } = await serverModules();
       const globals = cmd.optsWithGlobals() as GlobalOptions;
       const config = resolveConfig({
         flags: {
@@ -185,6 +201,7 @@ export function registerUp(program: Command): void {
   )
     .addHelpText("after", "\nExample:\n  hourglass demo --once --fill-step 60s")
     .action(async (o: UpOptions & { keep?: boolean }, cmd: Command) => {
+      const { resolveConfig, startHourglass, startDemo, DEMO_BUCKET, DEMO_DAG } = await serverModules();
       const globals = cmd.optsWithGlobals() as GlobalOptions;
       const stateDir = globals.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-demo-"));
       const config = resolveConfig({

@@ -4,7 +4,9 @@
  * worker cannot count on the user's PATH for it (`npm start` and `npx` put node_modules/.bin on
  * the PATH of the server only, `node bin/hourglass.js` puts nothing there). So the server writes a
  * one-line shim, `<stateDir>/bin/hourglass`, that execs the same node binary and the same
- * bin/hourglass.js the server runs, and its workers get:
+ * bin/hourglass.js the server runs, on the same copy of the code (with HOURGLASS_FROM_SOURCE=1
+ * when the server runs the TypeScript sources, so bin/hourglass.js does not pick dist/; see
+ * src/own-code.ts), and its workers get:
  *
  * - PATH with that folder first;
  * - HOURGLASS_SERVER, the server's URL (the CLI's --server default), so the command talks to the
@@ -17,6 +19,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HourglassConfig } from "../config.js";
+import { runsFromSource } from "../own-code.js";
 
 /** bin/hourglass.js of this checkout or package: the entry point every way of starting Hourglass runs. */
 export const cliEntry = fileURLToPath(new URL("../../bin/hourglass.js", import.meta.url));
@@ -31,6 +34,7 @@ export function writeCliShim(stateDir: string): string {
     "#!/bin/sh",
     "# Written by the Hourglass server for its task processes (src/runtime/cli-shim.ts): the same",
     "# node and bin/hourglass.js as the server. Rewritten at each start.",
+    ...(runsFromSource ? ["export HOURGLASS_FROM_SOURCE=1"] : []),
     `exec ${shellWord(process.execPath)} ${shellWord(cliEntry)} "$@"`,
     "",
   ].join("\n");

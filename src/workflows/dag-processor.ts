@@ -11,6 +11,7 @@
  * the DAG files, which only worker processes import to run tasks.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { ownCodeExecArgv, ownEntry } from "../own-code.js";
 import { checkDir, listDagFiles } from "./dag-files.js";
 import {
   type DagBag,
@@ -48,7 +49,7 @@ export type ParseReply =
   | { type: "parsed"; file: string; load: SerializedFileLoad }
   | { type: "done" };
 
-const entry = new URL("./dag-processor-entry.ts", import.meta.url);
+const entry = ownEntry("./dag-processor-entry", import.meta.url);
 
 /** How long a parse process may take to load Hourglass before its first file (a busy machine is slow). */
 const startupLimitMs = (importTimeoutMs: number) => Math.max(60_000, importTimeoutMs * 2);
@@ -97,7 +98,7 @@ function parseInChild(files: readonly string[], options: ParseOptions): Promise<
   const memoryMb = options.memoryLimitMb ?? defaultParseMemoryMb;
   const onOutput = options.onOutput ?? ((line: string) => process.stderr.write(`[dag processor] ${line}\n`));
   const child: ChildProcess = fork(entry, [], {
-    execArgv: ["--import", import.meta.resolve("tsx"), `--max-old-space-size=${memoryMb}`],
+    execArgv: [...ownCodeExecArgv(), `--max-old-space-size=${memoryMb}`],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     serialization: "json",
   });

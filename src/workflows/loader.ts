@@ -24,7 +24,6 @@ import module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 import { type Dag, isDag } from "./dag.js";
 import { checkDir, listDagFiles } from "./dag-files.js";
 
@@ -354,8 +353,11 @@ function dagImporter(): DagImporter {
       },
       transferList: [port2],
     });
-    const tsx = register({ namespace: "hourglass-dags" });
-    importer = { import: (url, parentUrl) => tsx.import(url, parentUrl) };
+    // tsx is imported here, the first time a DAG file loads, not with this module: a process that
+    // never loads a DAG file (a CLI command, the server's main process) does not pay for it.
+    // Registered after our hook all the same: every import waits for it.
+    const tsx = import("tsx/esm/api").then(({ register }) => register({ namespace: "hourglass-dags" }));
+    importer = { import: async (url, parentUrl) => (await tsx).import(url, parentUrl) };
     holder[importerKey] = importer;
   }
   return importer;

@@ -18,7 +18,7 @@ describe("hourglass CLI: databases, tables, write, query", () => {
     fs.rmSync(state, { recursive: true, force: true });
   });
 
-  it("has --help with a description on every command", () => {
+  it("has --help with a description on every command", async () => {
     const visit = (command: Command, trail: string[]): void => {
       for (const sub of command.commands) {
         const name = [...trail, sub.name()].join(" ");
@@ -27,7 +27,7 @@ describe("hourglass CLI: databases, tables, write, query", () => {
         visit(sub, [...trail, sub.name()]);
       }
     };
-    visit(buildProgram(), []);
+    visit(await buildProgram(), []);
   });
 
   it("prints help for a command from the real binary", async () => {

@@ -13,7 +13,8 @@ import { maxStreamNameChars } from "../limits.js";
 import { validateStreamName } from "../validate.js";
 import { validateConnectorName } from "./checkpoint.js";
 import { defaultBatchSize, defaultMaxDelayMs, maxBatchSize } from "./options.js";
-import type { ConnectorMapping, ConnectorStartPosition } from "./types.js";
+import { parseStartPosition } from "./settings.js";
+import type { ConnectorMapping } from "./types.js";
 
 export interface ConnectorDefinition {
   name: string;
@@ -46,19 +47,7 @@ export interface ConnectorDefinitionInput {
   start?: boolean;
 }
 
-const fromPattern = /^\d{4}-\d{2}-\d{2}T/;
-
-/** `trim-horizon`, `latest`, or an ISO 8601 time such as 2026-12-07T10:00:00Z. */
-export function parseStartPosition(text: string): ConnectorStartPosition {
-  if (text === "trim-horizon" || text === "latest") return text;
-  const time = new Date(text);
-  if (!fromPattern.test(text) || Number.isNaN(time.getTime())) {
-    throw validationError(
-      `from must be trim-horizon, latest or an ISO time like 2026-12-07T10:00:00Z, got ${JSON.stringify(text)}`,
-    );
-  }
-  return time;
-}
+export { parseStartPosition };
 
 export const definitionInputSchema = z
   .object({

@@ -4,10 +4,10 @@ import { maxStreamNameChars } from "../limits.js";
 import { validateStreamName } from "../validate.js";
 import { defaultRetryInitialDelayMs, defaultRetryMaxDelayMs } from "./backoff.js";
 import { validateConnectorName } from "./checkpoint.js";
+import { defaultBatchSize, defaultMaxDelayMs } from "./settings.js";
 import type { ConnectorMapping, ConnectorOptions, ConnectorStartPosition } from "./types.js";
 
-export const defaultBatchSize = 50_000;
-export const defaultMaxDelayMs = 1_000;
+export { defaultBatchSize, defaultMaxDelayMs };
 /** A store write holds its batch in memory twice (records, then DuckDB's staging): keep it sane. */
 export const maxBatchSize = 1_000_000;
 const deadLetterSuffix = "-deadletter";

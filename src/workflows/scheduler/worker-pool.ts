@@ -1,6 +1,6 @@
 /**
- * The worker pool: N long-lived worker processes (`child_process.fork` of worker-entry.ts, run
- * with tsx), each registered in the metadata DB as a worker. For each idle worker the pool claims
+ * The worker pool: N long-lived worker processes (`child_process.fork` of worker-entry, from dist/
+ * or, when the server runs the sources, through tsx: src/own-code.ts), each registered in the metadata DB as a worker. For each idle worker the pool claims
  * a queued task instance (claimTaskInstances: exclusive, SKIP LOCKED on PostgreSQL), sends it to
  * the process, and records the outcome with finishTry. Outcomes and claims go through one write
  * loop (see #startPasses): the ends reported since the last pass and the claims for every idle
@@ -20,6 +20,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isHourglassError } from "../../errors.js";
+import { ownCodeExecArgv, ownEntry } from "../../own-code.js";
 import { secondsText } from "../dag-processor.js";
 import { defaultImportTimeoutMs, type LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore, TaskInstance, TryOutcome, TryRef } from "../metadata/index.js";
@@ -126,7 +127,7 @@ export const defaultPollIntervalMs = 1000;
 export const defaultKillGraceMs = 3000;
 export const defaultStopGraceMs = 30_000;
 
-const workerEntry = new URL("./worker-entry.ts", import.meta.url);
+const workerEntry = ownEntry("./worker-entry", import.meta.url);
 
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
@@ -281,7 +282,7 @@ export class WorkerPool {
   #spawn(index: number): Promise<void> {
     const workerId = `${this.#host}:${process.pid}:w${index}:${randomBytes(3).toString("hex")}`;
     const child = fork(workerEntry, [this.#options.serverUrl], {
-      execArgv: ["--import", import.meta.resolve("tsx")],
+      execArgv: ownCodeExecArgv(),
       env: { ...process.env, ...this.#options.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
