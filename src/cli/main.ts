@@ -8,6 +8,7 @@ import { registerBackfill } from "./backfill.js";
 import { registerConnector } from "./connector.js";
 import { registerDags } from "./dags.js";
 import { registerDb } from "./db.js";
+import { registerKeys } from "./keys.js";
 import { registerLake } from "./lake.js";
 import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerLake(program);
   registerUp(program);
+  registerKeys(program);
   return program;
 }
 

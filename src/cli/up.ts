@@ -7,12 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
+import { createAccessKey, keysFilePath } from "../access/index.js";
 import { readServerInfo } from "../api/server-info.js";
 import { resolveConfig } from "../config.js";
 import { HourglassError } from "../errors.js";
 import { DEMO_BUCKET, DEMO_DAG, type Demo, startDemo } from "../runtime/demo.js";
 import { type HourglassRuntime, startHourglass } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
+import { usageLines } from "./keys.js";
 
 const EXAMPLE_DAGS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -45,6 +47,8 @@ interface UpOptions {
   workers?: number;
   dags?: string;
   realtime: boolean;
+  /** False with --no-auth. */
+  auth: boolean;
   fillHours: number;
   fillStep: number;
   hostScale: number;
@@ -105,7 +109,11 @@ export function registerUp(program: Command): void {
       .option("--host <host>", "HTTP address to listen on (default 127.0.0.1)")
       .option("--workers <n>", "worker processes running tasks (default 2)", positiveInt)
       .option("--dags <dir>", "the DAG folder (default ./dags)")
-      .option("--no-realtime", "with --demo: do not keep generating in real time"),
+      .option("--no-realtime", "with --demo: do not keep generating in real time")
+      .option(
+        "--no-auth",
+        "accept any credentials on the AWS endpoints and S3 (no SigV4 check; also `auth: false` in hourglass.yaml or HOURGLASS_AUTH=false)",
+      ),
   )
     .addHelpText(
       "after",
@@ -121,6 +129,7 @@ export function registerUp(program: Command): void {
           host: o.host,
           workers: o.workers,
           dagsDir: o.dags,
+          ...(o.auth === false ? { auth: false } : {}),
         },
       });
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -132,9 +141,24 @@ export function registerUp(program: Command): void {
         );
       }
       fs.mkdirSync(config.dagsDir, { recursive: true });
+      const firstStart = config.auth && !fs.existsSync(keysFilePath(config.stateDir));
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);
       log(`hourglass is up: API ${runtime.url} (docs/api.md), state ${config.stateDir}`);
+      if (!config.auth) {
+        log(
+          "WARNING: --no-auth: the AWS endpoints and S3 accept any credentials, signatures are not checked; anyone who can reach the port can read and write through them",
+        );
+      } else if (firstStart) {
+        // The first start makes the first key, so that AWS clients work at once; later starts
+        // never print a secret (`hourglass keys create` makes more).
+        const key = createAccessKey(config.stateDir, "created by the first start");
+        log(
+          `first start: created an access key for AWS clients (SigV4), in ${keysFilePath(config.stateDir)}`,
+        );
+        for (const line of usageLines(key, runtime.url)) log(line);
+        log("more keys: hourglass keys create; list and revoke: hourglass keys list|revoke");
+      }
       if (!isLoopback(config.host)) {
         log(
           `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,
