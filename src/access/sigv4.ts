@@ -87,10 +87,10 @@ export function canonicalQuery(rawQuery: string, leaveOut?: string): string {
 /** `name:value\n` for each signed header, values trimmed and inner runs of spaces made one. */
 export function canonicalHeaders(
   signedHeaders: readonly string[],
-  valueOf: (name: string) => string | null,
+  headerValue: (name: string) => string | null,
 ): string {
   return signedHeaders
-    .map((name) => `${name}:${(valueOf(name) ?? "").trim().replace(/\s+/g, " ")}\n`)
+    .map((name) => `${name}:${(headerValue(name) ?? "").trim().replace(/\s+/g, " ")}\n`)
     .join("");
 }
 

@@ -129,21 +129,35 @@ export function verifySignature(
   checkTime(claim, nowMs);
 
   const payloadHash = payloadHashOf(request, claim);
-  const canonical = canonicalRequest({
-    method: request.method,
-    canonicalUri: canonicalUri(request.rawPath, request.s3),
-    canonicalQuery: canonicalQuery(request.rawQuery, claim.presigned ? "X-Amz-Signature" : undefined),
-    canonicalHeaders: canonicalHeaders(claim.signedHeaders, (name) =>
-      name === "host" || name === ":authority"
-        ? (request.headers.get("host") ?? request.host)
-        : request.headers.get(name),
-    ),
-    signedHeaders: claim.signedHeaders,
-    payloadHash,
-  });
-  const toSign = stringToSign(claim.amzDate, claim.scope, canonical);
   const derived = signingKey(key.secretAccessKey, claim.scope);
-  if (!sameSignature(signatureOf(derived, toSign), claim.signature))
+  const headers = canonicalHeaders(claim.signedHeaders, (name) =>
+    name === "host" || name === ":authority" ? (request.headers.get("host") ?? request.host) : request.headers.get(name),
+  );
+  const query = canonicalQuery(request.rawQuery, claim.presigned ? "X-Amz-Signature" : undefined);
+  // S3 signers put the path in as they sent it (botocore), or encoded by AWS's rules (the AWS SDK
+  // for JavaScript): both are one encoding, and differ only for a client that escapes more than
+  // it must (`%2e`, lowercase hex). Both are tried; other services have one canonical path.
+  const paths = [canonicalUri(request.rawPath, request.s3)];
+  if (request.s3 && request.rawPath !== paths[0]) paths.push(request.rawPath);
+  let canonical = "";
+  let toSign = "";
+  let matched = false;
+  for (const path of paths) {
+    canonical = canonicalRequest({
+      method: request.method,
+      canonicalUri: path,
+      canonicalQuery: query,
+      canonicalHeaders: headers,
+      signedHeaders: claim.signedHeaders,
+      payloadHash,
+    });
+    toSign = stringToSign(claim.amzDate, claim.scope, canonical);
+    if (sameSignature(signatureOf(derived, toSign), claim.signature)) {
+      matched = true;
+      break;
+    }
+  }
+  if (!matched)
     throw new AuthFailure(
       "badSignature",
       "the request signature we calculated does not match the signature you provided: check your secret access key and signing method",

@@ -116,3 +116,34 @@ export function signingKeyFor(secret: string, date: string, region: string, serv
   const step = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
   return step(step(step(step(`AWS4${secret}`, date), region), service), "aws4_request");
 }
+
+/**
+ * The headers that sign a raw S3 request whose path goes out exactly as given (`a/../b` too), as
+ * botocore signs S3: the path as sent, the payload UNSIGNED-PAYLOAD unless x-amz-content-sha256 is given.
+ */
+export async function s3SignedHeaders(
+  credentials: TestCredentials,
+  request: { method: string; host: string; pathAndQuery: string; headers?: Record<string, string> },
+): Promise<Record<string, string>> {
+  const queryAt = request.pathAndQuery.indexOf("?");
+  const path = queryAt < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, queryAt);
+  const query: Record<string, string> = {};
+  if (queryAt >= 0)
+    for (const [name, value] of new URLSearchParams(request.pathAndQuery.slice(queryAt + 1))) query[name] = value;
+  const headers: Record<string, string> = {
+    host: request.host,
+    "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    ...(request.headers ?? {}),
+  };
+  const [hostname, port] = request.host.split(":");
+  const signed = await signer(credentials, "s3").sign({
+    method: request.method,
+    protocol: "http:",
+    hostname: hostname!,
+    port: Number(port),
+    path,
+    query,
+    headers,
+  });
+  return signed.headers;
+}
