@@ -9,6 +9,7 @@
  */
 import { HourglassError } from "../errors.js";
 import type { AccessKey, KeyLookup } from "./keys.js";
+import { isPresignedV2, verifyPresignedV2 } from "./sigv2-query.js";
 import {
   ALGORITHM,
   type CredentialScope,
@@ -81,6 +82,8 @@ export interface SignedRequest {
   s3: boolean;
   /** Other services: the SHA-256 (hex) of the body the server received. */
   bodySha256?: string;
+  /** S3, virtual-host style: the bucket the Host names (SigV2 signs it as part of the resource). */
+  virtualHostBucket?: string | null;
 }
 
 /** A request whose signature holds. The signing key and seed signature verify aws-chunked chunks. */
@@ -112,6 +115,13 @@ export function verifySignature(
   keys: KeyLookup,
   nowMs = Date.now(),
 ): VerifiedRequest {
+  // `aws s3 presign` and boto3's generate_presigned_url still make Signature Version 2 URLs.
+  if (
+    request.s3 &&
+    !request.headers.has("authorization") &&
+    isPresignedV2(new URLSearchParams(request.rawQuery))
+  )
+    return verifyPresignedV2(request, keys, nowMs);
   const claim = readClaim(request);
   const key = keys.find(claim.accessKeyId);
   if (key === undefined)
@@ -131,7 +141,9 @@ export function verifySignature(
   const payloadHash = payloadHashOf(request, claim);
   const derived = signingKey(key.secretAccessKey, claim.scope);
   const headers = canonicalHeaders(claim.signedHeaders, (name) =>
-    name === "host" || name === ":authority" ? (request.headers.get("host") ?? request.host) : request.headers.get(name),
+    name === "host" || name === ":authority"
+      ? (request.headers.get("host") ?? request.host)
+      : request.headers.get(name),
   );
   const query = canonicalQuery(request.rawQuery, claim.presigned ? "X-Amz-Signature" : undefined);
   // S3 signers put the path in as they sent it (botocore), or encoded by AWS's rules (the AWS SDK
@@ -160,7 +172,7 @@ export function verifySignature(
   if (!matched)
     throw new AuthFailure(
       "badSignature",
-      "the request signature we calculated does not match the signature you provided: check your secret access key and signing method",
+      `sign with the secret access key issued with ${claim.accessKeyId} (\`hourglass keys create\` shows a secret once; a lost one needs a new key), and SigV4's canonical request`,
       {
         AWSAccessKeyId: claim.accessKeyId,
         StringToSign: toSign,
@@ -218,7 +230,7 @@ function readClaim(request: SignedRequest): SignatureClaim {
   if (query.has("AWSAccessKeyId") && query.has("Signature"))
     throw new AuthFailure(
       "unsupported",
-      "this presigned URL is signed with Signature Version 2: Hourglass takes Version 4 only",
+      "this URL is signed with Signature Version 2: Hourglass takes it for S3 presigned URLs (with Expires) only, Version 4 everywhere",
     );
   throw new AuthFailure(
     "missing",
@@ -393,7 +405,10 @@ const formatSkewBound = (ms: number) =>
  * SHA-256 of the body the server received.
  */
 function payloadHashOf(request: SignedRequest, claim: SignatureClaim): string {
-  const declared = request.headers.get("x-amz-content-sha256");
+  // A presigner may hoist the hash into the query (X-Amz-Content-Sha256) instead of a header.
+  const declared =
+    request.headers.get("x-amz-content-sha256") ??
+    (claim.presigned ? new URLSearchParams(request.rawQuery).get("X-Amz-Content-Sha256") : null);
   if (!request.s3) return request.bodySha256 ?? EMPTY_SHA256;
   if (declared === null) {
     if (claim.presigned) return UNSIGNED_PAYLOAD;

@@ -32,14 +32,21 @@ const bytesOf = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
       ? new Uint8Array(data)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
-export function signer(credentials: TestCredentials, service: string, region = "us-east-1"): SignatureV4 {
-  // S3 signs the path encoded once; every other service encodes it again.
+export function signer(
+  credentials: TestCredentials,
+  service: string,
+  region = "us-east-1",
+  applyChecksum = true,
+): SignatureV4 {
+  // S3 signs the path encoded once; every other service encodes it again. applyChecksum sends
+  // the payload's hash as x-amz-content-sha256.
   return new SignatureV4({
     credentials,
     service,
     region,
     sha256: NodeSha256,
     uriEscapePath: service !== "s3",
+    applyChecksum,
   });
 }
 
@@ -54,6 +61,8 @@ export interface SignedCall {
   signingDate?: Date;
   /** Sent instead of the signed body (a body changed on the way). */
   sentBody?: string | Uint8Array;
+  /** False: no x-amz-content-sha256 header (default true, as the SDK's signer). */
+  applyChecksum?: boolean;
 }
 
 /** Signs a request to `baseUrl` with the SDK's signer and sends it with fetch. */
@@ -65,7 +74,7 @@ export async function signedFetch(
   const url = new URL(call.path ?? "/", baseUrl);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = value;
-  const request = await signer(credentials, call.service).sign(
+  const request = await signer(credentials, call.service, "us-east-1", call.applyChecksum ?? true).sign(
     {
       method: call.method ?? "POST",
       protocol: url.protocol,
@@ -102,9 +111,15 @@ export async function presignedUrl(
       port: Number(url.port),
       path: url.pathname,
       query: {},
-      headers: { host: url.host },
+      // As the S3 presigner does: the payload is UNSIGNED-PAYLOAD, the header itself is not signed nor sent.
+      headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
     },
-    { expiresIn: options.expiresIn, signingDate: options.signingDate, unsignableHeaders: new Set() },
+    {
+      expiresIn: options.expiresIn,
+      signingDate: options.signingDate,
+      unsignableHeaders: new Set(["x-amz-content-sha256"]),
+      unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+    },
   );
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(presigned.query ?? {})) query.set(name, String(value));
@@ -129,7 +144,8 @@ export async function s3SignedHeaders(
   const path = queryAt < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, queryAt);
   const query: Record<string, string> = {};
   if (queryAt >= 0)
-    for (const [name, value] of new URLSearchParams(request.pathAndQuery.slice(queryAt + 1))) query[name] = value;
+    for (const [name, value] of new URLSearchParams(request.pathAndQuery.slice(queryAt + 1)))
+      query[name] = value;
   const headers: Record<string, string> = {
     host: request.host,
     "x-amz-content-sha256": "UNSIGNED-PAYLOAD",

@@ -30,6 +30,7 @@ export function verifyS3Request(
       headers: request.headers,
       host: new URL(request.url).host,
       s3: true,
+      virtualHostBucket: address.virtualHost ? address.bucket : null,
     },
     keys,
   );
