@@ -22,11 +22,16 @@ export const credentials = {
   secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 };
 
-/** Writes `credentials` into `<stateDir>/keys.json` and returns the key ring a server reads it with. */
-export function testKeyRing(stateDir: string): KeyRing {
+/** Writes `credentials` into `<stateDir>/keys.json` (before startHourglass, for its clients). */
+export function writeTestKey(stateDir: string): void {
   writeKeyFile(keysFilePath(stateDir), [
     { ...credentials, name: "test fixture", createdAt: new Date().toISOString() },
   ]);
+}
+
+/** Writes `credentials` into `<stateDir>/keys.json` and returns the key ring a server reads it with. */
+export function testKeyRing(stateDir: string): KeyRing {
+  writeTestKey(stateDir);
   return new KeyRing(stateDir);
 }
 /** One attempt, so an error reaches the test at once instead of after the SDK's retries. */
