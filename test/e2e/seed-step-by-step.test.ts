@@ -45,11 +45,13 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     );
     server = child;
     let err = "";
+    let started = false;
     await new Promise<void>((resolve, reject) => {
       child.stderr?.on("data", (d: Buffer) => {
         err += d.toString();
         const url = /hourglass is up: API (\S+)/.exec(err);
-        if (url?.[1] && /press Ctrl\+C to stop/.test(err)) {
+        if (!started && url?.[1] && /press Ctrl\+C to stop/.test(err)) {
+          started = true;
           serverUrl = url[1];
           const id = /export AWS_ACCESS_KEY_ID=(\S+)/.exec(err)?.[1];
           const secret = /export AWS_SECRET_ACCESS_KEY=(\S+)/.exec(err)?.[1];
