@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
-import { createAccessKey, keysFilePath } from "../access/index.js";
+import { createAccessKey, keysFilePath, listAccessKeys } from "../access/index.js";
 import { readServerInfo } from "../api/server-info.js";
 import { resolveConfig } from "../config.js";
 import { HourglassError } from "../errors.js";
@@ -158,10 +158,14 @@ export function registerUp(program: Command): void {
         );
         for (const line of usageLines(key, runtime.url)) log(line);
         log("more keys: hourglass keys create; list and revoke: hourglass keys list|revoke");
+      } else if (!listAccessKeys(config.stateDir).some((key) => key.revokedAt === undefined)) {
+        log(
+          `no active access key in ${keysFilePath(config.stateDir)}: AWS clients are refused until \`hourglass keys create\` makes one`,
+        );
       }
       if (!isLoopback(config.host)) {
         log(
-          `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,
+          `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything through the REST API (it has no sign-in; only the AWS endpoints check keys), over plain HTTP. Bind 127.0.0.1 unless this network is yours alone.`,
         );
       }
       for (const c of await runtime.connectors.list()) {
