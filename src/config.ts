@@ -36,6 +36,11 @@ export const configSchema = z.object({
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
   /** Host names the HTTP server answers to beyond this machine's own (DNS-rebinding guard). */
   allowedHosts: z.array(z.string().min(1)),
+  /**
+   * Check AWS Signature V4 on the AWS endpoints and S3 against `<stateDir>/keys.json` (default
+   * true). False (`hourglass up --no-auth`, HOURGLASS_AUTH=false): any credentials are accepted.
+   */
+  auth: z.boolean(),
   /** Origins of web pages allowed to make changes through the API (cross-site guard). */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, "an origin such as http://host:8080")),
   /** Query limits (docs/limits.md): the longest a query may execute, in seconds. */
@@ -74,6 +79,7 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   logLevel: "HOURGLASS_LOG_LEVEL",
   allowedHosts: "HOURGLASS_ALLOWED_HOSTS",
   allowedOrigins: "HOURGLASS_ALLOWED_ORIGINS",
+  auth: "HOURGLASS_AUTH",
   queryTimeoutSeconds: "HOURGLASS_QUERY_TIMEOUT_SECONDS",
   queryMemoryLimit: "HOURGLASS_QUERY_MEMORY_LIMIT",
   queryTempLimit: "HOURGLASS_QUERY_TEMP_LIMIT",
@@ -120,6 +126,7 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     logLevel: pick("logLevel") ?? "info",
     allowedHosts: pick("allowedHosts") ?? [],
     allowedOrigins: pick("allowedOrigins") ?? [],
+    auth: pick("auth") ?? true,
     queryTimeoutSeconds: pick("queryTimeoutSeconds") ?? DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
     queryMemoryLimit: pick("queryMemoryLimit") ?? DEFAULT_QUERY_LIMITS.memoryLimit,
     queryTempLimit: pick("queryTempLimit") ?? DEFAULT_QUERY_LIMITS.tempLimit,
@@ -128,6 +135,12 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   };
   for (const key of NUMERIC) {
     if (typeof raw[key] === "string") raw[key] = Number(raw[key]);
+  }
+  // true/false, yes/no, on/off, 1/0 in the environment; anything else is left for the schema to refuse.
+  if (typeof raw["auth"] === "string") {
+    const text = (raw["auth"] as string).trim().toLowerCase();
+    if (["true", "yes", "on", "1"].includes(text)) raw["auth"] = true;
+    else if (["false", "no", "off", "0"].includes(text)) raw["auth"] = false;
   }
   for (const key of LISTS) {
     if (typeof raw[key] === "string") {

@@ -23,7 +23,9 @@ const script = fileURLToPath(new URL("../python/seed_task.py", import.meta.url))
 /**
  * The script reads the interval from HOURGLASS_DATA_INTERVAL_START/_END, which every command task
  * gets, and is pointed at the server running the task (HOURGLASS_SERVER): boto3 1.26 does not read
- * AWS_ENDPOINT_URL, so the URL goes in as --endpoint-url.
+ * AWS_ENDPOINT_URL, so the URL goes in as --endpoint-url. Its keys are the server's: every task
+ * process gets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION of a key the server
+ * holds for its tasks (docs/operators.md), so nothing secret is written here.
  */
 const runScript = '"$SEED_TASK_PYTHON" "$SEED_TASK_SCRIPT" --endpoint-url "$HOURGLASS_SERVER"';
 
@@ -43,11 +45,6 @@ export default dag({
           // Debian's Python, with python3-boto3 and python3-pandas; another with boto3 and pandas works too.
           SEED_TASK_PYTHON: "/usr/bin/python3",
           SEED_TASK_SCRIPT: script,
-          // Hourglass does not check signatures yet, so these are placeholders boto3 signs with.
-          // Once it does, give the server's environment real keys and remove these two lines.
-          AWS_ACCESS_KEY_ID: "hourglass",
-          AWS_SECRET_ACCESS_KEY: "hourglass",
-          AWS_DEFAULT_REGION: "us-east-1",
         },
         timeoutMs: 30 * 60 * 1000,
       }),

@@ -24,7 +24,8 @@ Usage (the DAG examples/dags/timestream-python-task.ts runs it for each hour):
     --page-rows       rows per Query page (MaxRows); default: the server's page size
 
 Keys and region come from boto3's usual places (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_DEFAULT_REGION, ~/.aws); Hourglass does not check signatures yet, so any keys work.
+AWS_DEFAULT_REGION, ~/.aws). Hourglass checks signatures: run as a task, the script gets a key of
+the server's in its environment; run by hand, use a key from `hourglass keys create`.
 
 Exit status: 0 when the file was written or the hour was empty (the seed uploaded nothing then, and
 so does this), 2 for bad arguments, 1 when a call failed (the message says which and why).
@@ -227,7 +228,7 @@ def main():
         return 1
     except NoCredentialsError:
         print("seed_task.py: no AWS keys: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-              "(Hourglass does not check them yet; any value works)", file=sys.stderr)
+              "to a key from `hourglass keys create`", file=sys.stderr)
         return 1
     except BotoCoreError as error:
         # EndpointConnectionError and the like: the server is not there.

@@ -8,9 +8,11 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { KeyLookup } from "../access/index.js";
 import { HourglassError, notFound, toHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import type { StreamService } from "../stream/index.js";
+import { rawTargetOf } from "./aws/auth.js";
 import {
   type AwsEnv,
   awsResponse,
@@ -44,6 +46,11 @@ export interface AppOptions {
   guards?: GuardOptions;
   /** The largest REST request body (default 16 MiB). */
   maxRestBodyBytes?: number;
+  /**
+   * The access keys AWS clients sign with (SigV4, checked on the AWS endpoints and S3). Absent or
+   * null: any credentials are accepted, as `hourglass up --no-auth` does. The REST API is not signed.
+   */
+  keys?: KeyLookup | null;
 }
 
 /** Default size limit of REST request bodies: a 100-record write is a few kB, a DAG conf less. */
@@ -53,7 +60,9 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
   const app = new Hono<AwsEnv>();
 
   app.use("*", hostAndOriginGuard(options.guards));
-  const s3 = options.lake ? createS3Endpoint({ lake: options.lake, logger: options.logger }) : null;
+  const s3 = options.lake
+    ? createS3Endpoint({ lake: options.lake, logger: options.logger, keys: options.keys ?? null })
+    : null;
   if (s3) {
     // S3 clients first, whatever the path: a bucket named `health` or `api` is theirs to use.
     app.use("*", async (c, next) => {
@@ -90,6 +99,7 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
       stream: options.stream,
       tags: new TagStore(),
       describeEndpointsAddress: options.describeEndpointsAddress,
+      keys: options.keys ?? null,
     }),
   );
 
@@ -140,12 +150,6 @@ function isReservedPath(path: string): boolean {
 /** AWS JSON (X-Amz-Target) and Smithy RPC v2 CBOR (`smithy-protocol`) calls are never S3's. */
 function isOtherAwsProtocol(headers: Headers): boolean {
   return headers.has("x-amz-target") || headers.has("smithy-protocol");
-}
-
-/** The request target as the client sent it, when the app runs behind startHttpServer. */
-function rawTargetOf(env: unknown): string | undefined {
-  const url = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
-  return typeof url === "string" ? url : undefined;
 }
 
 /** Hono's own HTTP errors (a malformed request) are the client's fault unless their status says otherwise. */

@@ -99,6 +99,12 @@ export const commandTable: readonly CommandEntry[] = [
     description: "the lake's buckets and objects, like aws s3: mb, rb, ls, cp, cat, rm, and export manifests",
     load: async () => (await import("./lake.js")).registerLake,
   },
+  {
+    name: "keys",
+    term: "keys",
+    description: "access keys for AWS clients (SigV4): create, list, revoke; kept in <state-dir>/keys.json",
+    load: async () => (await import("./keys.js")).registerKeys,
+  },
   // registerUp defines both `up` and `demo`: each is listed, and either loads it.
   {
     name: "up",

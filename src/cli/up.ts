@@ -12,6 +12,7 @@ import { HourglassError } from "../errors.js";
 import type { Demo } from "../runtime/demo.js";
 import type { HourglassRuntime } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
+import { usageLines } from "./keys.js";
 
 const EXAMPLE_DAGS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -60,6 +61,8 @@ interface UpOptions {
   workers?: number;
   dags?: string;
   realtime: boolean;
+  /** False with --no-auth. */
+  auth: boolean;
   fillHours: number;
   fillStep: number;
   hostScale: number;
@@ -120,7 +123,11 @@ export function registerUp(program: Command): void {
       .option("--host <host>", "HTTP address to listen on (default 127.0.0.1)")
       .option("--workers <n>", "worker processes running tasks (default 2)", positiveInt)
       .option("--dags <dir>", "the DAG folder (default ./dags)")
-      .option("--no-realtime", "with --demo: do not keep generating in real time"),
+      .option("--no-realtime", "with --demo: do not keep generating in real time")
+      .option(
+        "--no-auth",
+        "accept any credentials on the AWS endpoints and S3 (no SigV4 check; also `auth: false` in hourglass.yaml or HOURGLASS_AUTH=false)",
+      ),
   )
     .addHelpText(
       "after",
@@ -137,6 +144,7 @@ export function registerUp(program: Command): void {
           host: o.host,
           workers: o.workers,
           dagsDir: o.dags,
+          ...(o.auth === false ? { auth: false } : {}),
         },
       });
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -148,13 +156,33 @@ export function registerUp(program: Command): void {
         );
       }
       fs.mkdirSync(config.dagsDir, { recursive: true });
+      const { createAccessKey, keysFilePath, listAccessKeys } = await import("../access/index.js");
+      const firstStart = config.auth && !fs.existsSync(keysFilePath(config.stateDir));
       const runtime = await startHourglass(config, { dagsDirs: o.demo ? [EXAMPLE_DAGS] : [] });
       reportRuns(runtime, log);
       log(`hourglass is up: API ${runtime.url} (docs/api.md), state ${config.stateDir}`);
       log(`web UI: ${runtime.url}/ (docs/ui.md)`);
+      if (!config.auth) {
+        log(
+          "WARNING: --no-auth: the AWS endpoints and S3 accept any credentials, signatures are not checked; anyone who can reach the port can read and write through them",
+        );
+      } else if (firstStart) {
+        // The first start makes the first key, so that AWS clients work at once; later starts
+        // never print a secret (`hourglass keys create` makes more).
+        const key = createAccessKey(config.stateDir, "created by the first start");
+        log(
+          `first start: created an access key for AWS clients (SigV4), in ${keysFilePath(config.stateDir)}`,
+        );
+        for (const line of usageLines(key, runtime.url)) log(line);
+        log("more keys: hourglass keys create; list and revoke: hourglass keys list|revoke");
+      } else if (!listAccessKeys(config.stateDir).some((key) => key.revokedAt === undefined)) {
+        log(
+          `no active access key in ${keysFilePath(config.stateDir)}: AWS clients are refused until \`hourglass keys create\` makes one`,
+        );
+      }
       if (!isLoopback(config.host)) {
         log(
-          `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything (there is no sign-in yet). Bind 127.0.0.1 unless this network is yours alone.`,
+          `WARNING: listening on ${config.host}, beyond this machine: anyone who can reach it can read and change everything through the REST API (it has no sign-in; only the AWS endpoints check keys), over plain HTTP. Bind 127.0.0.1 unless this network is yours alone.`,
         );
       }
       for (const c of await runtime.connectors.list()) {

@@ -11,7 +11,10 @@
  * - PATH with that folder first;
  * - HOURGLASS_SERVER, the server's URL (the CLI's --server default), so the command talks to the
  *   server that runs the task, even one that left no server.json (`hourglass demo --once`);
- * - HOURGLASS_STATE_DIR, the server's state folder, for commands that work on the folder itself.
+ * - HOURGLASS_STATE_DIR, the server's state folder, for commands that work on the folder itself;
+ * - with signatures checked, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of a key the server holds
+ *   in memory for its tasks, AWS_REGION / AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL, so that task
+ *   code calling the AWS APIs (the seed's boto3 script) signs its calls (docs/decisions.md, D12).
  *
  * `hourglass dags test` gives the tasks it runs in its own process the same environment.
  */
@@ -45,16 +48,28 @@ export function writeCliShim(stateDir: string): string {
   return dir;
 }
 
+/** The region tasks sign with: any region verifies, this one is what the AWS examples use. */
+export const TASK_AWS_REGION = "us-east-1";
+
 /** What task processes get on top of the server's environment (see the file comment). */
 export function taskEnvironment(
   config: HourglassConfig,
   serverUrl: string | null,
   shimDir: string,
   inheritedPath: string | undefined,
+  taskKey?: { accessKeyId: string; secretAccessKey: string } | null,
 ): Record<string, string> {
   return {
     PATH: inheritedPath ? `${shimDir}${path.delimiter}${inheritedPath}` : shimDir,
-    ...(serverUrl === null ? {} : { HOURGLASS_SERVER: serverUrl }),
+    ...(serverUrl === null ? {} : { HOURGLASS_SERVER: serverUrl, AWS_ENDPOINT_URL: serverUrl }),
     HOURGLASS_STATE_DIR: config.stateDir,
+    ...(taskKey
+      ? {
+          AWS_ACCESS_KEY_ID: taskKey.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: taskKey.secretAccessKey,
+          AWS_REGION: TASK_AWS_REGION,
+          AWS_DEFAULT_REGION: TASK_AWS_REGION,
+        }
+      : {}),
   };
 }

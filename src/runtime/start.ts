@@ -5,6 +5,7 @@
  * `hourglass up --demo` adds the load generator on top, with `runtime.store` and `runtime.streams`.
  */
 import path from "node:path";
+import { KeyRing } from "../access/index.js";
 import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { connectorRoutes } from "../api/rest/connector-routes.js";
@@ -66,6 +67,8 @@ export interface HourglassRuntime {
   readonly workerPool: WorkerPool | null;
   readonly workflows: WorkflowService;
   readonly events: WorkflowEvents;
+  /** The keys AWS clients sign with (`<stateDir>/keys.json`); null when config.auth is false. */
+  readonly keys: KeyRing | null;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -135,10 +138,19 @@ export async function startHourglass(
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
+    // Signatures are checked unless the configuration says no (`--no-auth`); the key given to
+    // task processes lives in this process only (docs/decisions.md, D12).
+    const keys = config.auth ? new KeyRing(config.stateDir) : null;
+    // Without checks, tasks still get keys to sign with: AWS SDKs refuse to call without any.
+    const taskKey = keys?.addMemoryKey("hourglass tasks") ?? {
+      accessKeyId: "HOURGLASSNOAUTH",
+      secretAccessKey: "signatures-are-not-checked",
+    };
     const app = createApp({
       store,
       stream: streams,
       lake,
+      keys,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
     // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
@@ -182,7 +194,7 @@ export async function startHourglass(
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         killGraceMs: options.killGraceMs,
         // Tasks run `hourglass …` (the seed's backfill DAG): this server's CLI, talking to this server.
-        env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"]),
+        env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"], taskKey),
         importTimeoutMs: config.dagImportTimeoutMs,
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
@@ -203,6 +215,7 @@ export async function startHourglass(
       workerPool,
       workflows,
       events,
+      keys,
       url: http.url,
       app,
       stop() {

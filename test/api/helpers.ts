@@ -3,15 +3,37 @@ import fs from "node:fs";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { TimestreamQueryClient } from "@aws-sdk/client-timestream-query";
 import { TimestreamWriteClient } from "@aws-sdk/client-timestream-write";
+import { KeyRing, keysFilePath, writeKeyFile } from "../../src/access/index.js";
 import { type AppOptions, createApp } from "../../src/api/app.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/api/http-server.js";
 import { TimestreamStore } from "../../src/store/index.js";
 import type { QueryLimits } from "../../src/store/query-limits.js";
 import { openStreamService, type StreamService } from "../../src/stream/index.js";
+import { signedFetch } from "../support/sigv4.js";
 import { SEED_NOW_MS, tempDir } from "../support/store.js";
 
-/** Any credentials do: the endpoints do not check signatures yet. */
-export const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" };
+/**
+ * The key every test server knows: startTestServer writes it into the server's keys.json, as
+ * `hourglass keys create` would have (with a fixed id and secret, so clients can be built before
+ * the server starts). Signatures are checked as in production.
+ */
+export const credentials = {
+  accessKeyId: "AKIDEXAMPLE0000TEST",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
+
+/** Writes `credentials` into `<stateDir>/keys.json` (before startHourglass, for its clients). */
+export function writeTestKey(stateDir: string): void {
+  writeKeyFile(keysFilePath(stateDir), [
+    { ...credentials, name: "test fixture", createdAt: new Date().toISOString() },
+  ]);
+}
+
+/** Writes `credentials` into `<stateDir>/keys.json` and returns the key ring a server reads it with. */
+export function testKeyRing(stateDir: string): KeyRing {
+  writeTestKey(stateDir);
+  return new KeyRing(stateDir);
+}
 /** One attempt, so an error reaches the test at once instead of after the SDK's retries. */
 const clientConfig = { region: "us-east-1", credentials, maxAttempts: 1 };
 
@@ -25,8 +47,8 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { nowMs?: number; limits?: Partial<QueryLimits> } & Partial<
-    Omit<AppOptions, "store" | "stream">
+  options: { nowMs?: number; limits?: Partial<QueryLimits>; noAuth?: boolean } & Partial<
+    Omit<AppOptions, "store" | "stream" | "keys">
   > = {},
 ): Promise<TestServer> {
   const dir = tempDir("hg-api-");
@@ -41,7 +63,8 @@ export async function startTestServer(
     ...(options.lake === undefined ? {} : { lake: options.lake }),
   });
   const stream = await openStreamService({ dir, sweepIntervalMs: 0, syncPolicy: "none" });
-  const server = await startHttpServer(createApp({ ...options, store, stream }));
+  const keys = options.noAuth ? null : testKeyRing(dir);
+  const server = await startHttpServer(createApp({ ...options, store, stream, keys }));
   return {
     server,
     store,
@@ -72,15 +95,15 @@ export async function failure(promise: Promise<unknown>): Promise<Error & Record
   throw new Error("expected the call to fail, and it succeeded");
 }
 
-/** A raw AWS JSON call over HTTP/1.1 (what boto3 sends), for what SDKs would not send. */
+/** A raw AWS JSON call over HTTP/1.1 (what boto3 sends), signed with `credentials`, for what SDKs would not send. */
 export async function rawAwsCall(
   url: string,
   target: string,
   body: string,
   contentType = "application/x-amz-json-1.0",
 ): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: "POST",
+  const response = await signedFetch(url, credentials, {
+    service: target.startsWith("Kinesis") ? "kinesis" : "timestream",
     headers: { "content-type": contentType, "x-amz-target": target },
     body,
   });

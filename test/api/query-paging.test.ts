@@ -41,7 +41,8 @@ const PAGINATE = `
 import json, sys, boto3
 from botocore.config import Config
 q = boto3.client("timestream-query", endpoint_url=sys.argv[1], region_name="us-east-1",
-                 aws_access_key_id="a", aws_secret_access_key="b", config=Config(retries={"max_attempts": 1}))
+                 aws_access_key_id=sys.argv[3], aws_secret_access_key=sys.argv[4],
+                 config=Config(retries={"max_attempts": 1}))
 rows, tokens = [], []
 for page in q.get_paginator("query").paginate(QueryString=sys.argv[2], PaginationConfig={"PageSize": 100}):
     rows += [[d["ScalarValue"] for d in r["Data"]] for r in page["Rows"]]
@@ -149,9 +150,13 @@ describe("Query paging through AWS clients", () => {
     ["the current boto3", "python3", currentSkip],
   ] as const) {
     it(`pages through ${label}'s paginator, every row equal`, { skip }, async () => {
-      const { stdout } = await run(python, ["-c", PAGINATE, t.server.url, SQL], {
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const { stdout } = await run(
+        python,
+        ["-c", PAGINATE, t.server.url, SQL, credentials.accessKeyId, credentials.secretAccessKey],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       const out = JSON.parse(stdout) as { rows: string[][]; tokens: string[] };
       assert.equal(new Set(out.tokens).size, out.tokens.length);
       assert.deepEqual(out.rows, expected);

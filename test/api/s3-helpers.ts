@@ -12,10 +12,10 @@ export interface S3TestServer extends TestServer {
   lakeDir: string;
 }
 
-export async function startS3TestServer(): Promise<S3TestServer> {
+export async function startS3TestServer(options: { nowMs?: number } = {}): Promise<S3TestServer> {
   const lakeDir = tempDir("hg-s3-lake-");
   const lake = openLocalLake(lakeDir);
-  const server = await startTestServer({ lake });
+  const server = await startTestServer({ ...options, lake });
   return {
     ...server,
     lake,

@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { resolveConfig } from "../../src/config.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
+import { writeTestKey } from "./helpers.js";
 import { s3Client } from "./s3-helpers.js";
 
 describe("S3 on hourglass up", () => {
@@ -30,6 +31,7 @@ describe("S3 on hourglass up", () => {
       env: {},
       cwd: root,
     });
+    writeTestKey(config.stateDir);
     runtime = await startHourglass(config, {
       scheduler: false,
       workers: 0,

@@ -13,7 +13,14 @@ import {
 } from "@aws-sdk/client-timestream-write";
 import { queryAll, SEED_NOW_MS } from "../support/store.js";
 import { runWriteFuzz } from "../support/write-fuzz.js";
-import { failure, rawAwsCall, startTestServer, type TestServer, writeClient } from "./helpers.js";
+import {
+  credentials,
+  failure,
+  rawAwsCall,
+  startTestServer,
+  type TestServer,
+  writeClient,
+} from "./helpers.js";
 
 const DB = "hardening-db";
 const WRITE = "Timestream_20181101.WriteRecords";
@@ -150,6 +157,7 @@ describe("WriteRecords over HTTP: bad names and internal failures stay contained
   it("fuzzes WriteRecords for a few seconds: no 5xx, /health within 1 s, every acknowledged record queryable", async (test) => {
     const seed = Number(process.env["HG_FUZZ_SEED"] ?? Date.now() % 100_000);
     const report = await runWriteFuzz({
+      credentials,
       url: t.server.url,
       database: DB,
       table: "fuzz",

@@ -13,7 +13,7 @@ import { resolveConfig } from "../../src/config.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import type { ConnectorDescription } from "../../src/stream/connector/index.js";
 import { openStreamService } from "../../src/stream/index.js";
-import { kinesisClient } from "../api/helpers.js";
+import { kinesisClient, writeTestKey } from "../api/helpers.js";
 import { queryAll, tempDir } from "../support/store.js";
 
 const DB = "devops";
@@ -47,6 +47,7 @@ describe("managed connectors on a running server", () => {
   let kinesis: KinesisClient;
 
   const start = async () => {
+    writeTestKey(config.stateDir);
     runtime = await startHourglass(config, {
       scheduler: false,
       workers: 0,

@@ -6,6 +6,7 @@
  *
  * Needs Debian's Python with python3-boto3 and python3-pandas; skips with a printed reason otherwise.
  */
+
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,6 +15,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createAccessKey } from "../../src/access/index.js";
 import { bucket, demoDagFile, demoDagId, loadSeedData, type Scenario, startScenario } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -34,13 +36,15 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 describe("the seed's task code (boto3 + pandas) against the server", { skip: skipReason }, () => {
   let s: Scenario;
   const run = promisify(execFile);
-  /** The script run by hand, with the server's URL and placeholder keys (as the DAG gives it). */
+  /** A key issued for the script run by hand (the DAG's task gets the server's own). */
+  let key: { accessKeyId: string; secretAccessKey: string };
+  /** The script run by hand, with the server's URL and an issued key. */
   const script = (args: string[], env: Record<string, string> = {}) =>
     run(PYTHON, [scriptFile, ...args], {
       env: {
         PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_ACCESS_KEY_ID: key.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
         AWS_DEFAULT_REGION: "us-east-1",
         ...env,
       },
@@ -62,6 +66,7 @@ describe("the seed's task code (boto3 + pandas) against the server", { skip: ski
         "timestream-python-task.ts": fs.readFileSync(pythonDagFile, "utf8"),
       },
     });
+    key = createAccessKey(s.stateDir, "seed_task.py by hand");
     // The DAG finds its script at ../python/seed_task.py, as in examples/.
     fs.mkdirSync(path.join(s.root, "python"));
     fs.copyFileSync(scriptFile, path.join(s.root, "python", "seed_task.py"));
@@ -171,7 +176,11 @@ describe("the seed's task code (boto3 + pandas) against the server", { skip: ski
       "print(json.dumps({name: seed_task.query_frame(client, sql)[0].to_csv() for name, sql in json.loads(sys.argv[2]).items()}))",
     ].join("\n");
     const { stdout } = await run(PYTHON, ["-B", "-c", program, s.runtime.url, JSON.stringify(cases)], {
-      env: { PATH: "/usr/bin:/bin", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+      env: {
+        PATH: "/usr/bin:/bin",
+        AWS_ACCESS_KEY_ID: key.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+      },
     });
     const pandas = JSON.parse(stdout) as Record<keyof typeof cases, string>;
     const native = {} as Record<keyof typeof cases, string>;

@@ -34,6 +34,8 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
   };
   let server: ChildProcess | null = null;
   let serverUrl = "";
+  /** The key the first start created and printed (the AWS clients below sign with it). */
+  let firstKey: { accessKeyId: string; secretAccessKey: string } | null = null;
 
   async function startServer(): Promise<void> {
     const child = spawn(
@@ -43,12 +45,22 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     );
     server = child;
     let err = "";
+    let started = false;
     await new Promise<void>((resolve, reject) => {
       child.stderr?.on("data", (d: Buffer) => {
         err += d.toString();
         const url = /hourglass is up: API (\S+)/.exec(err);
-        if (url?.[1] && /press Ctrl\+C to stop/.test(err)) {
+        if (!started && url?.[1] && /press Ctrl\+C to stop/.test(err)) {
+          started = true;
           serverUrl = url[1];
+          const id = /export AWS_ACCESS_KEY_ID=(\S+)/.exec(err)?.[1];
+          const secret = /export AWS_SECRET_ACCESS_KEY=(\S+)/.exec(err)?.[1];
+          if (firstKey === null) {
+            assert.ok(id && secret, `the first start prints a key: ${err}`);
+            firstKey = { accessKeyId: id, secretAccessKey: secret };
+          } else {
+            assert.ok(!err.includes(firstKey.secretAccessKey), "later starts never print the secret");
+          }
           resolve();
         }
       });
@@ -122,7 +134,7 @@ describe("the seed's pipeline, step by step, against a plain hourglass up", () =
     const kinesis = new KinesisClient({
       region: "us-east-1",
       endpoint: serverUrl,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: firstKey!,
     });
     const put = await kinesis.send(
       new PutRecordsCommand({

@@ -10,6 +10,7 @@
  *
  * Used by test/api/write-fuzz.test.ts (a few seconds) and bench/fuzz-write.ts (minutes).
  */
+import { signedFetch, type TestCredentials } from "./sigv4.js";
 
 export interface FuzzOptions {
   /** The server's base URL (http://127.0.0.1:port). */
@@ -22,6 +23,8 @@ export interface FuzzOptions {
   seed: number;
   /** Concurrent callers. */
   workers?: number;
+  /** Signs the AWS calls with this key (the server checks signatures); the REST calls are not signed. */
+  credentials?: TestCredentials;
 }
 
 export interface FuzzProblem {
@@ -365,16 +368,19 @@ export async function runWriteFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const maker = new BodyMaker(random(options.seed * 1000 + n), options, n);
     while (Date.now() < deadline) {
       const { body, rest, records } = maker.next();
-      const response = await fetch(rest ? restUrl : options.url, {
-        method: "POST",
-        headers: rest
-          ? { "content-type": "application/json" }
-          : {
-              "content-type": "application/x-amz-json-1.0",
-              "x-amz-target": "Timestream_20181101.WriteRecords",
-            },
-        body,
-      });
+      const awsHeaders = {
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": "Timestream_20181101.WriteRecords",
+      };
+      const response = rest
+        ? await fetch(restUrl, { method: "POST", headers: { "content-type": "application/json" }, body })
+        : options.credentials
+          ? await signedFetch(options.url, options.credentials, {
+              service: "timestream",
+              headers: awsHeaders,
+              body,
+            })
+          : await fetch(options.url, { method: "POST", headers: awsHeaders, body });
       const text = await response.text();
       report.calls++;
       report.byStatus[response.status] = (report.byStatus[response.status] ?? 0) + 1;

@@ -1,11 +1,12 @@
 /**
  * `POST /` for the AWS SDKs: the `X-Amz-Target` header names the service and the operation
- * (`Timestream_20181101.WriteRecords`, `Kinesis_20131202.PutRecords`). Signatures (SigV4) are not
- * checked yet: any credentials are accepted, and the `access/` part will check them.
+ * (`Timestream_20181101.WriteRecords`, `Kinesis_20131202.PutRecords`). Signatures (SigV4) are
+ * checked against the keys Hourglass issued (auth.ts) after the body is read, before the operation.
  */
 import { Hono } from "hono";
 import type { AwsService } from "../errors.js";
 import { bodySizeLimit } from "../guards.js";
+import { jsonSignatureGuard } from "./auth.js";
 import type { AwsBackends } from "./backends.js";
 import { kinesisOperations } from "./kinesis.js";
 import {
@@ -55,6 +56,7 @@ export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
       describe: (max) =>
         `the request body is larger than ${max.toLocaleString("en-US")} bytes: a PutRecords call carries at most 5 MiB of data, a WriteRecords call 100 records`,
     }),
+    jsonSignatureGuard(backends.keys ?? null),
     async (c) => {
       const info = c.get("aws")!;
       const target = c.req.header("x-amz-target");

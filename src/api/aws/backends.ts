@@ -1,4 +1,5 @@
 /** The services the AWS-compatible endpoints are a thin layer over. */
+import type { KeyLookup } from "../../access/index.js";
 import type { StoreService } from "../../store/service.js";
 import type { StreamService } from "../../stream/index.js";
 import type { TagStore } from "./tags.js";
@@ -17,4 +18,6 @@ export interface AwsBackends {
    * replace only the host name (the AWS SDK for JavaScript v3 fails on an address with a port).
    */
   describeEndpointsAddress?: string;
+  /** The keys signatures are checked against; absent: any credentials are accepted (`--no-auth`). */
+  keys?: KeyLookup | null;
 }

@@ -13,7 +13,9 @@ export interface S3Address {
   key: string | null;
   virtualHost: boolean;
   query: URLSearchParams;
-  /** The path as the client sent it, for error bodies. */
+  /** The query as the client sent it (without `?`), for the signature. */
+  rawQuery: string;
+  /** The path as the client sent it, for error bodies and the signature. */
   resource: string;
 }
 
@@ -74,7 +76,8 @@ export function s3AddressOf(request: Request, rawTarget?: string): S3Address {
   const target = rawTarget?.startsWith("/") ? rawTarget : url.pathname + url.search;
   const queryAt = target.indexOf("?");
   const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-  const query = new URLSearchParams(queryAt < 0 ? "" : target.slice(queryAt + 1));
+  const rawQuery = queryAt < 0 ? "" : target.slice(queryAt + 1);
+  const query = new URLSearchParams(rawQuery);
   const hostBucket = bucketFromHost(request.headers.get("host") ?? url.host);
   const resource = rawPath;
   const path = rawPath.slice(1);
@@ -84,10 +87,11 @@ export function s3AddressOf(request: Request, rawTarget?: string): S3Address {
       key: path === "" ? null : decodePart(path, resource),
       virtualHost: true,
       query,
+      rawQuery,
       resource,
     };
   }
-  if (path === "") return { bucket: null, key: null, virtualHost: false, query, resource };
+  if (path === "") return { bucket: null, key: null, virtualHost: false, query, rawQuery, resource };
   const slash = path.indexOf("/");
   const bucket = decodePart(slash < 0 ? path : path.slice(0, slash), resource);
   const rawKey = slash < 0 ? "" : path.slice(slash + 1);
@@ -96,6 +100,7 @@ export function s3AddressOf(request: Request, rawTarget?: string): S3Address {
     key: rawKey === "" ? null : decodePart(rawKey, resource),
     virtualHost: false,
     query,
+    rawQuery,
     resource,
   };
 }

@@ -7,14 +7,21 @@
  *
  * (`x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`
  * and their `-TRAILER` forms), with the decoded length in `x-amz-decoded-content-length` and the
- * checksum in a trailer named by `x-amz-trailer`. This decodes the framing (chunk signatures are
- * not checked: signatures are another part's job), counts the bytes, and verifies the checksum
- * and Content-MD5 when they are given. A mismatch fails the stream, so the put that reads it
- * commits nothing.
+ * checksum in a trailer named by `x-amz-trailer`. This decodes the framing, counts the bytes,
+ * and verifies what the request's signature covers (each chunk's signature, or the hex
+ * x-amz-content-sha256 of a plain body: src/access/) and the checksum and Content-MD5 when they
+ * are given. A mismatch fails the stream, so the put that reads it commits nothing.
  */
 import { createHash, type Hash } from "node:crypto";
 import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import {
+  AuthFailure,
+  ChunkSignatureChain,
+  STREAMING_SIGNED,
+  STREAMING_SIGNED_TRAILER,
+  type VerifiedRequest,
+} from "../../../access/index.js";
 import {
   type ChecksumAlgorithm,
   checksumLabel,
@@ -39,6 +46,18 @@ export interface BodyDecoding {
   checksum?: { algorithm: ChecksumAlgorithm; expected?: string; fromTrailer: boolean };
   /** Content-MD5, base64. */
   contentMd5?: string;
+  /** What the signature says of the body: its SHA-256 (hex), or its chunks' signatures. */
+  signed?: { sha256?: string; chunks?: ChunkSignatureChain; trailerSigned: boolean };
+}
+
+/** The body checks a verified signature asks for; none for UNSIGNED-PAYLOAD and unsigned trailers. */
+export function signedBodyOf(verified: VerifiedRequest | null | undefined): BodyDecoding["signed"] {
+  if (!verified) return undefined;
+  const hash = verified.payloadHash;
+  if (/^[0-9a-fA-F]{64}$/.test(hash)) return { sha256: hash.toLowerCase(), trailerSigned: false };
+  if (hash === STREAMING_SIGNED || hash === STREAMING_SIGNED_TRAILER)
+    return { chunks: new ChunkSignatureChain(verified), trailerSigned: hash === STREAMING_SIGNED_TRAILER };
+  return undefined;
 }
 
 /**
@@ -98,22 +117,29 @@ export class S3BodyDecoder extends Transform {
   readonly #decoding: BodyDecoding;
   readonly #checksum: RunningChecksum | null;
   readonly #md5: Hash | null;
+  /** SHA-256 of the body as received, when the signature names it. */
+  readonly #rawSha256: Hash | null;
+  readonly #chunks: ChunkSignatureChain | null;
   #bytes = 0;
   #state: State = "size";
   #remaining = 0;
   #pending: Buffer = Buffer.alloc(0);
   #trailerBytes = 0;
   readonly #trailers = new Map<string, string>();
+  readonly #trailerLines: string[] = [];
 
   constructor(decoding: BodyDecoding) {
     super();
     this.#decoding = decoding;
     this.#checksum = decoding.checksum ? runningChecksum(decoding.checksum.algorithm) : null;
     this.#md5 = decoding.contentMd5 === undefined ? null : createHash("md5");
+    this.#rawSha256 = decoding.signed?.sha256 === undefined ? null : createHash("sha256");
+    this.#chunks = decoding.signed?.chunks ?? null;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     try {
+      this.#rawSha256?.update(chunk);
       if (this.#decoding.awsChunked) this.#parse(chunk);
       else this.#emit(chunk);
       done();
@@ -140,6 +166,7 @@ export class S3BodyDecoder extends Transform {
       throw s3Error("InvalidRequest", `the body is longer than the ${expected} bytes its headers announce`);
     this.#checksum?.update(bytes);
     this.#md5?.update(bytes);
+    this.#chunks?.update(bytes);
     this.push(bytes);
   }
 
@@ -165,6 +192,7 @@ export class S3BodyDecoder extends Transform {
           if (buffer[at] !== 13 || buffer[at + 1] !== 10)
             throw framingError("a chunk's data is not followed by CRLF");
           at += 2;
+          this.#chunks?.endChunk();
           this.#state = "size";
           break;
         }
@@ -196,6 +224,11 @@ export class S3BodyDecoder extends Transform {
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex))
       throw framingError(`chunk size ${JSON.stringify(hex)} is not hexadecimal`);
     const size = Number.parseInt(hex, 16);
+    if (this.#chunks !== null) {
+      const signature = /;\s*chunk-signature=([0-9a-fA-F]+)/.exec(line)?.[1] ?? null;
+      this.#chunks.startChunk(signature);
+      if (size === 0) this.#chunks.endChunk();
+    }
     if (size === 0) {
       this.#state = "trailer";
     } else {
@@ -213,7 +246,10 @@ export class S3BodyDecoder extends Transform {
     }
     const colon = line.indexOf(":");
     if (colon <= 0) throw framingError(`trailer ${JSON.stringify(line)} is not name:value`);
-    this.#trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name !== "x-amz-trailer-signature") this.#trailerLines.push(`${name}:${value}`);
+    this.#trailers.set(name, value);
   }
 
   #finish(): void {
@@ -225,6 +261,18 @@ export class S3BodyDecoder extends Transform {
       }
       if (this.#state !== "trailer" && this.#state !== "done")
         throw s3Error("IncompleteBody", "the aws-chunked body ended before its final (zero-size) chunk");
+      if (this.#chunks !== null && this.#decoding.signed?.trailerSigned)
+        this.#chunks.verifyTrailer(this.#trailerLines, this.#trailers.get("x-amz-trailer-signature"));
+    }
+    const signedSha256 = this.#decoding.signed?.sha256;
+    if (this.#rawSha256 !== null && signedSha256 !== undefined) {
+      const received = this.#rawSha256.digest("hex");
+      if (received !== signedSha256)
+        throw new AuthFailure(
+          "payloadMismatch",
+          "the body's SHA-256 is not the x-amz-content-sha256 the request was signed with: the body was changed on the way, or the hash was computed over other bytes",
+          { ClientComputedContentSHA256: signedSha256, S3ComputedContentSHA256: received },
+        );
     }
     const expected = this.#decoding.expectedBytes;
     if (expected !== undefined && this.#bytes !== expected)
@@ -261,8 +309,15 @@ function framingError(what: string) {
 }
 
 /** The request's decoded body as a Node stream (empty if there is none). */
-export function requestBody(request: Request, checksumHeadersAreBody = true): Readable {
-  const decoder = new S3BodyDecoder(bodyDecodingOf(request.headers, checksumHeadersAreBody));
+export function requestBody(
+  request: Request,
+  checksumHeadersAreBody = true,
+  verified?: VerifiedRequest | null,
+): Readable {
+  const decoder = new S3BodyDecoder({
+    ...bodyDecodingOf(request.headers, checksumHeadersAreBody),
+    signed: signedBodyOf(verified),
+  });
   const source =
     request.body === null
       ? Readable.from([])
@@ -278,10 +333,11 @@ export async function requestBodyBytes(
   request: Request,
   limitBytes: number,
   checksumHeadersAreBody = true,
+  verified?: VerifiedRequest | null,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const body = requestBody(request, checksumHeadersAreBody);
+  const body = requestBody(request, checksumHeadersAreBody, verified);
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > limitBytes) {

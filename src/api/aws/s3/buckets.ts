@@ -29,7 +29,12 @@ export async function readXmlBody(
   root: string,
   checksumHeadersAreBody = true,
 ): Promise<XmlElement | null> {
-  const bytes = await requestBodyBytes(context.request, maxXmlBodyBytes, checksumHeadersAreBody);
+  const bytes = await requestBodyBytes(
+    context.request,
+    maxXmlBodyBytes,
+    checksumHeadersAreBody,
+    context.verified,
+  );
   const text = bytes.toString("utf8");
   if (text.trim() === "") return null;
   let parsed: XmlElement;

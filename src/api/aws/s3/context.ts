@@ -1,4 +1,5 @@
 /** What every S3 operation handler gets, and the helpers they share to answer. */
+import type { VerifiedRequest } from "../../../access/index.js";
 import { isHourglassError } from "../../../errors.js";
 import {
   checkBucketName,
@@ -17,6 +18,8 @@ export interface S3Context {
   lake: Lake;
   uploads: MultipartUploads;
   requestId: string;
+  /** The checked signature (null with `--no-auth`): the body is verified against it as it streams. */
+  verified: VerifiedRequest | null;
 }
 
 /** A bucket operation's context: the bucket is named and valid. */

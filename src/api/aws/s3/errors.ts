@@ -4,11 +4,19 @@
  * code carries it in `context.s3Code` (as other AWS endpoints carry `context.awsCode`), and the
  * rest are named here from their code and context (a NotFound naming a key is NoSuchKey).
  */
+import { isAuthFailure } from "../../../access/index.js";
 import { HourglassError, toHourglassError } from "../../../errors.js";
+import { s3AuthError } from "./auth.js";
 import { xmlDocument } from "./xml.js";
 
 export const S3_STATUS = {
   AccessDenied: 403,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  InvalidAccessKeyId: 403,
+  RequestTimeTooSkewed: 403,
+  SignatureDoesNotMatch: 403,
+  XAmzContentSHA256Mismatch: 400,
   BadDigest: 400,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,
@@ -51,7 +59,7 @@ export function s3Error(
         ? "Internal"
         : code === "SlowDown"
           ? "Throttled"
-          : code === "AccessDenied"
+          : S3_STATUS[code] === 403
             ? "AccessDenied"
             : S3_STATUS[code] === 409
               ? "Conflict"
@@ -89,13 +97,17 @@ export interface S3ErrorAnswer {
 }
 
 export function s3ErrorAnswer(thrown: unknown, resource: string, requestId: string): S3ErrorAnswer {
-  const error = toHourglassError(thrown);
+  // A refused signature, from the router or from a body's chunk signatures or payload hash.
+  const error = isAuthFailure(thrown) ? s3AuthError(thrown) : toHourglassError(thrown);
   const code = s3CodeOf(error);
   const extra: [string, string][] = [];
   for (const name of ["bucket", "key", "uploadId", "partNumber"] as const) {
     const value = error.context[name];
     if (typeof value === "string" || typeof value === "number") extra.push([capitalize(name), String(value)]);
   }
+  const details = error.context["s3Details"];
+  if (details !== null && typeof details === "object")
+    for (const [name, value] of Object.entries(details)) extra.push([name, String(value)]);
   const message = code === "InternalError" ? `internal error: ${error.message}` : error.message;
   const body = xmlDocument(
     "Error",

@@ -65,7 +65,7 @@ export async function uploadPart(context: ObjectContext): Promise<Response> {
   const part = await context.uploads.uploadPart(
     uploadId,
     partNumber,
-    requestBody(context.request),
+    requestBody(context.request, true, context.verified),
     where(context),
   );
   return emptyResponse(200, { etag: quoted(part.etag) });

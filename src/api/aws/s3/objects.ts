@@ -41,10 +41,15 @@ function contentTypeOf(request: Request): string | undefined {
 }
 
 export async function putObject(context: ObjectContext): Promise<Response> {
-  const result = await context.lake.putObject(context.bucket, context.key, requestBody(context.request), {
-    contentType: contentTypeOf(context.request),
-    metadata: metadataFromHeaders(context.request.headers),
-  });
+  const result = await context.lake.putObject(
+    context.bucket,
+    context.key,
+    requestBody(context.request, true, context.verified),
+    {
+      contentType: contentTypeOf(context.request),
+      metadata: metadataFromHeaders(context.request.headers),
+    },
+  );
   return emptyResponse(200, { etag: quoted(result.etag) });
 }
 

@@ -4,9 +4,11 @@
  * every failure in S3's XML error shape.
  */
 import { randomBytes } from "node:crypto";
+import type { KeyLookup } from "../../../access/index.js";
 import type { Lake } from "../../../lake/index.js";
 import { MultipartUploads } from "../../../lake/index.js";
 import { type S3Address, s3AddressOf } from "./addressing.js";
+import { verifyS3Request } from "./auth.js";
 import {
   createBucket,
   deleteBucket,
@@ -45,6 +47,8 @@ export interface S3EndpointOptions {
   lake: Lake;
   /** Receives failures that are bugs or broken dependencies (InternalError). */
   logger?: S3Logger;
+  /** The keys signatures are checked against; absent or null: any credentials are accepted. */
+  keys?: KeyLookup | null;
 }
 
 export interface S3Endpoint {
@@ -96,7 +100,9 @@ export function createS3Endpoint(options: S3EndpointOptions): S3Endpoint {
       try {
         const address = s3AddressOf(request, rawTarget);
         resource = address.resource;
-        response = await route({ request, address, lake: options.lake, uploads, requestId });
+        // Signed first: an unsigned or badly signed request learns nothing of buckets or keys.
+        const verified = verifyS3Request(request, address, options.keys ?? null);
+        response = await route({ request, address, lake: options.lake, uploads, requestId, verified });
       } catch (thrown) {
         const answer = s3ErrorAnswer(thrown, resource, requestId);
         if (answer.code === "InternalError")
