@@ -108,8 +108,9 @@ export class DataVersions {
     let lastTime = -1n;
     let bucket = 0n;
     let count = 0;
+    const skips = skipped !== undefined && skipped.size > 0 ? skipped : null;
     for (let p = 0; p < rowCount; p++) {
-      if (skipped !== undefined && skipped.has(p)) continue;
+      if (skips?.has(p)) continue;
       const t = times[p]!;
       if (t !== lastTime) {
         const next = t - mod(t, widthNs);
