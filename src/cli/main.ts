@@ -8,6 +8,7 @@ import { registerBackfill } from "./backfill.js";
 import { registerConnector } from "./connector.js";
 import { registerDags } from "./dags.js";
 import { registerDb } from "./db.js";
+import { registerExports } from "./exports.js";
 import { registerLake } from "./lake.js";
 import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerTasks(program);
   registerBackfill(program);
+  registerExports(program);
   registerLake(program);
   registerUp(program);
   return program;

@@ -9,10 +9,12 @@ import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
+import { freshnessRoutes } from "../api/rest/freshness-routes.js";
 import { lakeRoutes } from "../api/rest/lake-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
+import { FreshnessService } from "../freshness/index.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
@@ -63,6 +65,8 @@ export interface HourglassRuntime {
   readonly workerPool: WorkerPool | null;
   readonly workflows: WorkflowService;
   readonly events: WorkflowEvents;
+  /** Which exported intervals are fresh or stale (docs/freshness.md). */
+  readonly freshness: FreshnessService;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** Stops taking work, lets running tasks finish (up to stopGraceMs), closes everything. Idempotent. */
@@ -115,7 +119,10 @@ export async function startHourglass(
 
     const events = new WorkflowEvents();
     events.on("error", ({ where, error }) => onError(where, error));
+    // The freshness service reads the scheduler's DAGs, and the scheduler asks it for stale intervals.
+    let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
+      freshness: { staleIntervals: (dagId, from, to) => freshness!.staleIntervals(dagId, from, to) },
       metadata,
       dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
       clockMs,
@@ -127,6 +134,7 @@ export async function startHourglass(
       retention: store,
       parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
     });
+    freshness = new FreshnessService({ store, workflows: scheduler });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
     const app = createApp({
@@ -136,6 +144,7 @@ export async function startHourglass(
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
     app.route("/api/v1", workflowRoutes(workflows));
+    app.route("/api/v1", freshnessRoutes(freshness));
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
@@ -193,6 +202,7 @@ export async function startHourglass(
       workerPool,
       workflows,
       events,
+      freshness,
       url: http.url,
       stop() {
         // The scheduler first: no run is created and no task queued while the pool drains.

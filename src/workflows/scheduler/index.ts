@@ -7,8 +7,10 @@ export {
   type BackfillCreated,
   BackfillManager,
   type BackfillPlan,
+  type BackfillReprocess,
   type BackfillRequest,
   type PlannedBackfillInterval,
+  type StaleIntervalSource,
 } from "./backfills.js";
 export { SchedulerDagBag } from "./dag-bag.js";
 export { type TaskEvent, type WorkflowEventMap, type WorkflowEventName, WorkflowEvents } from "./events.js";

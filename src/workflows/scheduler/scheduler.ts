@@ -16,7 +16,7 @@ import type { ParseOptions } from "../dag-processor.js";
 import type { LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore } from "../metadata/index.js";
 import { advanceDag } from "./advance-runs.js";
-import { BackfillManager } from "./backfills.js";
+import { BackfillManager, type StaleIntervalSource } from "./backfills.js";
 import { createDueRuns } from "./create-runs.js";
 import { SchedulerDagBag } from "./dag-bag.js";
 import { DeferredEvents, WorkflowEvents } from "./events.js";
@@ -47,6 +47,8 @@ export interface SchedulerOptions {
   retention?: RetentionSource;
   /** Limits of the DAG processor's parse process (import time, memory). */
   parse?: ParseOptions;
+  /** Export freshness, for backfills with reprocess "stale" (absent: they are refused). */
+  freshness?: StaleIntervalSource;
 }
 
 export const defaultTickMs = 1000;
@@ -102,6 +104,7 @@ export class Scheduler {
       findDag: (dagId) => this.findDag(dagId),
       retention: options.retention,
       wake: () => this.wake(),
+      ...(options.freshness === undefined ? {} : { freshness: options.freshness }),
     });
     // A change anywhere is a reason to look again at once; a task's end, at its run first.
     this.events.on("dags:loaded", () => this.wake());
