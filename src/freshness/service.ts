@@ -56,6 +56,8 @@ export interface SettledInterval {
   /** The newest write among the interval's buckets (store clock). */
   lastWriteMs: number;
   records: number;
+  /** The highest data version now in the interval: one reexport per version. */
+  version: number;
 }
 
 /** At most this many intervals in one status request (a year of 5-minute intervals). */
@@ -183,6 +185,7 @@ export class FreshnessService {
         endMs: Date.parse(i.end),
         lastWriteMs: Date.parse(i.staleData!.lastWriteAt),
         records: i.staleData!.records,
+        version: i.staleData!.version,
       }));
   }
 

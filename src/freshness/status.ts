@@ -42,7 +42,7 @@ export interface ExportStatusEntry {
     codeVersion: string | null;
   }>;
   /** Records that landed in the interval after its export read it (every export task together). */
-  staleData: { records: number; lastWriteAt: string; tables: string[] } | null;
+  staleData: { records: number; lastWriteAt: string; tables: string[]; version: number } | null;
   /** The code version that wrote an export, against the DAG's current one. */
   staleCode: { exported: string | null; current: string } | null;
 }
@@ -85,6 +85,7 @@ export function classifyIntervals(input: ClassifyInput): ExportStatusEntry[] {
     const exports = exportsByInterval.get(key) ?? [];
     let staleRecords = 0;
     let lastWriteMs = Number.NEGATIVE_INFINITY;
+    let staleVersion = 0;
     const staleTables = new Set<string>();
     let staleCode: ExportStatusEntry["staleCode"] = null;
     for (const e of exports) {
@@ -103,6 +104,7 @@ export function classifyIntervals(input: ClassifyInput): ExportStatusEntry[] {
         if (version > read.version) {
           staleRecords += Math.max(0, records - read.records);
           lastWriteMs = Math.max(lastWriteMs, written);
+          staleVersion = Math.max(staleVersion, version);
           staleTables.add(read.table);
         }
       }
@@ -119,6 +121,7 @@ export function classifyIntervals(input: ClassifyInput): ExportStatusEntry[] {
             records: staleRecords,
             lastWriteAt: new Date(lastWriteMs).toISOString(),
             tables: [...staleTables],
+            version: staleVersion,
           };
     const status: ExportStatus =
       run !== null && (run.state === "queued" || run.state === "running")

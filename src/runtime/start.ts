@@ -122,7 +122,10 @@ export async function startHourglass(
     // The freshness service reads the scheduler's DAGs, and the scheduler asks it for stale intervals.
     let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
-      freshness: { staleIntervals: (dagId, from, to) => freshness!.staleIntervals(dagId, from, to) },
+      freshness: {
+        staleIntervals: (dagId, from, to) => freshness!.staleIntervals(dagId, from, to),
+        settledLateData: (dagId, settleMs, withinMs) => freshness!.settledLateData(dagId, settleMs, withinMs),
+      },
       metadata,
       dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
       clockMs,

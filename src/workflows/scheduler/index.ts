@@ -15,6 +15,7 @@ export {
 export { SchedulerDagBag } from "./dag-bag.js";
 export { type TaskEvent, type WorkflowEventMap, type WorkflowEventName, WorkflowEvents } from "./events.js";
 export { defaultMaxLostWorkers, lostWorkerError } from "./orphans.js";
+export { type LateDataSource, reexportRunId } from "./reexports.js";
 export { type RetentionSource, tablesInSql } from "./retention.js";
 export {
   defaultHeartbeatTimeoutMs,
