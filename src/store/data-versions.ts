@@ -105,21 +105,30 @@ export class DataVersions {
     skipped?: ReadonlySet<number>,
   ): TouchedBuckets {
     const out: TouchedBuckets = new Map();
-    let lastTime = -1n;
+    // Each row's time read as two 32-bit words: comparing them allocates nothing, where reading
+    // the BigInt64Array allocates a BigInt a row. The bucket is computed when the time changes.
+    const words = new Int32Array(times.buffer, times.byteOffset, rowCount * 2);
+    let lastLow = 0;
+    let lastHigh = 0;
+    let started = false;
     let bucket = 0n;
     let count = 0;
     const skips = skipped !== undefined && skipped.size > 0 ? skipped : null;
     for (let p = 0; p < rowCount; p++) {
       if (skips?.has(p)) continue;
-      const t = times[p]!;
-      if (t !== lastTime) {
+      const low = words[2 * p]!;
+      const high = words[2 * p + 1]!;
+      if (!started || low !== lastLow || high !== lastHigh) {
+        const t = times[p]!;
         const next = t - mod(t, widthNs);
-        if (next !== bucket && count > 0) {
+        if (started && next !== bucket && count > 0) {
           out.set(bucket, (out.get(bucket) ?? 0) + count);
           count = 0;
         }
         bucket = next;
-        lastTime = t;
+        lastLow = low;
+        lastHigh = high;
+        started = true;
       }
       count++;
     }
