@@ -140,6 +140,25 @@ for (let r = 0; r < rounds; r++) {
   baseline.push(performance.now() - t0);
   if (read !== hours) throw new Error("manifests missing");
 }
+// Where the time goes: each of the service's reads alone.
+{
+  const { planIntervalsBetween } = await import("../src/workflows/index.js");
+  let t0 = performance.now();
+  await planIntervalsBetween(loaded.dag.schedule, new Date(firstMs), new Date(nowMs));
+  const planMs = performance.now() - t0;
+  t0 = performance.now();
+  await metadata.listRuns({ dagId: "year", interval: { start: firstMs, end: nowMs }, order: "asc" });
+  const runsMs = performance.now() - t0;
+  t0 = performance.now();
+  const ledger = await store.latestExports("year", firstMs, nowMs);
+  const ledgerMs = performance.now() - t0;
+  t0 = performance.now();
+  await store.readDataVersions([ledger[0]!.reads[0]!.tableId], firstMs, nowMs);
+  const versionsMs = performance.now() - t0;
+  console.log(
+    `  parts: plan intervals ${planMs.toFixed(0)} ms, runs ${runsMs.toFixed(0)} ms, ledger ${ledgerMs.toFixed(0)} ms, versions ${versionsMs.toFixed(0)} ms`,
+  );
+}
 console.log(`exports status over ${hours} hourly intervals (median of ${rounds}): ${JSON.stringify(counts)}`);
 console.log(`  hourglass exports status (ledger + versions + runs): ${median(ours).toFixed(0)} ms`);
 console.log(`  baseline: reading ${hours} manifests only:          ${median(baseline).toFixed(0)} ms`);

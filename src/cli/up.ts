@@ -10,7 +10,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { readServerInfo } from "../api/server-info.js";
 import { resolveConfig } from "../config.js";
 import { HourglassError } from "../errors.js";
-import { DEMO_BUCKET, DEMO_DAG, type Demo, startDemo } from "../runtime/demo.js";
+import { DEMO_BUCKET, DEMO_DAG, type Demo, deliverLateLoops, startDemo } from "../runtime/demo.js";
 import { type HourglassRuntime, startHourglass } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
 
@@ -193,7 +193,9 @@ export function registerUp(program: Command): void {
       // Simulated time: the seed's day, moving at the speed of the real clock.
       const simulatedStartMs = Date.UTC(2021, 8, 23, 0, 0, 0);
       const realStartMs = Date.now();
-      const clockMs = () => simulatedStartMs + (Date.now() - realStartMs);
+      // Simulated time may jump ahead (late data settling): skippedMs.
+      let skippedMs = 0;
+      const clockMs = () => simulatedStartMs + (Date.now() - realStartMs) + skippedMs;
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const runtime = await startHourglass(config, {
         clockMs,
@@ -221,6 +223,27 @@ export function registerUp(program: Command): void {
             );
           await runtime.events.waitFor("run:finished", () => true, 5_000).catch(() => undefined);
         }
+        // Late data: a few percent of loops arrive 10 minutes late, after their hours were
+        // exported; simulated time moves past the DAG's settle (15 minutes), and the scheduler
+        // re-exports those hours on its own.
+        const late = await deliverLateLoops(runtime, {
+          fromS: Math.floor(simulatedStartMs / 1000) - o.fillHours * 3600,
+          toS: Math.floor(simulatedStartMs / 1000),
+          stepSeconds: o.fillStep,
+          percentLate: 3,
+          lateSeconds: 600,
+          hostScale: o.hostScale,
+        });
+        skippedMs += 16 * 60_000;
+        await runtime.scheduler.tick({ fullPass: true });
+        for (;;) {
+          const open = await runtime.metadata.listRuns({ dagId: DEMO_DAG, states: ["queued", "running"] });
+          if (open.length === 0) break;
+          if (Date.now() > deadline)
+            throw new Error(`re-exports did not finish in 15 minutes (${open.length} open)`);
+          await runtime.events.waitFor("run:finished", () => true, 5_000).catch(() => undefined);
+        }
+        const reexported = await runtime.metadata.listRuns({ dagId: DEMO_DAG, runTypes: ["reexport"] });
         await demo.stop();
         const runs = await runtime.metadata.listRuns({ dagId: DEMO_DAG, order: "asc" });
         const listing = await runtime.lake.listObjects(DEMO_BUCKET, { maxKeys: 1000 });
@@ -243,6 +266,9 @@ export function registerUp(program: Command): void {
         );
         for (const f of files.slice(0, 3)) console.log(`    ${f.key}`);
         if (files.length > 3) console.log(`    … ${files[files.length - 1]!.key}`);
+        console.log(
+          `  late data: ${late.loops} loop(s) (${late.records.toLocaleString("en-US")} records) arrived 10 minutes late in ${late.hours} hour(s) after their export; re-exported because of it: ${reexported.length} hour(s) (runs of type reexport)`,
+        );
         if (byState.get("failed")) process.exitCode = 1;
       } finally {
         await runtime.stop();
