@@ -6,6 +6,10 @@
  * in values so that the rate compares with the single-measure ones.
  *
  *   node --import tsx bench/ingest.ts [--loops 60] [--loops-per-write 2]
+ *
+ * `--versions [--rounds 5]`: the store's data versions (docs/store.md) on against off, the same
+ * columnar and WriteRecords loops, alternating in fresh processes; prints the median of each and
+ * the ratio (the goal: within 5 %).
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -33,10 +37,16 @@ const firstTime = nowS - loops * 10 - 60;
 const loopRecords = (l: number): WriteRecord[] =>
   toSingleMeasureRecords(generateLoop(model, firstTime + l * 10));
 
-async function ours(part: string): Promise<{ rows: number; seconds: number }> {
+async function ours(which: string): Promise<{ rows: number; seconds: number }> {
+  const versionsOff = which.endsWith("-noversions");
+  const part = which.replace(/-noversions$/, "");
   const columnar = part === "columnar";
   const dir = tempDir("hg-bench-ingest-");
-  const store = await TimestreamStore.open({ dir, sweepIntervalMs: 0 });
+  const store = await TimestreamStore.open({
+    dir,
+    sweepIntervalMs: 0,
+    ...(versionsOff ? { dataVersions: { enabled: false } } : {}),
+  });
   await store.createDatabase("bench-db");
   await store.createTable({
     DatabaseName: "bench-db",
@@ -181,6 +191,27 @@ if (process.argv.includes("--part")) {
     ]);
     return JSON.parse(out.toString()) as { rows: number; seconds: number; peakRssMb: number };
   };
+  if (process.argv.includes("--versions")) {
+    const rounds = arg("rounds", 5);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`${loops} loops of the WORKLOAD model a run, ${rounds} rounds, data versions on vs off`);
+    for (const path of ["columnar", "records"]) {
+      const on: number[] = [];
+      const off: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        // Alternating, so that a busy moment of the machine hits both sides alike.
+        const a = run(`${path}-noversions`);
+        const b = run(path);
+        off.push(a.rows / a.seconds);
+        on.push(b.rows / b.seconds);
+      }
+      const ratio = median(on) / median(off);
+      console.log(
+        `${path.padEnd(9)} versions off ${fmt(median(off)).padStart(9)} records/s, on ${fmt(median(on)).padStart(9)} records/s: on/off ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)} %)`,
+      );
+    }
+    process.exit(0);
+  }
   const baseline = run("naive");
   const columnar = run("columnar");
   const records = run("records");

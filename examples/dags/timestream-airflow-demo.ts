@@ -35,6 +35,9 @@ export default dag({
   // The seed's days_ago(1): accepted, with a warning that a relative start date moves every day.
   startDate: { daysAgo: 1 },
   catchup: true,
+  // Late data (the generator's --percent-late) re-exports its hour once it has been quiet for
+  // 15 minutes, for hours that ended within the last day (docs/freshness.md).
+  freshness: { reexportLateData: { settle: "15m", within: "24h" } },
   dagrunTimeoutMs: 2 * 60 * 60 * 1000,
   defaultArgs: { retries: 0, retryDelayMs: 5 * 60 * 1000 },
   tasks: [

@@ -14,6 +14,7 @@ import { RemoteWorkflows } from "../runtime/remote-workflows.js";
 import type { BackfillProgress } from "../workflows/metadata/index.js";
 import type {
   BackfillCreated,
+  BackfillReprocess,
   BackfillRequest,
   BackfillView,
   WorkflowApi,
@@ -28,9 +29,9 @@ const positive = (value: string): number => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer`);
   return n;
 };
-const reprocessChoice = (value: string): "none" | "failed" | "all" => {
-  if (value === "none" || value === "failed" || value === "all") return value;
-  throw new InvalidArgumentError(`'${value}' must be none, failed or all`);
+const reprocessChoice = (value: string): BackfillReprocess => {
+  if (value === "none" || value === "failed" || value === "all" || value === "stale") return value;
+  throw new InvalidArgumentError(`'${value}' must be none, failed, all or stale`);
 };
 
 const finishedStates = new Set(["completed", "cancelled", "failed"]);
@@ -39,7 +40,7 @@ const pollIntervalMs = 500;
 interface CreateFlags {
   from: string;
   to: string;
-  reprocess?: "none" | "failed" | "all";
+  reprocess?: BackfillReprocess;
   maxActiveRuns?: number;
   conf?: Record<string, unknown>;
   dryRun?: boolean;
@@ -61,7 +62,7 @@ export function registerBackfill(program: Command): void {
     .requiredOption("--to <date>", "last interval start, included, e.g. 2021-09-22")
     .option(
       "--reprocess <what>",
-      "intervals that already have a run: none (default), failed, all",
+      "intervals that already have a run: none (default), failed, all; stale: only the intervals whose export is stale (see `hourglass exports status`), re-run",
       reprocessChoice,
     )
     .option("--max-active-runs <n>", "runs at once (default: the DAG's maxActiveRuns)", positive)
@@ -212,7 +213,7 @@ async function createLocally(
   ]);
   const store = await TimestreamStore.open({ dir: config.stateDir, sweepIntervalMs: 0 });
   try {
-    const local = await openLocalWorkflows(config, { retention: store });
+    const local = await openLocalWorkflows(config, { retention: store, freshness: store });
     try {
       report(await local.api.createBackfill(request), json);
       if (!request.dryRun && !json) console.log("no server is running: it runs when `hourglass up` starts");

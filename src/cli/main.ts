@@ -94,6 +94,12 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => (await import("./backfill.js")).registerBackfill,
   },
   {
+    name: "exports",
+    term: "exports",
+    description: "exported intervals: which are fresh, stale, missing, failed",
+    load: async () => (await import("./exports.js")).registerExports,
+  },
+  {
     name: "lake",
     term: "lake",
     description: "the lake's buckets and objects, like aws s3: mb, rb, ls, cp, cat, rm, and export manifests",

@@ -18,7 +18,7 @@ export function registerRuns(program: Command): void {
     .description("list runs, newest first, each with the code version its latest try ran")
     .option("--dag <dag>", "only this DAG's runs")
     .option("--state <states>", "only these states (queued,running,success,failed)", csv)
-    .option("--type <types>", "only these run types (scheduled,backfill,manual)", csv)
+    .option("--type <types>", "only these run types (scheduled,backfill,manual,reexport)", csv)
     .option("--limit <n>", "at most this many (default 100)", positive)
     .option("--json", "print JSON")
     .addHelpText("after", example("hourglass runs list --dag timestream-airflow-demo --state failed"))

@@ -33,6 +33,7 @@ async function serverModules() {
     resolveConfig: config.resolveConfig,
     startHourglass: runtime.startHourglass,
     startDemo: demo.startDemo,
+    deliverLateLoops: demo.deliverLateLoops,
     DEMO_BUCKET: demo.DEMO_BUCKET,
     DEMO_DAG: demo.DEMO_DAG,
   };
@@ -229,7 +230,8 @@ export function registerUp(program: Command): void {
   )
     .addHelpText("after", "\nExample:\n  hourglass demo --once --fill-step 60s")
     .action(async (o: UpOptions & { keep?: boolean }, cmd: Command) => {
-      const { resolveConfig, startHourglass, startDemo, DEMO_BUCKET, DEMO_DAG } = await serverModules();
+      const { resolveConfig, startHourglass, startDemo, deliverLateLoops, DEMO_BUCKET, DEMO_DAG } =
+        await serverModules();
       const globals = cmd.optsWithGlobals() as GlobalOptions;
       const stateDir = globals.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-demo-"));
       const config = resolveConfig({
@@ -239,7 +241,9 @@ export function registerUp(program: Command): void {
       // Simulated time: the seed's day, moving at the speed of the real clock.
       const simulatedStartMs = Date.UTC(2021, 8, 23, 0, 0, 0);
       const realStartMs = Date.now();
-      const clockMs = () => simulatedStartMs + (Date.now() - realStartMs);
+      // Simulated time may jump ahead (late data settling): skippedMs.
+      let skippedMs = 0;
+      const clockMs = () => simulatedStartMs + (Date.now() - realStartMs) + skippedMs;
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const runtime = await startHourglass(config, {
         clockMs,
@@ -267,6 +271,27 @@ export function registerUp(program: Command): void {
             );
           await runtime.events.waitFor("run:finished", () => true, 5_000).catch(() => undefined);
         }
+        // Late data: a few percent of loops arrive 10 minutes late, after their hours were
+        // exported; simulated time moves past the DAG's settle (15 minutes), and the scheduler
+        // re-exports those hours on its own.
+        const late = await deliverLateLoops(runtime, {
+          fromS: Math.floor(simulatedStartMs / 1000) - o.fillHours * 3600,
+          toS: Math.floor(simulatedStartMs / 1000),
+          stepSeconds: o.fillStep,
+          percentLate: 3,
+          lateSeconds: 600,
+          hostScale: o.hostScale,
+        });
+        skippedMs += 16 * 60_000;
+        await runtime.scheduler.tick({ fullPass: true });
+        for (;;) {
+          const open = await runtime.metadata.listRuns({ dagId: DEMO_DAG, states: ["queued", "running"] });
+          if (open.length === 0) break;
+          if (Date.now() > deadline)
+            throw new Error(`re-exports did not finish in 15 minutes (${open.length} open)`);
+          await runtime.events.waitFor("run:finished", () => true, 5_000).catch(() => undefined);
+        }
+        const reexported = await runtime.metadata.listRuns({ dagId: DEMO_DAG, runTypes: ["reexport"] });
         await demo.stop();
         const runs = await runtime.metadata.listRuns({ dagId: DEMO_DAG, order: "asc" });
         const listing = await runtime.lake.listObjects(DEMO_BUCKET, { maxKeys: 1000 });
@@ -289,6 +314,9 @@ export function registerUp(program: Command): void {
         );
         for (const f of files.slice(0, 3)) console.log(`    ${f.key}`);
         if (files.length > 3) console.log(`    … ${files[files.length - 1]!.key}`);
+        console.log(
+          `  late data: ${late.loops} loop(s) (${late.records.toLocaleString("en-US")} records) arrived 10 minutes late in ${late.hours} hour(s) after their export; re-exported because of it: ${reexported.length} hour(s) (runs of type reexport)`,
+        );
         if (byState.get("failed")) process.exitCode = 1;
       } finally {
         await runtime.stop();

@@ -10,15 +10,23 @@ import { promises as fs } from "node:fs";
 import { HourglassError, validationError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import { missingColumnOf } from "../sql/index.js";
+import type { BucketVersion, ExportRecord, TableRead } from "../store/index.js";
 import type { ExportInput, ExportResult } from "../store/types.js";
 import type { ExportToLakeRequest, ExportToLakeResult } from "./contract.js";
 import { type ResolvedExportRequest, resolveExportRequest } from "./export-request.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import { buildManifest } from "./manifest.js";
+import { buildManifest, manifestDataVersions } from "./manifest.js";
 
-/** The one store call the service needs (TimestreamStore has it). */
+/** The store calls the service needs (TimestreamStore has them). */
 export interface ExportingStore {
   exportQuery(input: ExportInput): Promise<ExportResult>;
+  /** Data versions (optional: a store without them gives manifests without versions). */
+  dataVersionsRead?(
+    sql: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<{ reads: TableRead[]; buckets: BucketVersion[] }>;
+  recordExport?(record: ExportRecord): Promise<void>;
 }
 
 export interface ExportServiceOptions {
@@ -52,9 +60,43 @@ export function createExportService(options: ExportServiceOptions): ExportServic
     // NotFound naming the bucket, before any query work: buckets are created up front.
     const temp = await lake.tempPath(request.bucket);
     let committed = false;
+    const intervalMs = {
+      start: Date.parse(request.provenance.dataIntervalStart),
+      end: Date.parse(request.provenance.dataIntervalEnd),
+    };
+    let versions: { reads: TableRead[]; buckets: BucketVersion[] } | null = null;
+    // Into the ledger, once the outcome is committed: what freshness (exports status) judges by.
+    const record = async (written: boolean, rows: number) => {
+      if (store.recordExport === undefined || versions === null) return;
+      const { provenance } = request;
+      await store.recordExport({
+        dagId: provenance.dagId,
+        taskId: provenance.taskId,
+        intervalStartMs: intervalMs.start,
+        intervalEndMs: intervalMs.end,
+        runId: provenance.runId,
+        tryNumber: provenance.tryNumber,
+        codeVersion: provenance.codeVersion,
+        bucket: request.bucket,
+        key: request.key,
+        written,
+        rows,
+        writtenMs: clockMs(),
+        reads: versions.reads,
+      });
+    };
     try {
       let result: ExportResult;
       try {
+        // The versions first, then the data: a write landing in between makes this export look
+        // stale (it may hold that write), never fresh over data it does not hold.
+        if (
+          store.dataVersionsRead !== undefined &&
+          Number.isFinite(intervalMs.start) &&
+          Number.isFinite(intervalMs.end)
+        ) {
+          versions = await store.dataVersionsRead(request.query, intervalMs.start, intervalMs.end);
+        }
         result = await store.exportQuery({
           query: request.query,
           path: temp,
@@ -75,9 +117,11 @@ export function createExportService(options: ExportServiceOptions): ExportServic
             key: request.key,
           });
         }
-        return await skipped(request);
+        const outcome = await skipped(request);
+        await record(false, 0);
+        return outcome;
       }
-      return await commits.run(`${request.bucket}/${request.key}`, async () => {
+      const outcome = await commits.run(`${request.bucket}/${request.key}`, async () => {
         const file = await lake.putFile(request.bucket, request.key, temp, {
           contentType: contentTypeOf(request),
         });
@@ -86,6 +130,7 @@ export function createExportService(options: ExportServiceOptions): ExportServic
           request,
           { rows: result.rows, bytes: file.size, sha256: file.sha256, columns: result.columns },
           new Date(clockMs()),
+          versions === null ? undefined : manifestDataVersions(versions.reads, versions.buckets),
         );
         await lake.putObject(request.bucket, request.manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, {
           contentType: jsonContentType,
@@ -98,8 +143,10 @@ export function createExportService(options: ExportServiceOptions): ExportServic
           bytes: file.size,
           sha256: file.sha256,
           manifestKey: request.manifestKey,
-        };
+        } satisfies ExportToLakeResult;
       });
+      await record(true, result.rows);
+      return outcome;
     } catch (error) {
       throw asExportError(error, request);
     } finally {

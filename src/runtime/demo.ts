@@ -9,7 +9,7 @@ import path from "node:path";
 import { createProgress } from "../cli/progress.js";
 import { isHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
-import { historical, realtime } from "../loadgen/index.js";
+import { buildModel, historical, isLateLoop, realtime } from "../loadgen/index.js";
 import { storeSink, streamSink } from "../loadgen/sinks.js";
 import type { StoreService } from "../store/service.js";
 import type { ConnectorAdmin, ConnectorDescription } from "../stream/connector/index.js";
@@ -81,6 +81,9 @@ export interface DemoOptions {
   realtime?: boolean;
   /** Seconds between real-time loops (default 10). */
   realtimeIntervalSeconds?: number;
+  /** Real time: the share of loops (0..100) sent late, and how late (default 3 %, 600 s). */
+  percentLate?: number;
+  lateSeconds?: number;
   /** Where progress bars and lines go (default stderr). */
   output?: NodeJS.WritableStream;
   log?: (line: string) => void;
@@ -165,11 +168,14 @@ export async function startDemo(
     generator = realtime({
       intervalSeconds: options.realtimeIntervalSeconds ?? 10,
       hostScale: options.hostScale ?? 1,
+      // Late data, as the seed's generator could send it: the DAG re-exports the hours it lands in.
+      percentLate: options.percentLate ?? 3,
+      lateSeconds: options.lateSeconds ?? 600,
       sink: streamSink(runtime.streams, DEMO_STREAM),
       signal: abort.signal,
     }).catch((error: unknown) => log(`load generator stopped: ${String(error)}`));
     log(
-      `generating in real time every ${options.realtimeIntervalSeconds ?? 10} s: loadgen -> stream ${DEMO_STREAM} -> connector -> ${DEMO_DATABASE}.${DEMO_TABLE}`,
+      `generating in real time every ${options.realtimeIntervalSeconds ?? 10} s: loadgen -> stream ${DEMO_STREAM} -> connector -> ${DEMO_DATABASE}.${DEMO_TABLE} (${options.percentLate ?? 3} % of loops ${options.lateSeconds ?? 600} s late)`,
     );
   }
 
@@ -191,4 +197,45 @@ export async function startDemo(
       return stopped;
     },
   };
+}
+
+/**
+ * Late data after the fact, for the simulated demo (`hourglass demo --once`): for a share of the
+ * fill's loop times, a loop `lateSeconds` after it (between two fill loops: new points, not
+ * repeats) is written now, after the hours it belongs to were exported. The export DAG's
+ * `freshness.reexportLateData` re-exports those hours once the data has settled.
+ */
+export async function deliverLateLoops(
+  runtime: HourglassRuntime,
+  options: {
+    fromS: number;
+    toS: number;
+    stepSeconds: number;
+    percentLate: number;
+    lateSeconds: number;
+    hostScale?: number;
+  },
+): Promise<{ loops: number; records: number; hours: number }> {
+  const seed = buildModel({ hostScale: options.hostScale ?? 1 }).seed;
+  const sink = storeSink(runtime.store, DEMO_DATABASE, DEMO_TABLE);
+  const offset = options.lateSeconds % options.stepSeconds || Math.floor(options.stepSeconds / 2);
+  let loops = 0;
+  let records = 0;
+  const hours = new Set<number>();
+  const first = Math.ceil(options.fromS / options.stepSeconds) * options.stepSeconds;
+  for (let t = first; t + offset < options.toS; t += options.stepSeconds) {
+    if (!isLateLoop(seed, t, options.percentLate)) continue;
+    const at = t + offset;
+    const summary = await historical({
+      from: at,
+      to: at + 1,
+      stepSeconds: options.stepSeconds,
+      hostScale: options.hostScale ?? 1,
+      sink,
+    });
+    loops += 1;
+    records += summary.records;
+    hours.add(Math.floor(at / 3600));
+  }
+  return { loops, records, hours: hours.size };
 }

@@ -4,31 +4,41 @@
  */
 import path from "node:path";
 import type { HourglassConfig } from "../config.js";
+import { FreshnessService, type FreshnessStore } from "../freshness/index.js";
 import { openMetadata } from "../workflows/metadata/index.js";
 import { type RetentionSource, Scheduler, WorkflowService } from "../workflows/scheduler/index.js";
 
 export interface LocalWorkflows {
   api: WorkflowService;
+  /** Its DAGs and metadata (for the freshness service); it schedules nothing. */
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
 export async function openLocalWorkflows(
   config: HourglassConfig,
-  options: { dagsDirs?: string[]; retention?: RetentionSource } = {},
+  options: { dagsDirs?: string[]; retention?: RetentionSource; freshness?: FreshnessStore } = {},
 ): Promise<LocalWorkflows> {
   const metadata = await openMetadata({ url: config.metadataUrl });
   try {
+    let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
       metadata,
       dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
       watch: false,
       tickMs: 0,
       ...(options.retention === undefined ? {} : { retention: options.retention }),
+      ...(options.freshness === undefined
+        ? {}
+        : { freshness: { staleIntervals: (dagId, from, to) => freshness!.staleIntervals(dagId, from, to) } }),
     });
+    if (options.freshness !== undefined)
+      freshness = new FreshnessService({ store: options.freshness, workflows: scheduler });
     // Loading the folders also records their DAGs and import errors, as a running scheduler would.
     await scheduler.bag.start();
     return {
       api: new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") }),
+      scheduler,
       close: () => metadata.close(),
     };
   } catch (error) {

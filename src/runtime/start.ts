@@ -10,10 +10,12 @@ import { createApp } from "../api/app.js";
 import { startHttpServer } from "../api/http-server.js";
 import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
+import { freshnessRoutes } from "../api/rest/freshness-routes.js";
 import { lakeRoutes } from "../api/rest/lake-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
+import { FreshnessService } from "../freshness/index.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
@@ -69,6 +71,8 @@ export interface HourglassRuntime {
   readonly events: WorkflowEvents;
   /** The keys AWS clients sign with (`<stateDir>/keys.json`); null when config.auth is false. */
   readonly keys: KeyRing | null;
+  /** Which exported intervals are fresh or stale (docs/freshness.md). */
+  readonly freshness: FreshnessService;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -124,7 +128,13 @@ export async function startHourglass(
 
     const events = new WorkflowEvents();
     events.on("error", ({ where, error }) => onError(where, error));
+    // The freshness service reads the scheduler's DAGs, and the scheduler asks it for stale intervals.
+    let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
+      freshness: {
+        staleIntervals: (dagId, from, to) => freshness!.staleIntervals(dagId, from, to),
+        settledLateData: (dagId, settleMs, withinMs) => freshness!.settledLateData(dagId, settleMs, withinMs),
+      },
       metadata,
       dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
       clockMs,
@@ -136,6 +146,7 @@ export async function startHourglass(
       retention: store,
       parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
     });
+    freshness = new FreshnessService({ store, workflows: scheduler });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
     // Signatures are checked unless the configuration says no (`--no-auth`); the key given to
@@ -156,6 +167,7 @@ export async function startHourglass(
     // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
     const changes = new ChangeCounter().watch(events);
     app.route("/api/v1", workflowRoutes(changes.counting(workflows)));
+    app.route("/api/v1", freshnessRoutes(freshness));
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
@@ -216,6 +228,7 @@ export async function startHourglass(
       workflows,
       events,
       keys,
+      freshness,
       url: http.url,
       app,
       stop() {

@@ -1,4 +1,10 @@
 export type { ColumnarWriteRequest } from "./columns.js";
+export {
+  type BucketVersion,
+  type DataVersionOptions,
+  DEFAULT_BUCKET_MS,
+} from "./data-versions.js";
+export type { ExportRecord, TableRead } from "./export-ledger.js";
 export { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query-limits.js";
 export { formatTimestampNs } from "./results.js";
 export type { StoreService } from "./service.js";

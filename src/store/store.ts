@@ -29,7 +29,9 @@ import {
   visibleCutoffNs,
 } from "./catalog.js";
 import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
+import { type BucketVersion, type DataVersionOptions, DataVersions } from "./data-versions.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
+import { ExportLedger, type ExportRecord, type TableRead } from "./export-ledger.js";
 import { cursorIdOf, PageTokens } from "./page-tokens.js";
 import {
   cancelledError,
@@ -88,6 +90,9 @@ export interface StoreOptions {
   region?: string;
   /** Where UNLOAD writes (its `s3://bucket/…` are this lake's buckets); without one UNLOAD is refused. */
   lake?: Lake;
+
+  /** Per table and time bucket versions (docs/store.md, "Data versions"); on by default. */
+  dataVersions?: DataVersionOptions;
 }
 
 /** Timestream's API limit for WriteRecords; the native batch path may pass a larger limit. */
@@ -223,8 +228,11 @@ export class TimestreamStore implements TableResolver {
     private readonly arnPrefix: string,
     readonly limits: Readonly<QueryLimits & { tempDirectory: string | null }>,
     private readonly lake: Lake | undefined,
+
+    private readonly versions: DataVersions,
+    private readonly ledger: ExportLedger,
   ) {
-    this.writer = new TableWriter(engine);
+    this.writer = new TableWriter(engine, versions);
     this.slots = new Slots(limits.maxConcurrent);
   }
 
@@ -273,6 +281,9 @@ export class TimestreamStore implements TableResolver {
       `arn:aws:timestream:${region}:${options.accountId ?? "000000000000"}:database/`,
       Object.freeze({ ...limits, tempDirectory }),
       options.lake,
+
+      await DataVersions.load(engine, options.dataVersions),
+      await ExportLedger.load(engine),
     );
     const sweepMs = options.sweepIntervalMs ?? 60_000;
     if (sweepMs > 0) {
@@ -458,6 +469,7 @@ export class TimestreamStore implements TableResolver {
       await this.engine.run("BEGIN TRANSACTION");
       try {
         for (const ddl of dropTableDdl(table)) await this.engine.run(ddl);
+        await this.versions.dropTable(table.id);
         await this.engine.run("COMMIT");
       } catch (error) {
         await this.engine.run("ROLLBACK").catch(() => undefined);
@@ -465,7 +477,76 @@ export class TimestreamStore implements TableResolver {
       }
       this.catalog.tables.delete(Catalog.key(database, name));
       this.writer.forgetTable(table.id);
+      this.versions.forgetTable(table.id);
     });
+  }
+
+  // ---- data versions and the export ledger (docs/store.md, "Data versions") -------------------
+
+  /**
+   * What a query would read of each table it names, for the interval [fromMs, toMs): the highest
+   * bucket version and the records of the buckets overlapping it, and those buckets. Read before
+   * the export's query runs: a write landing in between makes the export look stale (it may hold
+   * that write's records), never fresh over data it lacks.
+   */
+  async dataVersionsRead(
+    sql: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<{ reads: TableRead[]; buckets: Array<BucketVersion & { table: string }> }> {
+    const tables = new Map<number, string>();
+    const recorder: TableResolver = {
+      listDatabases: () => this.listDatabases(),
+      listTables: (database) => this.listTables(database),
+      listMeasures: (database, name) => this.listMeasures(database, name),
+      resolveTable: (database, name) => {
+        const resolved = this.resolveTable(database, name);
+        tables.set(this.requireTable(database, name).id, `${database}.${name}`);
+        return resolved;
+      },
+    };
+    translate(sql, recorder, { nowNs: this.nowNs(), sequenceMaxEntries: this.limits.sequenceMaxEntries });
+    const buckets = await this.readDataVersions([...tables.keys()], fromMs, toMs);
+    const reads = [...tables].map(([tableId, table]) => {
+      const mine = buckets.filter((b) => b.tableId === tableId);
+      return {
+        tableId,
+        table,
+        version: mine.reduce((max, b) => Math.max(max, b.version), 0),
+        records: mine.reduce((sum, b) => sum + b.records, 0),
+      };
+    });
+    return { reads, buckets: buckets.map((b) => ({ ...b, table: tables.get(b.tableId)! })) };
+  }
+
+  /** The buckets of these tables overlapping [fromMs, toMs), as they stand now. */
+  async readDataVersions(
+    tableIds: readonly number[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<BucketVersion[]> {
+    // On a query connection: a snapshot of committed data, not waiting for the writer.
+    const connection = await this.acquireConnection();
+    try {
+      return await this.versions.read(tableIds, fromMs, toMs, connection);
+    } finally {
+      this.releaseConnection(connection);
+    }
+  }
+
+  /** Adds an export to the ledger (after its file and manifest are committed). */
+  recordExport(record: ExportRecord): Promise<void> {
+    return this.serial(() => this.ledger.append(record));
+  }
+
+  /** The latest export of each (task, interval) of a DAG whose interval starts in [fromMs, toMs). */
+  async latestExports(dagId: string, fromMs: number, toMs: number): Promise<ExportRecord[]> {
+    const connection = await this.acquireConnection();
+    try {
+      return await this.ledger.latest(dagId, fromMs, toMs, connection);
+    } finally {
+      this.releaseConnection(connection);
+    }
   }
 
   // ---- writes ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   VALUE_COLUMN,
   visibleCutoffNs,
 } from "./catalog.js";
+import type { DataVersions, PendingVersions } from "./data-versions.js";
 import type { AppendColumn, Engine } from "./engine.js";
 import { MAX_DIMENSIONS_PER_TABLE, printable, type ScalarValue } from "./records.js";
 import type { Dimension, RejectedRecord, ScalarMeasureValueType, WriteResult } from "./types.js";
@@ -48,7 +49,11 @@ function formatWindowTime(ns: bigint): string {
 }
 
 export class TableWriter {
-  constructor(private readonly engine: Engine) {}
+  constructor(
+    private readonly engine: Engine,
+    /** Bucket versions moved in each write's transaction (absent: none kept). */
+    private readonly versions?: DataVersions,
+  ) {}
 
   /** Writes one batch to one table. Call only from the store's serial write queue. */
   async write(
@@ -349,6 +354,9 @@ export class TableWriter {
 
     const engine = this.engine;
     const rejectedPositions = new Set<number>();
+    /** Positions not written (no-ops and rejections against stored points): they move no bucket. */
+    const skippedPositions = new Set<number>();
+    let versionChange: PendingVersions | null = null;
     try {
       // Data mostly arrives in time order: a batch entirely after the newest stored point cannot
       // clash with anything stored, so its rows go straight into the points table.
@@ -384,6 +392,7 @@ export class TableWriter {
           onConflict: (position, existing, same) => {
             const row = stagedRow[position]!;
             if (version[row]! > existing) return "replace";
+            skippedPositions.add(position);
             if (same) return "skip";
             rejectedPositions.add(position);
             reject(
@@ -413,7 +422,13 @@ export class TableWriter {
         for (let i = 0; i < rows; i++) if (!rejectedRows.has(i)) keep.push(i);
         return this.write(table, selectRows(batch, keep), rejected, nowNs, countMagnetic);
       }
+      if (this.versions?.enabled) {
+        const widthNs = this.versions.widthNs(table.database, table.name);
+        const touched = this.versions.touched(times, rowCount, widthNs, skippedPositions);
+        versionChange = await this.versions.record(table.id, widthNs, touched, Number(nowNs / 1_000_000n));
+      }
       await engine.run("COMMIT");
+      this.versions?.committed(versionChange);
       // A grouped write (see the store's group commit) needs the magnetic count per request: the
       // rows counted below, by their record index.
       if (countMagnetic) {

@@ -8,7 +8,7 @@ import type { TaskServices } from "../operators/contract.js";
 import type { Interval } from "./schedule.js";
 import { dateStamp, intervalFolder, isoUtc, sqlTimestamp, timeStampNoDash } from "./time-format.js";
 
-export const runTypes = ["scheduled", "backfill", "manual"] as const;
+export const runTypes = ["scheduled", "backfill", "manual", "reexport"] as const;
 export type RunType = (typeof runTypes)[number];
 
 export interface SqlHelpers {
@@ -82,7 +82,9 @@ export function runIdFor(runType: RunType, logicalDate: Date): string {
  */
 export function parseRunId(runId: string): { runType: RunType; logicalDate: Date } | null {
   const match =
-    /^(scheduled|backfill|manual)__(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\+00:00|Z))$/.exec(runId);
+    /^(scheduled|backfill|manual|reexport)__(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\+00:00|Z))(?:__v\d+)?$/.exec(
+      runId,
+    );
   if (match === null) return null;
   const logicalDate = new Date(match[2]!);
   if (Number.isNaN(logicalDate.getTime())) return null;

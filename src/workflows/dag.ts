@@ -54,7 +54,19 @@ export interface DagDefinition {
   description?: string;
   defaultArgs?: RetryArgs;
   params?: ParamsInput;
+  /**
+   * Export freshness (docs/freshness.md). `reexportLateData`: once records have landed in an
+   * exported interval after its export and then stayed quiet for `settle`, the scheduler re-runs
+   * the interval (a run of type reexport), for intervals that ended at most `within` ago.
+   * Durations as "15m", "24h", "90s", "2d".
+   */
+  freshness?: { reexportLateData?: { settle: string; within: string } };
   tasks: readonly TaskDefinition[];
+}
+
+/** A DAG's freshness options, resolved to milliseconds. */
+export interface DagFreshness {
+  readonly reexportLateData: { readonly settleMs: number; readonly withinMs: number } | null;
 }
 
 export type StartDate = Date | Readonly<RelativeDate>;
@@ -74,6 +86,7 @@ export interface Dag {
   readonly dagrunTimeoutMs: number | null;
   readonly tags: readonly string[];
   readonly params: DagParams;
+  readonly freshness: DagFreshness;
   /** In dependency order: every task comes after its upstream tasks. */
   readonly tasks: readonly Task[];
   /** Things that work but deserve attention (a relative start date). The loader reports them. */
@@ -98,6 +111,7 @@ const dagKeys = [
   "description",
   "defaultArgs",
   "params",
+  "freshness",
   "tasks",
 ] as const;
 
@@ -146,6 +160,7 @@ export function dag(definition: DagDefinition): Dag {
   const { params, problems: paramProblems } = defineParams(def.params);
   problems.push(...paramProblems);
   const tasks = readTasks(def.tasks, problems);
+  const freshness = readFreshness(def.freshness, problems);
 
   if (problems.length > 0 || schedule === undefined) {
     throw validationError(`invalid DAG "${dagId}": ${problems.join("; ")}`, { dagId, problems });
@@ -168,9 +183,58 @@ export function dag(definition: DagDefinition): Dag {
     dagrunTimeoutMs: (def.dagrunTimeoutMs as number | undefined) ?? null,
     tags: Object.freeze([...((def.tags as string[] | undefined) ?? [])]),
     params,
+    freshness,
     tasks: Object.freeze(orderTasks(tasks, dagDefaults)),
     warnings: Object.freeze(warnings),
   });
+}
+
+const durationUnitsMs: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "15m", "24h", "90s", "2d" in milliseconds, or undefined. */
+export function parseDurationMs(text: unknown): number | undefined {
+  if (typeof text !== "string") return undefined;
+  const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (match === null) return undefined;
+  const ms = Number(match[1]) * durationUnitsMs[match[2]!]!;
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+function readFreshness(value: unknown, problems: string[]): DagFreshness {
+  const none: DagFreshness = Object.freeze({ reexportLateData: null });
+  if (value === undefined) return none;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push(
+      'freshness must be an object such as { reexportLateData: { settle: "15m", within: "24h" } }',
+    );
+    return none;
+  }
+  const fields = value as Record<string, unknown>;
+  problems.push(...checkKnownKeys("freshness", fields, ["reexportLateData"]));
+  const late = fields["reexportLateData"];
+  if (late === undefined) return none;
+  if (typeof late !== "object" || late === null || Array.isArray(late)) {
+    problems.push('freshness.reexportLateData must be an object such as { settle: "15m", within: "24h" }');
+    return none;
+  }
+  const given = late as Record<string, unknown>;
+  problems.push(...checkKnownKeys("freshness.reexportLateData", given, ["settle", "within"]));
+  const settleMs = parseDurationMs(given["settle"]);
+  const withinMs = parseDurationMs(given["within"]);
+  if (settleMs === undefined)
+    problems.push(
+      `freshness.reexportLateData.settle must be a duration such as "15m", got ${describeValue(given["settle"])}`,
+    );
+  if (withinMs === undefined)
+    problems.push(
+      `freshness.reexportLateData.within must be a duration such as "24h", got ${describeValue(given["within"])}`,
+    );
+  if (settleMs === undefined || withinMs === undefined) return none;
+  if (settleMs >= withinMs)
+    problems.push(
+      `freshness.reexportLateData.settle (${String(given["settle"])}) must be shorter than within (${String(given["within"])})`,
+    );
+  return Object.freeze({ reexportLateData: Object.freeze({ settleMs, withinMs }) });
 }
 
 /** The absolute start date: a relative one ({ daysAgo: n }) is local midnight n days before `now`. */

@@ -53,6 +53,7 @@ export interface SerializedDag {
   dagrunTimeoutMs: number | null;
   tags: string[];
   params: SerializedParams;
+  freshness: Dag["freshness"];
   tasks: SerializedTask[];
   warnings: string[];
 }
@@ -72,6 +73,7 @@ export function serializeDag(dag: Dag): SerializedDag {
     dagrunTimeoutMs: dag.dagrunTimeoutMs,
     tags: [...dag.tags],
     params: serializeParams(dag.params),
+    freshness: dag.freshness,
     tasks: dag.tasks.map(serializeTask),
     warnings: [...dag.warnings],
   };
@@ -98,6 +100,12 @@ export function deserializeDag(serialized: SerializedDag): Dag {
     dagrunTimeoutMs: serialized.dagrunTimeoutMs,
     tags: Object.freeze([...serialized.tags]),
     params: deserializeParams(serialized.params),
+    freshness: Object.freeze({
+      reexportLateData:
+        serialized.freshness?.reexportLateData == null
+          ? null
+          : Object.freeze({ ...serialized.freshness.reexportLateData }),
+    }),
     tasks: Object.freeze(serialized.tasks.map(deserializeTask)),
     warnings: Object.freeze([...serialized.warnings]),
   });

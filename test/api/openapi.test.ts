@@ -328,7 +328,7 @@ describe("OpenAPI document (/api/v1/openapi.json, /api/v1/docs)", () => {
         "POST",
         "/api/v1/backfills",
         { dagId: DAG, from: "2021-09-21", to: "2021-09-22", reprocess: "some" },
-        /reprocess must be one of none, failed, all, got "some"/,
+        /reprocess must be one of none, failed, all, stale, got "some"/,
       ],
       [
         "POST",

@@ -43,6 +43,55 @@ for (const factory of [sqliteTargets, postgresTargets]) {
       }
     });
 
+    it("migration 3 keeps every run and its task instances, and lets reexport runs share an interval", async () => {
+      const target = await factory.create();
+      const raw = target.openRaw();
+      try {
+        await migrate(raw, migrations.slice(0, 2), 0, target.options.schema);
+        await raw.write(async (trx) => {
+          const { sql } = await import("kysely");
+          await sql`INSERT INTO dags (dag_id, file_path, code_version, schedule, timezone, start_date, catchup,
+            max_active_runs, max_active_tasks, is_paused, is_active, created_at, updated_at)
+            VALUES ('d', '/dags/d.ts', 'v1', '@hourly', 'UTC', 0, 1, 16, 16, 0, 1, 0, 0)`.execute(trx);
+          await sql`INSERT INTO dag_runs (dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end,
+            interval_explicit, state, conf, created_at, updated_at)
+            VALUES ('d', 'scheduled__x', 'scheduled', 0, 0, 3600000, 1, 'success', '{}', 0, 0)`.execute(trx);
+          await sql`INSERT INTO task_instances (dag_run_id, task_id, dag_id, state, try_number, max_tries, retries,
+            retry_delay_ms, priority, updated_at)
+            SELECT id, 't', 'd', 'success', 1, 1, 0, 0, 1, 0 FROM dag_runs`.execute(trx);
+        });
+      } finally {
+        await raw.close();
+      }
+      const store = await openMetadata(target.options);
+      try {
+        const run = await store.getRunByRunId("d", "scheduled__x");
+        assert.ok(run !== null);
+        assert.equal((await store.listTaskInstances({ dagRunId: run.id })).length, 1);
+        const interval = { start: 0, end: 3_600_000 };
+        const tasks = [{ taskId: "t", retries: 0, retryDelayMs: 0, priority: 0 }];
+        const again = await store.createRun(
+          { dagId: "d", runType: "scheduled", interval, runId: "scheduled__y", tasks },
+          1,
+        );
+        assert.equal(again.created, false, "still one scheduled run per interval");
+        const reexport = await store.createRun(
+          { dagId: "d", runType: "reexport", interval, runId: "reexport__x__v1", tasks },
+          1,
+        );
+        assert.equal(reexport.created, true);
+        const twice = await store.createRun(
+          { dagId: "d", runType: "reexport", interval, runId: "reexport__x__v1", tasks },
+          1,
+        );
+        assert.equal(twice.created, false, "one reexport per run id");
+        if (!twice.created) assert.equal(twice.existing.runId, "reexport__x__v1");
+      } finally {
+        await store.close();
+        await target.destroy();
+      }
+    });
+
     it("apply only the new migrations, in order, and report each", async () => {
       const target = await factory.create();
       const raw = target.openRaw();

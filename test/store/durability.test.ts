@@ -10,9 +10,17 @@ import { queryAll, SEED_NOW_MS, tempDir } from "../support/store.js";
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "writer-child.ts");
 
 /** Starts the writer, waits until it has acknowledged `minAcks` batches plus a random few, then SIGKILLs it. */
-function runAndKill(dir: string, create: boolean, minAcks: number): Promise<number> {
+function runAndKill(dir: string, create: boolean, minAcks: number, extra: string[] = []): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", child, dir, String(SEED_NOW_MS), ...(create ? ["--create"] : [])];
+    const args = [
+      "--import",
+      "tsx",
+      child,
+      dir,
+      String(SEED_NOW_MS),
+      ...(create ? ["--create"] : []),
+      ...extra,
+    ];
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let lastAck = -1;
     let buffer = "";
@@ -62,6 +70,56 @@ describe("store durability", () => {
         );
         assert.ok(total! >= batches * 500, `at least ${batches * 500} rows, found ${total}`);
         assert.equal(total! % 500, 0, "no batch is there in part: a batch is one transaction");
+      } finally {
+        await store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("store durability: data versions", () => {
+  it("after kill -9 mid-write, every bucket's version and record count agree with its data", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = tempDir("hg-crash-versions-");
+    try {
+      // Buckets of one second: each batch (one second of data) lands in a bucket of its own.
+      const firstAck = await runAndKill(dir, true, 3, ["--bucket-ms", "1000"]);
+      // The second run re-writes the first run's batches (no-ops: no bucket may move) and goes on.
+      const secondAck = await runAndKill(dir, false, firstAck + 2, ["--bucket-ms", "1000"]);
+      const store = await TimestreamStore.open({
+        dir,
+        clockMs: () => SEED_NOW_MS,
+        sweepIntervalMs: 0,
+        dataVersions: { bucketMs: 1000 },
+      });
+      try {
+        const { rows } = await queryAll(
+          store,
+          `SELECT to_milliseconds(time), count(*) FROM "crash-db"."crash-table" GROUP BY time ORDER BY time`,
+        );
+        const counts = new Map(rows.map((row) => [Number(row[0]), Number(row[1])]));
+        const { buckets } = await store.dataVersionsRead(
+          `SELECT * FROM "crash-db"."crash-table"`,
+          SEED_NOW_MS - 7_200_000,
+          SEED_NOW_MS,
+        );
+        assert.ok(buckets.length >= Math.max(firstAck, secondAck) + 1, "a bucket per acknowledged batch");
+        assert.deepEqual(
+          new Map(buckets.map((b) => [b.startMs, b.records])),
+          counts,
+          "each bucket counts exactly the records its data holds: no version without its data, no data without its version",
+        );
+        // Versions are commit numbers: distinct per batch, and the re-written batches kept theirs.
+        const versions = buckets.map((b) => b.version);
+        assert.equal(new Set(versions).size, versions.length);
+        assert.deepEqual(
+          versions,
+          [...versions].sort((a, b) => a - b),
+          "later batches carry higher versions",
+        );
       } finally {
         await store.close();
       }

@@ -14,6 +14,9 @@ import {
 } from "../../workflows/metadata/index.js";
 import { isoTime } from "../openapi/index.js";
 
+/** What a backfill may re-run: the metadata DB's behaviours, and "stale" (docs/freshness.md). */
+const backfillReprocessChoices = [...reprocessBehaviors, "stale"] as const;
+
 /** `null` reads as absent, as the routes always did. */
 const optionalString = (name: string) =>
   z
@@ -115,13 +118,15 @@ export const backfillBody = z.object({
     .describe("the first interval start (a date is midnight in the DAG's zone)"),
   to: z.string({ error: fromAndTo }).min(1, fromAndTo).describe("the last interval start, included"),
   reprocess: z
-    .enum(reprocessBehaviors as [string, ...string[]], {
+    .enum(backfillReprocessChoices, {
       error: (issue) =>
-        `reprocess must be one of ${reprocessBehaviors.join(", ")}, got ${JSON.stringify(issue.input)}`,
+        `reprocess must be one of ${backfillReprocessChoices.join(", ")}, got ${JSON.stringify(issue.input)}`,
     })
     .nullish()
-    .transform((v) => (v ?? undefined) as "none" | "failed" | "all" | undefined)
-    .describe("intervals that already have a run: none (default), failed, all"),
+    .transform((v) => v ?? undefined)
+    .describe(
+      "intervals that already have a run: none (default), failed, all; stale: only the intervals whose exports are stale (docs/freshness.md)",
+    ),
   maxActiveRuns: z
     .number({ error: "maxActiveRuns must be a number" })
     .optional()

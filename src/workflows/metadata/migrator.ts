@@ -36,6 +36,43 @@ export async function migrate(
   schema?: string,
 ): Promise<MigrationResult[]> {
   checkNumbering(migrations);
+  // SQLite ignores PRAGMA foreign_keys inside a transaction: a table rebuild turns them off around
+  // it (only when one is pending; the connection is the store's one connection).
+  const rebuild = database.dialect === "sqlite" && migrations.some((m) => m.rebuildsTables);
+  if (!rebuild) return migrateInTransaction(database, migrations, now, schema);
+  const pending = await pendingRebuild(database, migrations);
+  if (!pending) return migrateInTransaction(database, migrations, now, schema);
+  await sql`PRAGMA foreign_keys = OFF`.execute(database.db);
+  try {
+    return await migrateInTransaction(database, migrations, now, schema);
+  } finally {
+    await sql`PRAGMA foreign_keys = ON`.execute(database.db);
+  }
+}
+
+/** Whether a table-rebuilding migration has yet to be applied (SQLite). */
+async function pendingRebuild(
+  database: MetadataDatabase,
+  migrations: readonly Migration[],
+): Promise<boolean> {
+  const exists = await sql<{
+    n: number;
+  }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`.execute(
+    database.db,
+  );
+  if (Number(exists.rows[0]?.n ?? 0) === 0) return true;
+  const applied = new Set(
+    (await database.db.selectFrom("schema_migrations").select("version").execute()).map((row) => row.version),
+  );
+  return migrations.some((m) => m.rebuildsTables && !applied.has(m.version));
+}
+
+async function migrateInTransaction(
+  database: MetadataDatabase,
+  migrations: readonly Migration[],
+  now: number,
+  schema?: string,
+): Promise<MigrationResult[]> {
   return database.write(async (trx) => {
     if (database.dialect === "postgres" && schema !== undefined) {
       // Serializes migrators of this schema across processes; released at commit.
@@ -74,6 +111,15 @@ export async function migrate(
       }
       for (const statement of migration.statements(database.dialect)) {
         await sql.raw(statement).execute(trx);
+      }
+      if (migration.rebuildsTables && database.dialect === "sqlite") {
+        const broken = await sql.raw("PRAGMA foreign_key_check").execute(trx);
+        if (broken.rows.length > 0) {
+          throw new HourglassError(
+            "Internal",
+            `migration ${migration.version} (${migration.name}) would leave ${broken.rows.length} row(s) with a broken reference; nothing was changed`,
+          );
+        }
       }
       await trx
         .insertInto("schema_migrations")

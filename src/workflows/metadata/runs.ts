@@ -134,7 +134,8 @@ export async function findConflictingRun(trx: Queries, values: RunValues): Promi
     .where("dag_id", "=", values.dag_id)
     .where((eb) => {
       const sameRunId = eb("run_id", "=", values.run_id);
-      if (values.interval_explicit === 0) return sameRunId;
+      // A reexport run is not the interval's run (the one-run-per-interval index leaves it out).
+      if (values.interval_explicit === 0 || values.run_type === "reexport") return sameRunId;
       return eb.or([
         sameRunId,
         eb.and([

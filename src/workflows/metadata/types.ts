@@ -6,7 +6,7 @@
  * wall clock.
  */
 
-export type RunType = "scheduled" | "backfill" | "manual";
+export type RunType = "scheduled" | "backfill" | "manual" | "reexport";
 export type RunState = "queued" | "running" | "success" | "failed";
 export type TaskState =
   | "none"
@@ -25,7 +25,7 @@ export type BackfillState = "queued" | "running" | "paused" | "completed" | "can
 export type ReprocessBehavior = "none" | "failed" | "all";
 export type WorkerState = "running" | "stopped" | "dead";
 
-export const runTypes: readonly RunType[] = ["scheduled", "backfill", "manual"];
+export const runTypes: readonly RunType[] = ["scheduled", "backfill", "manual", "reexport"];
 export const runStates: readonly RunState[] = ["queued", "running", "success", "failed"];
 export const taskStates: readonly TaskState[] = [
   "none",

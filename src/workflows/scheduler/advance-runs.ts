@@ -2,7 +2,7 @@
  * Moving one DAG's runs forward, once per tick:
  *
  * 1. admission: queued runs become running while the DAG has fewer than `maxActiveRuns` running
- *    (scheduled and manual runs; none while the DAG is paused); a backfill's runs by the
+ *    (scheduled, manual and reexport runs; none while the DAG is paused); a backfill's runs by the
  *    backfill's own `maxActiveRuns` (and not while the backfill is paused);
  * 2. each running run: a run past `dagrunTimeoutMs` fails (its running tries are closed, and the
  *    pool stops them at its next heartbeat); tasks whose upstreams all succeeded are queued
@@ -121,7 +121,7 @@ async function admitRuns(input: AdvanceInput, running: readonly DagRun[]): Promi
       const queued = await metadata.listRuns({
         dagId: row.dagId,
         states: ["queued"],
-        runTypes: ["scheduled", "manual"],
+        runTypes: ["scheduled", "manual", "reexport"],
         limit: slots * 2 + 50,
       });
       candidates.push(...queued.filter((run) => ownedBy(run) === undefined).slice(0, slots));

@@ -29,13 +29,25 @@ export interface BackfillRequest {
   from: string | Date;
   /** The last interval start to run, included. */
   to: string | Date;
-  /** What to do with intervals that already have a run: none (default), failed, all. */
-  reprocess?: ReprocessBehavior;
+  /**
+   * What to do with intervals that already have a run: none (default), failed, all; or stale: run
+   * only the intervals whose export is stale (by data or by code), and re-run those.
+   */
+  reprocess?: BackfillReprocess;
   /** Runs of this backfill at once; default the DAG's maxActiveRuns. */
   maxActiveRuns?: number;
   conf?: Record<string, unknown>;
   /** Only plan: list the intervals and warnings, create nothing. */
   dryRun?: boolean;
+}
+
+/** The metadata DB's behaviours, and "stale" (which the manager narrows to the stale intervals). */
+export type BackfillReprocess = ReprocessBehavior | "stale";
+const backfillReprocessChoices: readonly BackfillReprocess[] = [...reprocessBehaviors, "stale"];
+
+/** Which intervals' exports are stale (the freshness service, wired in by the runtime). */
+export interface StaleIntervalSource {
+  staleIntervals(dagId: string, from: Date, to: Date): Promise<Array<{ startMs: number; endMs: number }>>;
 }
 
 export interface PlannedBackfillInterval {
@@ -48,7 +60,7 @@ export interface BackfillPlan {
   dagId: string;
   from: string;
   to: string;
-  reprocess: ReprocessBehavior;
+  reprocess: BackfillReprocess;
   maxActiveRuns: number;
   intervals: PlannedBackfillInterval[];
   warnings: string[];
@@ -71,6 +83,8 @@ export interface BackfillManagerOptions {
   retention?: RetentionSource;
   /** Called after a change the scheduler should act on at once. */
   wake?: () => void;
+  /** For `reprocess: "stale"`. */
+  freshness?: StaleIntervalSource;
 }
 
 const unfinished: BackfillState[] = ["queued", "running", "paused"];
@@ -118,9 +132,9 @@ export class BackfillManager {
       );
     }
     const reprocess = request.reprocess ?? "none";
-    if (!reprocessBehaviors.includes(reprocess)) {
+    if (!backfillReprocessChoices.includes(reprocess)) {
       throw validationError(
-        `reprocess must be one of ${reprocessBehaviors.join(", ")}, got ${JSON.stringify(reprocess)}`,
+        `reprocess must be one of ${backfillReprocessChoices.join(", ")}, got ${JSON.stringify(reprocess)}`,
       );
     }
     const maxActiveRuns = request.maxActiveRuns ?? dag.maxActiveRuns;
@@ -129,7 +143,24 @@ export class BackfillManager {
     }
     const conf = request.conf ?? {};
     const params = resolveParams(dag.params, conf);
-    const intervals = await planIntervalsBetween(dag.schedule, from, to);
+    let intervals = await planIntervalsBetween(dag.schedule, from, to);
+    if (reprocess === "stale") {
+      const freshness = this.#options.freshness;
+      if (freshness === undefined)
+        throw validationError(
+          'reprocess "stale" needs the store\'s data versions: run it against `hourglass up`',
+        );
+      const stale = new Set(
+        (await freshness.staleIntervals(dag.id, from, to)).map((i) => `${i.startMs}:${i.endMs}`),
+      );
+      intervals = intervals.filter((i) => stale.has(`${i.start.getTime()}:${i.end.getTime()}`));
+      if (intervals.length === 0) {
+        throw validationError(
+          `no exported interval of ${dag.id} starting between ${from.toISOString()} and ${to.toISOString()} is stale: nothing to re-export (see \`hourglass exports status --dag ${dag.id}\`)`,
+          { dagId: dag.id },
+        );
+      }
+    }
     if (intervals.length === 0) {
       throw validationError(
         `no interval of "${dag.schedule.expression}" starts between ${from.toISOString()} and ${to.toISOString()}`,
@@ -186,7 +217,8 @@ export class BackfillManager {
         from: Date.parse(plan.from),
         // The metadata DB holds the whole covered range: up to the end of the last interval.
         to: intervals.reduce((latest, interval) => Math.max(latest, interval.end), Number.NEGATIVE_INFINITY),
-        reprocess: plan.reprocess,
+        // "stale" planned only the stale intervals: each of them is re-run.
+        reprocess: plan.reprocess === "stale" ? "all" : plan.reprocess,
         maxActiveRuns: plan.maxActiveRuns,
         intervals,
         tasks: taskSpecsOf(loaded.dag, "backfill"),

@@ -7,12 +7,15 @@ export {
   type BackfillCreated,
   BackfillManager,
   type BackfillPlan,
+  type BackfillReprocess,
   type BackfillRequest,
   type PlannedBackfillInterval,
+  type StaleIntervalSource,
 } from "./backfills.js";
 export { SchedulerDagBag } from "./dag-bag.js";
 export { type TaskEvent, type WorkflowEventMap, type WorkflowEventName, WorkflowEvents } from "./events.js";
 export { defaultMaxLostWorkers, lostWorkerError } from "./orphans.js";
+export { type LateDataSource, reexportRunId } from "./reexports.js";
 export { type RetentionSource, tablesInSql } from "./retention.js";
 export {
   defaultHeartbeatTimeoutMs,

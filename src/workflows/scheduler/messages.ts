@@ -11,7 +11,7 @@ export interface TaskJob {
   dagId: string;
   taskId: string;
   runId: string;
-  runType: "scheduled" | "backfill" | "manual";
+  runType: "scheduled" | "backfill" | "manual" | "reexport";
   dataIntervalStart: number;
   dataIntervalEnd: number;
   logicalDate: number;

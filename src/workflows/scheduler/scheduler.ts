@@ -16,11 +16,12 @@ import type { ParseOptions } from "../dag-processor.js";
 import type { LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore } from "../metadata/index.js";
 import { advanceDag } from "./advance-runs.js";
-import { BackfillManager } from "./backfills.js";
+import { BackfillManager, type StaleIntervalSource } from "./backfills.js";
 import { createDueRuns } from "./create-runs.js";
 import { SchedulerDagBag } from "./dag-bag.js";
 import { DeferredEvents, WorkflowEvents } from "./events.js";
 import { defaultMaxLostWorkers, sweepOrphans } from "./orphans.js";
+import { createReexportRuns, type LateDataSource } from "./reexports.js";
 import type { RetentionSource } from "./retention.js";
 
 export interface SchedulerOptions {
@@ -47,6 +48,11 @@ export interface SchedulerOptions {
   retention?: RetentionSource;
   /** Limits of the DAG processor's parse process (import time, memory). */
   parse?: ParseOptions;
+  /**
+   * Export freshness: for backfills with reprocess "stale" (absent: they are refused), and for
+   * DAGs with `freshness.reexportLateData` (absent: nothing is re-exported).
+   */
+  freshness?: StaleIntervalSource & Partial<LateDataSource>;
 }
 
 export const defaultTickMs = 1000;
@@ -55,6 +61,8 @@ export const defaultHeartbeatTimeoutMs = 30_000;
 const fullPassEveryMs = 1000;
 /** Real time between two ticks asked for by events. */
 const minTickGapMs = 10;
+/** Real time between two looks for settled late data (DAGs with freshness.reexportLateData). */
+const reexportCheckMs = 5000;
 
 export class Scheduler {
   readonly events: WorkflowEvents;
@@ -76,6 +84,7 @@ export class Scheduler {
   #changedRuns = new Set<number>();
   #lastFullPassMs = Number.NEGATIVE_INFINITY;
   #lastFullPassClockMs = Number.NaN;
+  #lastReexportCheck = { realMs: Number.NEGATIVE_INFINITY, clockMs: Number.NaN };
   readonly #queuedAhead = new Map<number, DagRun[]>();
 
   constructor(options: SchedulerOptions) {
@@ -102,6 +111,7 @@ export class Scheduler {
       findDag: (dagId) => this.findDag(dagId),
       retention: options.retention,
       wake: () => this.wake(),
+      ...(options.freshness === undefined ? {} : { freshness: options.freshness }),
     });
     // A change anywhere is a reason to look again at once; a task's end, at its run first.
     this.events.on("dags:loaded", () => this.wake());
@@ -187,6 +197,37 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Re-exports of settled late data. Judging freshness reads the store and the metadata DB, so it
+   * runs every reexportCheckMs of real time, or at once when the clock moved a minute or more (a
+   * test clock, a machine that slept), or on a full pass.
+   */
+  async #reexportLateData(
+    rows: ReadonlyArray<{ dagId: string; isActive: boolean; isPaused: boolean }>,
+    nowMs: number,
+    force: boolean,
+  ): Promise<void> {
+    const source = this.#options.freshness;
+    if (source?.settledLateData === undefined) return;
+    const last = this.#lastReexportCheck;
+    const due =
+      force ||
+      performance.now() - last.realMs >= reexportCheckMs ||
+      Number.isNaN(last.clockMs) ||
+      Math.abs(nowMs - last.clockMs) >= 60_000;
+    if (!due) return;
+    this.#lastReexportCheck = { realMs: performance.now(), clockMs: nowMs };
+    for (const row of rows) {
+      const loaded = this.findDag(row.dagId);
+      if (loaded?.dag.freshness.reexportLateData == null || !row.isActive || row.isPaused) continue;
+      try {
+        await createReexportRuns(this.metadata, this.events, loaded, source as LateDataSource, nowMs);
+      } catch (error) {
+        this.events.emit("error", { where: `re-exporting late data of ${row.dagId}`, error });
+      }
+    }
+  }
+
   async #tickOnce(forceFullPass: boolean): Promise<void> {
     const { metadata } = this;
     const events = this.events;
@@ -217,6 +258,7 @@ export class Scheduler {
         events.emit("error", { where: `creating runs of ${row.dagId}`, error });
       }
     }
+    await this.#reexportLateData(rows, nowMs, forceFullPass);
     const backfills = await this.backfills.update(nowMs, this.#dagIds, { force: forceFullPass });
     // A full pass (every running run) at least every fullPassEveryMs, of real time or of the
     // clock (retry delays and run timeouts come due); otherwise only the runs with news.

@@ -15,7 +15,8 @@ export function taskSpecOf(task: Task, runType: RunType): TaskSpec {
     taskId: task.id,
     retries: task.retries,
     retryDelayMs: task.retryDelayMs,
-    priority: runType === "backfill" ? backfillTaskPriority : scheduledTaskPriority,
+    // Re-exports yield like backfills: the hourly export comes first.
+    priority: runType === "backfill" || runType === "reexport" ? backfillTaskPriority : scheduledTaskPriority,
   };
 }
 

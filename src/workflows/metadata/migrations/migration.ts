@@ -7,6 +7,11 @@ import type { MetadataDialect } from "../types.js";
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * SQLite: the migration rebuilds a table others reference (a new table, copy, drop, rename), so
+   * foreign keys are off around its transaction and checked (foreign_key_check) before it commits.
+   */
+  rebuildsTables?: boolean;
   statements(dialect: MetadataDialect): string[];
 }
 
