@@ -12,6 +12,7 @@ import { registerLake } from "./lake.js";
 import { registerLoadgen } from "./loadgen.js";
 import { registerQuery } from "./query.js";
 import { registerRuns } from "./runs.js";
+import { registerStack } from "./stack.js";
 import { registerStream } from "./stream.js";
 import { registerTable } from "./table.js";
 import { registerTasks } from "./tasks.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerLake(program);
   registerUp(program);
+  registerStack(program);
   return program;
 }
 
