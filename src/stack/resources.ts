@@ -142,7 +142,7 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
       arn: arnOf(kind, name, spec),
     });
   };
-  r.databases.forEach((d, i) => add("database", i, d.name, {}, [], d.dependsOn));
+  for (const [i, d] of r.databases.entries()) add("database", i, d.name, {}, [], d.dependsOn);
   r.tables.forEach((t, i) => {
     const path: PathSegment[] = ["resources", "tables", i];
     add(
@@ -159,10 +159,10 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
       t.dependsOn,
     );
   });
-  r.buckets.forEach((b, i) => add("bucket", i, b.name, {}, [], b.dependsOn));
-  r.streams.forEach((s, i) =>
-    add("stream", i, s.name, { shards: s.shards, retentionHours: s.retentionHours ?? 24 }, [], s.dependsOn),
-  );
+  for (const [i, b] of r.buckets.entries()) add("bucket", i, b.name, {}, [], b.dependsOn);
+  for (const [i, s] of r.streams.entries()) {
+    add("stream", i, s.name, { shards: s.shards, retentionHours: s.retentionHours ?? 24 }, [], s.dependsOn);
+  }
   r.connectors.forEach((c, i) => {
     const path: PathSegment[] = ["resources", "connectors", i];
     add(
@@ -199,7 +199,7 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
       p.dependsOn,
     );
   });
-  r.roles.forEach((role, i) =>
+  r.roles.forEach((role, i) => {
     add(
       "role",
       i,
@@ -213,8 +213,8 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
         path: ["resources", "roles", i, "policies", j],
       })),
       role.dependsOn,
-    ),
-  );
+    );
+  });
   r.principals.forEach((p, i) => {
     const path: PathSegment[] = ["resources", "principals", i];
     add(
@@ -232,7 +232,7 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
       p.dependsOn,
     );
   });
-  r.dags.forEach((d, i) =>
+  r.dags.forEach((d, i) => {
     add(
       "dag",
       i,
@@ -240,8 +240,8 @@ export function desiredResources(spec: StackFile, source: SourceMap): DesiredRes
       { role: d.role },
       [{ target: resourceId("role", d.role), path: ["resources", "dags", i, "role"] }],
       d.dependsOn,
-    ),
-  );
+    );
+  });
 
   const problems: string[] = [];
   const seen = new Map<string, DesiredResource>();
