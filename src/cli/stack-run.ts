@@ -7,6 +7,7 @@ import {
   applyPlan,
   assertApplicable,
   type KeyIssuer,
+  listStackStates,
   loadStackFile,
   makePlan,
   ownersOf,
@@ -17,13 +18,36 @@ import {
   stackStatePath,
 } from "../stack/index.js";
 import { renderOutcome, renderPlan } from "../stack/render.js";
+import { configFrom } from "./context.js";
+import { renderTable } from "./output.js";
 import type { StackFlags } from "./stack.js";
 import { withStackTarget } from "./stack-target.js";
 
+/** The calls of `hourglass keys` (src/access/keys.ts, on its way to main) that a stack needs. */
+export interface AccessKeyFunctions {
+  createAccessKey(
+    stateDir: string,
+    name: string,
+  ): { accessKeyId: string; secretAccessKey: string; createdAt: string };
+  revokeAccessKey(stateDir: string, accessKeyId: string): unknown;
+}
+
+/** A KeyIssuer on `hourglass keys`' key file: each key named after its principal. */
+export function keyIssuerFrom(stateDir: string, keys: AccessKeyFunctions): KeyIssuer {
+  return {
+    issue: async (principal) => {
+      const key = keys.createAccessKey(stateDir, `principal ${principal}`);
+      return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, createdAt: key.createdAt };
+    },
+    revoke: async (accessKeyId) => void keys.revokeAccessKey(stateDir, accessKeyId),
+  };
+}
+
 /**
- * The seam for `hourglass keys`: once src/access exports createAccessKey / revokeAccessKey, this
- * returns an issuer built on them (issue: createAccessKey(stateDir, `stack principal NAME`)).
- * Until then principals are recorded without keys, and apply says so.
+ * The seam for `hourglass keys`: once src/access exports createAccessKey and revokeAccessKey, this
+ * becomes `return keyIssuerFrom(stateDir, { createAccessKey, revokeAccessKey })`. Until then
+ * principals are recorded without keys; plan and apply say so, and the first apply after the
+ * change issues the keys they lack.
  */
 function keyIssuer(_stateDir: string): KeyIssuer | null {
   return null;
@@ -139,4 +163,28 @@ export async function runDestroy(
     });
     printOutcome(plan, outcome, "destroy", o);
   });
+}
+
+export function runList(cmd: Command, o: StackFlags): void {
+  const stacks = listStackStates(configFrom(cmd).stateDir);
+  if (o.format === "json") {
+    console.log(
+      JSON.stringify(
+        stacks.map((s) => ({ stack: s.stack, resources: s.resources.length, updatedAt: s.updatedAt })),
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (stacks.length === 0) {
+    console.log("no stacks: `hourglass stack apply FILE` makes one");
+    return;
+  }
+  console.log(
+    renderTable(
+      ["Stack", "Resources", "Account", "Region", "UpdatedAt"],
+      stacks.map((s) => [s.stack, String(s.resources.length), s.account, s.region, s.updatedAt]),
+    ),
+  );
 }

@@ -47,6 +47,14 @@ export function registerStack(program: Command): void {
       await runApply(cmd, file, o);
     });
   stack
+    .command("list")
+    .description("the stacks recorded in the state folder, with how many resources each owns")
+    .addOption(formatOption())
+    .action(async (o: StackFlags, cmd: Command) => {
+      const { runList } = await import("./stack-run.js");
+      runList(cmd, o);
+    });
+  stack
     .command("destroy <file-or-name>")
     .description("delete every resource the stack owns, in reverse dependency order")
     .option("--force", "also delete tables and buckets that hold data (with their data)")

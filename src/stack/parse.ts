@@ -49,13 +49,16 @@ export function parseStackText(text: string, file: string): ParsedStack {
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw problemsError(
-      file,
-      doc.errors.map((e) => {
+    // The first syntax error is the one to fix: those after it often only follow from it.
+    const shown = doc.errors.slice(0, 3);
+    const more = doc.errors.length - shown.length;
+    throw problemsError(file, [
+      ...shown.map((e) => {
         const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
         return `${line === undefined ? "" : `line ${line}: `}invalid YAML: ${e.message.split("\n")[0]}`;
       }),
-    );
+      ...(more > 0 ? [`(${more} more YAML errors, likely following from these)`] : []),
+    ]);
   }
   const source: SourceMap = {
     file,

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { readAccessModel } from "../../src/stack/index.js";
 import { BIN, runCli } from "../support/cli.js";
 import { tempDir } from "../support/store.js";
 
@@ -199,7 +200,7 @@ resources:
       dependsOn: [bucket/order-bucket]
   tables:
     - database: order-db
-      name: t
+      name: tbl
   buckets:
     - name: order-bucket
   policies:
@@ -209,7 +210,7 @@ resources:
         Statement:
           - Effect: Allow
             Action: timestream:Select
-            Resource: arn:aws:timestream:eu-west-1:704533066374:database/order-db/table/t
+            Resource: arn:aws:timestream:eu-west-1:704533066374:database/order-db/table/tbl
   roles:
     - name: reader
       policies: [read-t]
@@ -224,12 +225,29 @@ resources:
       [
         "bucket/order-bucket",
         "database/order-db",
-        "table/order-db/t",
+        "table/order-db/tbl",
         "policy/read-t",
         "role/reader",
         "dag/some-dag",
       ],
     );
+
+    // Applied, the policies, roles and DAG roles are what the policy engine reads.
+    const applied = await cli(["stack", "apply", file]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const model = readAccessModel(dir);
+    assert.deepEqual(
+      model.policies.map((p) => [p.name, p.arn]),
+      [["read-t", "arn:aws:iam::704533066374:policy/read-t"]],
+    );
+    assert.deepEqual(
+      model.roles.map((r) => [r.name, r.policies]),
+      [["reader", ["read-t"]]],
+    );
+    assert.deepEqual(model.dagRoles, [{ dag: "some-dag", role: "reader", stack: "order" }]);
+    const listed = await cli(["stack", "list"]);
+    assert.match(listed.stdout, /order\s+6\s+704533066374\s+eu-west-1/);
+    assert.equal((await cli(["stack", "destroy", file])).code, 0);
   });
 
   it("bad input: invalid YAML, a schema error with its line, an unknown reference, a cycle", async () => {
@@ -343,6 +361,42 @@ resources:
     const taken = await cli(["stack", "apply", other, "--adopt"]);
     assert.equal(taken.code, 2);
     assert.match(taken.stderr, /stack adopt owns it/);
+  });
+
+  it("a resource deleted by hand is made again; a stream's shards cannot change in place; destroy --dry-run", async () => {
+    const text = (shards: number) =>
+      `stack: repair\nresources:\n  buckets:\n    - name: repair-bucket\n  streams:\n    - name: repair-stream\n      shards: ${shards}\n`;
+    const file = writeStack(dir, "repair.yaml", text(1));
+    const applied = JSON.parse((await cli(["stack", "apply", file, "--format", "json"])).stdout) as {
+      failed: boolean;
+      results: { id: string; status: string }[];
+    };
+    assert.equal(applied.failed, false);
+    assert.deepEqual(
+      applied.results.map((r) => [r.id, r.status]),
+      [
+        ["bucket/repair-bucket", "succeeded"],
+        ["stream/repair-stream", "succeeded"],
+      ],
+    );
+    assert.equal((await cli(["lake", "rb", "s3://repair-bucket"])).code, 0);
+    const plan = await cli(["stack", "plan", file]);
+    assert.match(plan.stdout, /\+ {3}bucket repair-bucket\n {8}# missing: deleted outside the stack/);
+    assert.match((await cli(["stack", "apply", file])).stdout, /1 done, 1 unchanged/);
+
+    const reshard = writeStack(dir, "repair.yaml", text(2));
+    const refused = await cli(["stack", "apply", reshard]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /stream\/repair-stream: a stream's shards cannot change in place/);
+
+    const dry = await cli(["stack", "destroy", "repair", "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /- {3}stream repair-stream\n {2}- {3}bucket repair-bucket\n2 to delete/);
+    assert.ok(fs.existsSync(path.join(dir, "stacks", "repair.json")));
+    assert.equal((await cli(["stack", "destroy", "repair"])).code, 0);
+    const gone = await cli(["stack", "destroy", "repair"]);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /no stack named repair/);
   });
 
   it("--help on each command", async () => {
