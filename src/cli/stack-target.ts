@@ -11,8 +11,8 @@ import { isHourglassError } from "../errors.js";
 import { openLocalLake } from "../lake/index.js";
 import type { ResourceDriver, StackTarget } from "../stack/index.js";
 import { splitTableName } from "../stack/index.js";
+import type { StoreService } from "../store/index.js";
 import { TimestreamStore } from "../store/index.js";
-import type { StoreService } from "../store/service.js";
 import {
   type ConnectorAdmin,
   type ConnectorMapping,

@@ -58,7 +58,9 @@ export const connectorSchema = z.strictObject({
  * NotAction, Resource or NotResource). What the actions and ARNs mean is the policy engine's
  * business: `PolicyDocumentValidator` (policy-validator.ts) is where it plugs in.
  */
-const stringOrList = z.union([z.string(), z.array(z.string()).min(1)]);
+const stringOrList = z.union([z.string(), z.array(z.string()).min(1)], {
+  error: "expected a string or a non-empty list of strings",
+});
 export const statementSchema = z
   .object({
     Sid: z.string().optional(),
@@ -81,7 +83,11 @@ export const statementSchema = z
 export const policyDocumentSchema = z.strictObject({
   Version: z.enum(["2012-10-17", "2008-10-17"], { error: 'expected "2012-10-17"' }),
   Id: z.string().optional(),
-  Statement: z.union([statementSchema, z.array(statementSchema).min(1)]),
+  // IAM takes one statement or a list: one is read as a list of one, so errors name the field.
+  Statement: z.preprocess(
+    (value) => (value !== null && typeof value === "object" && !Array.isArray(value) ? [value] : value),
+    z.array(statementSchema, { error: "expected a statement or a list of statements" }).min(1),
+  ),
 });
 
 export const policySchema = z.strictObject({

@@ -316,6 +316,51 @@ resources:
       /database\/d refers to table\/d\/t at resources\.databases\[0\]\.dependsOn\[0\] \(line 5\)/,
     );
     assert.equal(fs.existsSync(path.join(dir, "stacks", "x.json")), false);
+
+    const missing = await cli(["stack", "plan", path.join(dir, "nowhere.yaml")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the stack file .*nowhere\.yaml: ENOENT/);
+
+    const twiceAndUnknown = await cli([
+      "stack",
+      "plan",
+      writeStack(
+        dir,
+        "twice.yaml",
+        "stack: x\nresources:\n  buckets:\n    - name: b1\n    - name: b1\n  queues:\n    - name: q\n",
+      ),
+    ]);
+    assert.equal(twiceAndUnknown.code, 2);
+    assert.match(twiceAndUnknown.stderr, /resources \(line 3\): unknown field "queues"/);
+
+    const twice = await cli([
+      "stack",
+      "plan",
+      writeStack(dir, "twice.yaml", "stack: x\nresources:\n  buckets:\n    - name: b1\n    - name: b1\n"),
+    ]);
+    assert.match(
+      twice.stderr,
+      /resources\.buckets\[1\] \(line 5\): bucket b1 is declared twice \(first at resources\.buckets\[0\] \(line 4\)\)/,
+    );
+
+    const policy = await cli([
+      "stack",
+      "plan",
+      writeStack(
+        dir,
+        "policy.yaml",
+        'stack: x\nresources:\n  policies:\n    - name: p\n      document:\n        Version: 2012-10-17\n        Statement:\n          - Effect: Permit\n            Resource: "*"\n          - Effect: Allow\n            Resource: "*"\n',
+      ),
+    ]);
+    assert.equal(policy.code, 2);
+    assert.match(
+      policy.stderr,
+      /resources\.policies\[0\]\.document\.Statement\[0\]\.Effect \(line 8\): expected "Allow" or "Deny"/,
+    );
+    assert.match(
+      policy.stderr,
+      /resources\.policies\[0\]\.document\.Statement\[1\] \(line 10\): a statement needs exactly one of Action and NotAction/,
+    );
   });
 
   it("a resource that exists outside the stack is refused, and taken over with --adopt", async () => {
@@ -397,6 +442,43 @@ resources:
     const gone = await cli(["stack", "destroy", "repair"]);
     assert.equal(gone.code, 2);
     assert.match(gone.stderr, /no stack named repair/);
+  });
+
+  it("a connector whose definition changes is replaced (deleted and created again)", async () => {
+    const text = (mapping: string) => `stack: conn
+resources:
+  databases:
+    - name: conn-db
+  tables:
+    - database: conn-db
+      name: conn-table
+  streams:
+    - name: conn-stream
+      shards: 1
+  connectors:
+    - name: conn
+      stream: conn-stream
+      database: conn-db
+      table: conn-table
+      mapping: ${mapping}
+`;
+    const file = writeStack(dir, "conn.yaml", text("single"));
+    const applied = await cli(["stack", "apply", file]);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /4 done/);
+    writeStack(dir, "conn.yaml", text("flat"));
+    const plan = await cli(["stack", "plan", file]);
+    assert.match(
+      plan.stdout,
+      /-\/\+ connector conn\n {8}mapping: single -> flat\n {8}# a connector cannot change in place/,
+    );
+    const replaced = await cli(["stack", "apply", file]);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stdout, /succeeded -\/\+ connector conn/);
+    const described = await cli(["connector", "describe", "conn", "--json"]);
+    assert.equal((JSON.parse(described.stdout) as { mapping: string }).mapping, "flat");
+    assert.match((await cli(["stack", "plan", file])).stdout, /no changes/);
+    assert.equal((await cli(["stack", "destroy", "conn"])).code, 0);
   });
 
   it("--help on each command", async () => {
