@@ -111,6 +111,13 @@ export const commandTable: readonly CommandEntry[] = [
     description: "access keys for AWS clients (SigV4): create, list, revoke; kept in <state-dir>/keys.json",
     load: async () => (await import("./keys.js")).registerKeys,
   },
+  {
+    name: "stack",
+    term: "stack",
+    description:
+      "a stack file (YAML) of databases, tables, buckets, streams, connectors, policies, roles, principals, DAG roles: plan, apply, destroy",
+    load: async () => (await import("./stack.js")).registerStack,
+  },
   // registerUp defines both `up` and `demo`: each is listed, and either loads it.
   {
     name: "up",
