@@ -14,6 +14,7 @@ import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
+import { type Log, openServerLog } from "../log/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
@@ -24,6 +25,7 @@ import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
+import { logWorkflowEvents } from "./log-events.js";
 
 export interface StartOptions {
   /** The clock of the store, the scheduler and the metadata DB (tests move it). Default Date.now. */
@@ -49,8 +51,11 @@ export interface StartOptions {
   killGraceMs?: number;
   /** Leave server.json for the CLI (default true). */
   writeServerInfo?: boolean;
-  /** Receives failures inside the loops (default: a line on stderr). */
-  onError?: (where: string, error: unknown) => void;
+  /**
+   * The process log (default: `<stateDir>/logs/server.log` at config.logLevel, warnings and errors
+   * on stderr too; docs/operations.md, "Logs").
+   */
+  log?: Log;
 }
 
 export interface HourglassRuntime {
@@ -66,6 +71,8 @@ export interface HourglassRuntime {
   readonly workerPool: WorkerPool | null;
   readonly workflows: WorkflowService;
   readonly events: WorkflowEvents;
+  /** The process log every part of the runtime writes to. */
+  readonly log: Log;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -79,16 +86,18 @@ export async function startHourglass(
   options: StartOptions = {},
 ): Promise<HourglassRuntime> {
   const clockMs = options.clockMs ?? Date.now;
-  const onError =
-    options.onError ??
-    ((where: string, error: unknown) =>
-      process.stderr.write(
-        `hourglass: ${where}: ${error instanceof Error ? error.message : String(error)}\n`,
-      ));
   const closers: Array<() => Promise<void>> = [];
+  let log: Log;
+  if (options.log) log = options.log;
+  else {
+    const serverLog = openServerLog({ stateDir: config.stateDir, level: config.logLevel });
+    log = serverLog.log;
+    // Pushed first, so closed last: the other closers may still log.
+    closers.push(async () => serverLog.close());
+  }
   const closeAll = async () => {
     for (const close of closers.reverse())
-      await close().catch((error: unknown) => onError("stopping", error));
+      await close().catch((error: unknown) => log.error({ err: error }, "stopping failed"));
   };
   try {
     if (options.writeServerInfo !== false) {
@@ -113,14 +122,16 @@ export async function startHourglass(
       store,
       stateDir: config.stateDir,
       clock: clockMs,
-      onError: (name, error) => onError(`connector ${name}`, error),
+      log: log.child({ part: "connector" }),
     });
     closers.push(() => connectors.close());
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
 
     const events = new WorkflowEvents();
-    events.on("error", ({ where, error }) => onError(where, error));
+    // What DAG files print while they are imported (and the parse process's own failures).
+    const dagProcessorLog = log.child({ part: "dag-processor" });
+    logWorkflowEvents(events, log.child({ part: "scheduler" }));
     const scheduler = new Scheduler({
       metadata,
       dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
@@ -131,7 +142,11 @@ export async function startHourglass(
       unpauseOnLoad: options.unpauseOnLoad,
       dagIds: options.dagIds,
       retention: store,
-      parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
+      parse: {
+        importTimeoutMs: config.dagImportTimeoutMs,
+        memoryLimitMb: config.dagParseMemoryMb,
+        onOutput: (line) => dagProcessorLog.info({}, line),
+      },
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
 
@@ -140,6 +155,7 @@ export async function startHourglass(
       stream: streams,
       lake,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
+      logger: log.child({ part: "api" }),
     });
     // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
     const changes = new ChangeCounter().watch(events);
@@ -151,6 +167,7 @@ export async function startHourglass(
     app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
+    log.info({ url: http.url, stateDir: config.stateDir }, "server listening");
     if (options.writeServerInfo !== false) {
       writeServerInfo(config.stateDir, {
         pid: process.pid,
@@ -184,6 +201,8 @@ export async function startHourglass(
         // Tasks run `hourglass …` (the seed's backfill DAG): this server's CLI, talking to this server.
         env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"]),
         importTimeoutMs: config.dagImportTimeoutMs,
+        log: log.child({ part: "worker-pool" }),
+        logLevel: config.logLevel,
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
       const pool = workerPool;
@@ -203,6 +222,7 @@ export async function startHourglass(
       workerPool,
       workflows,
       events,
+      log,
       url: http.url,
       app,
       stop() {
