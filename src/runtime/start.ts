@@ -93,7 +93,10 @@ export async function startHourglass(
     const serverLog = openServerLog({ stateDir: config.stateDir, level: config.logLevel });
     log = serverLog.log;
     // Pushed first, so closed last: the other closers may still log.
-    closers.push(async () => serverLog.close());
+    closers.push(async () => {
+      log.info({}, "server stopped");
+      serverLog.close();
+    });
   }
   const closeAll = async () => {
     for (const close of closers.reverse())
