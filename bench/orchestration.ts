@@ -59,7 +59,6 @@ const config = resolveConfig({
 
 const runtime = await startHourglass(config, {
   tickMs: 100,
-  onError: (where, error) => console.error(where, error),
 });
 try {
   const from = Date.parse("2020-01-01T00:00:00Z");

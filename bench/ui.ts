@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { resolveConfig } from "../src/config.js";
+import { silentLog } from "../src/log/index.js";
 import { startHourglass } from "../src/runtime/index.js";
 import { uiAssetsDir } from "../src/ui/server.js";
 import { arg, fmt, median, tempDir } from "./util.js";
@@ -49,7 +50,7 @@ const config = resolveConfig({
   env: {},
   cwd: dir,
 });
-const runtime = await startHourglass(config, { scheduler: false, workers: 0, onError: () => {} });
+const runtime = await startHourglass(config, { scheduler: false, workers: 0, log: silentLog });
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,6 +1,8 @@
 /**
  * Configuration, resolved once at start into one frozen object: flags, then environment, then the
- * config file (`hourglass.yaml` in the state folder's parent or given by --config), then defaults.
+ * config file, then defaults. The config file is the first of: --config, HOURGLASS_CONFIG,
+ * `./hourglass.yaml` (the current folder), `<stateDir>/hourglass.yaml` (the state folder as flags,
+ * environment or the default name it); relative paths in it are relative to the file's folder.
  * Nothing else in Hourglass reads process.env.
  */
 import fs from "node:fs";
@@ -103,14 +105,29 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
   const cwd = sources.cwd ?? process.cwd();
   const env = sources.env ?? process.env;
   const flags = sources.flags ?? {};
-  const fileValues = readConfigFile(flags.config ?? env["HOURGLASS_CONFIG"], cwd);
-
-  const pick = (key: keyof HourglassConfig): unknown => {
+  const fromFlagOrEnv = (key: keyof HourglassConfig): unknown => {
     const fromFlag = flags[key];
     if (fromFlag !== undefined) return fromFlag;
     const fromEnv = env[ENV_NAMES[key]];
     if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-    return fileValues[key];
+    return undefined;
+  };
+  const configFile = findConfigFile(flags.config ?? env["HOURGLASS_CONFIG"], cwd, fromFlagOrEnv("stateDir"));
+  const fileValues = configFile ? readConfigFile(configFile.file) : {};
+  if (configFile?.inStateDir && fileValues.stateDir !== undefined) {
+    throw validationError(
+      `config file ${configFile.file} sets stateDir, but it was found in the state folder it would move: remove the setting, or give the file with --config`,
+    );
+  }
+  // Paths from the file are relative to its folder: the same whichever folder hourglass runs in.
+  const fileDir = configFile ? path.dirname(configFile.file) : cwd;
+  const PATHS = new Set<keyof HourglassConfig>(["stateDir", "dagsDir", "lakeDir"]);
+  const pick = (key: keyof HourglassConfig): unknown => {
+    const given = fromFlagOrEnv(key);
+    if (given !== undefined) return given;
+    const fromFile = fileValues[key];
+    if (PATHS.has(key) && typeof fromFile === "string") return path.resolve(fileDir, fromFile);
+    return fromFile;
   };
   const stateDir = path.resolve(cwd, String(pick("stateDir") ?? ".hourglass"));
   const raw: Record<string, unknown> = {
@@ -176,15 +193,31 @@ export function queryLimitsOf(config: HourglassConfig) {
   };
 }
 
-function readConfigFile(
+export const CONFIG_FILE_NAME = "hourglass.yaml";
+
+/** The config file to read (see the top of this file), or null when there is none. */
+function findConfigFile(
   explicit: string | undefined,
   cwd: string,
-): Partial<Record<keyof HourglassConfig, unknown>> {
-  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, "hourglass.yaml");
-  if (!fs.existsSync(file)) {
-    if (explicit) throw validationError(`config file ${file} does not exist`);
-    return {};
+  stateDirGiven: unknown,
+): { file: string; inStateDir: boolean } | null {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) {
+      throw validationError(
+        `config file ${file} does not exist (given by --config or HOURGLASS_CONFIG): check the path`,
+      );
+    }
+    return { file, inStateDir: false };
   }
+  const here = path.join(cwd, CONFIG_FILE_NAME);
+  if (fs.existsSync(here)) return { file: here, inStateDir: false };
+  const inState = path.join(path.resolve(cwd, String(stateDirGiven ?? ".hourglass")), CONFIG_FILE_NAME);
+  if (fs.existsSync(inState)) return { file: inState, inStateDir: true };
+  return null;
+}
+
+function readConfigFile(file: string): Partial<Record<keyof HourglassConfig, unknown>> {
   try {
     const parsed = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
     if (typeof parsed !== "object") throw new Error("the file must hold a mapping of settings");

@@ -31,6 +31,8 @@ import { streamRoutes } from "./rest/stream-routes.js";
 /** What the app logs; pino's logger fits. */
 export interface AppLogger {
   error(details: object, message?: string): void;
+  /** Requests refused for the client's own fault (4xx): only at debug level. */
+  debug?(details: object, message?: string): void;
 }
 
 export interface AppOptions {
@@ -130,6 +132,17 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
         "request failed",
       );
       error = internalErrorForClient(error, requestId);
+    } else {
+      options.logger?.debug?.(
+        {
+          requestId: aws?.requestId,
+          method: c.req.method,
+          path: c.req.path,
+          code: error.code,
+          reason: error.message,
+        },
+        "request refused",
+      );
     }
     // Guards answer with statuses of their own (413, 415, 421); the rest follow the error code.
     const ownStatus = typeof error.context["httpStatus"] === "number" ? error.context["httpStatus"] : null;

@@ -141,7 +141,10 @@ function baseProgram(): Command {
       "Hourglass: a self-hosted time-series pipeline (Timestream-compatible store, stream, workflows, lake)",
     )
     .option("--state-dir <dir>", "state folder (default .hourglass, or HOURGLASS_STATE_DIR)")
-    .option("--config <file>", "config file (default ./hourglass.yaml when present)")
+    .option(
+      "--config <file>",
+      "config file (default: ./hourglass.yaml, else <state dir>/hourglass.yaml, when present; docs/operations.md)",
+    )
     .addOption(
       new Option("--server <url>", "talk to this Hourglass server instead of the state folder").env(
         "HOURGLASS_SERVER",

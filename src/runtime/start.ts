@@ -17,6 +17,7 @@ import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/ser
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { FreshnessService } from "../freshness/index.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
+import { type Log, openServerLog } from "../log/index.js";
 import { createExportService } from "../operators/index.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
@@ -27,6 +28,7 @@ import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
+import { logWorkflowEvents } from "./log-events.js";
 
 export interface StartOptions {
   /** The clock of the store, the scheduler and the metadata DB (tests move it). Default Date.now. */
@@ -52,8 +54,11 @@ export interface StartOptions {
   killGraceMs?: number;
   /** Leave server.json for the CLI (default true). */
   writeServerInfo?: boolean;
-  /** Receives failures inside the loops (default: a line on stderr). */
-  onError?: (where: string, error: unknown) => void;
+  /**
+   * The process log (default: `<stateDir>/logs/server.log` at config.logLevel, warnings and errors
+   * on stderr too; docs/operations.md, "Logs").
+   */
+  log?: Log;
 }
 
 export interface HourglassRuntime {
@@ -73,6 +78,8 @@ export interface HourglassRuntime {
   readonly keys: KeyRing | null;
   /** Which exported intervals are fresh or stale (docs/freshness.md). */
   readonly freshness: FreshnessService;
+  /** The process log every part of the runtime writes to. */
+  readonly log: Log;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -86,16 +93,21 @@ export async function startHourglass(
   options: StartOptions = {},
 ): Promise<HourglassRuntime> {
   const clockMs = options.clockMs ?? Date.now;
-  const onError =
-    options.onError ??
-    ((where: string, error: unknown) =>
-      process.stderr.write(
-        `hourglass: ${where}: ${error instanceof Error ? error.message : String(error)}\n`,
-      ));
   const closers: Array<() => Promise<void>> = [];
+  let log: Log;
+  if (options.log) log = options.log;
+  else {
+    const serverLog = openServerLog({ stateDir: config.stateDir, level: config.logLevel });
+    log = serverLog.log;
+    // Pushed first, so closed last: the other closers may still log.
+    closers.push(async () => {
+      log.info({}, "server stopped");
+      serverLog.close();
+    });
+  }
   const closeAll = async () => {
     for (const close of closers.reverse())
-      await close().catch((error: unknown) => onError("stopping", error));
+      await close().catch((error: unknown) => log.error({ err: error }, "stopping failed"));
   };
   try {
     if (options.writeServerInfo !== false) {
@@ -120,14 +132,16 @@ export async function startHourglass(
       store,
       stateDir: config.stateDir,
       clock: clockMs,
-      onError: (name, error) => onError(`connector ${name}`, error),
+      log: log.child({ part: "connector" }),
     });
     closers.push(() => connectors.close());
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
 
     const events = new WorkflowEvents();
-    events.on("error", ({ where, error }) => onError(where, error));
+    // What DAG files print while they are imported (and the parse process's own failures).
+    const dagProcessorLog = log.child({ part: "dag-processor" });
+    logWorkflowEvents(events, log.child({ part: "scheduler" }));
     // The freshness service reads the scheduler's DAGs, and the scheduler asks it for stale intervals.
     let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
@@ -144,7 +158,11 @@ export async function startHourglass(
       unpauseOnLoad: options.unpauseOnLoad,
       dagIds: options.dagIds,
       retention: store,
-      parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
+      parse: {
+        importTimeoutMs: config.dagImportTimeoutMs,
+        memoryLimitMb: config.dagParseMemoryMb,
+        onOutput: (line) => dagProcessorLog.info({}, line),
+      },
     });
     freshness = new FreshnessService({ store, workflows: scheduler });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
@@ -163,6 +181,7 @@ export async function startHourglass(
       lake,
       keys,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
+      logger: log.child({ part: "api" }),
     });
     // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
     const changes = new ChangeCounter().watch(events);
@@ -175,6 +194,7 @@ export async function startHourglass(
     app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
+    log.info({ url: http.url, stateDir: config.stateDir }, "server listening");
     if (options.writeServerInfo !== false) {
       writeServerInfo(config.stateDir, {
         pid: process.pid,
@@ -208,6 +228,8 @@ export async function startHourglass(
         // Tasks run `hourglass …` (the seed's backfill DAG): this server's CLI, talking to this server.
         env: taskEnvironment(config, http.url, writeCliShim(config.stateDir), process.env["PATH"], taskKey),
         importTimeoutMs: config.dagImportTimeoutMs,
+        log: log.child({ part: "worker-pool" }),
+        logLevel: config.logLevel,
       });
       // Stopped right after the scheduler (closers run in reverse): no new work is queued meanwhile.
       const pool = workerPool;
@@ -229,6 +251,7 @@ export async function startHourglass(
       events,
       keys,
       freshness,
+      log,
       url: http.url,
       app,
       stop() {

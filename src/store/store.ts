@@ -214,7 +214,7 @@ export class TimestreamStore implements TableResolver {
   private readonly waitingWrites: QueuedWrite[] = [];
   private barriers = 0;
   private readonly cursors = new Map<string, Cursor>();
-  private readonly pageTokens = new PageTokens(CURSOR_IDLE_MS);
+  private readonly pageTokens: PageTokens;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly writer: TableWriter;
   private closed = false;
@@ -234,6 +234,8 @@ export class TimestreamStore implements TableResolver {
   ) {
     this.writer = new TableWriter(engine, versions);
     this.slots = new Slots(limits.maxConcurrent);
+    // Idle paging state expires on the store's clock, like everything else it dates.
+    this.pageTokens = new PageTokens(CURSOR_IDLE_MS, clockMs);
   }
 
   static async open(options: StoreOptions = {}): Promise<TimestreamStore> {
@@ -948,11 +950,11 @@ export class TimestreamStore implements TableResolver {
         converters: types.map((t) => datumConverter(t)) as Cursor["converters"],
         buffered: [],
         done: false,
-        lastUsedMs: Date.now(),
+        lastUsedMs: this.clockMs(),
       };
       this.pageTokens.begin(cursor.id, input.QueryString);
     }
-    cursor.lastUsedMs = Date.now();
+    cursor.lastUsedMs = this.clockMs();
     const rows: Row[] = [];
     let bytes = 0;
     const limit = maxRows ?? Number.POSITIVE_INFINITY;
@@ -1043,7 +1045,7 @@ export class TimestreamStore implements TableResolver {
   }
 
   private expireCursors(): void {
-    const now = Date.now();
+    const now = this.clockMs();
     for (const cursor of this.cursors.values()) {
       // A page being fetched is not idle (its connection must not go back to the pool mid-call).
       if (now - cursor.lastUsedMs > CURSOR_IDLE_MS && !cursor.run.busy) this.closeCursor(cursor);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { checkedBytes } from "../../src/api/rest/lake-routes.js";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 
 const md5 = (data: Buffer | string) => createHash("md5").update(data).digest("hex");
@@ -55,7 +56,7 @@ describe("lake REST API (/api/v1/buckets)", () => {
       scheduler: false,
       workers: 0,
       writeServerInfo: false,
-      onError: () => {},
+      log: silentLog,
     });
     base = runtime.url;
   });

@@ -14,6 +14,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type OpenApiDocument, openApiPath, routeSpecOf } from "../../src/api/openapi/index.js";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -71,7 +72,7 @@ describe("OpenAPI document (/api/v1/openapi.json, /api/v1/docs)", () => {
       workers: 0,
       writeServerInfo: false,
       dagsDirs: [path.resolve("examples/dags")],
-      onError: () => {},
+      log: silentLog,
     });
     // What the sampled requests find: a table, a stream, an object, a run.
     for (const [route, body] of [

@@ -15,6 +15,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import { writeTestKey } from "./helpers.js";
 import { s3Client } from "./s3-helpers.js";
@@ -36,7 +37,7 @@ describe("S3 on hourglass up", () => {
       scheduler: false,
       workers: 0,
       writeServerInfo: false,
-      onError: () => {},
+      log: silentLog,
     });
     s3 = s3Client(runtime.url);
   });

@@ -13,6 +13,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig } from "../../src/config.js";
 import { type Lake, openLocalLake } from "../../src/lake/index.js";
+import { silentLog } from "../../src/log/index.js";
 import { createExportService, type ExportToLakeRequest } from "../../src/operators/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import { TimestreamStore } from "../../src/store/index.js";
@@ -286,7 +287,7 @@ describe("hourglass lake (over HTTP, while hourglass up runs)", () => {
       env: {},
       cwd: dir,
     });
-    runtime = await startHourglass(config, { scheduler: false, workers: 0, onError: () => {} });
+    runtime = await startHourglass(config, { scheduler: false, workers: 0, log: silentLog });
   });
   after(async () => {
     await runtime?.stop();

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Command, Help } from "commander";
 import { commandTable } from "../../src/cli/main.js";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass, writeCliShim } from "../../src/runtime/index.js";
 import { BIN, type CliResult, runCli } from "../support/cli.js";
 
@@ -154,7 +155,7 @@ describe("hourglass CLI start-up", () => {
     before(async () => {
       state = fs.mkdtempSync(path.join(os.tmpdir(), "hg-start-up-"));
       const config = resolveConfig({ flags: { stateDir: state, port: 0 }, env: {}, cwd: state });
-      runtime = await startHourglass(config, { workers: 0, scheduler: false, onError: () => {} });
+      runtime = await startHourglass(config, { workers: 0, scheduler: false, log: silentLog });
     });
     after(async () => {
       await runtime?.stop();

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import {
   DEMO_CONNECTOR,
   DEMO_DATABASE,
@@ -47,7 +48,7 @@ describe("the demo's connector", () => {
       workers: 0,
       writeServerInfo: false,
       dagsDirs: [exampleDags],
-      onError: () => {},
+      log: silentLog,
     });
     const lines: string[] = [];
     const demo = await startDemo(runtime, Date.now, {

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, type StartOptions, startHourglass } from "../../src/runtime/index.js";
 import type { TimestreamStore } from "../../src/store/index.js";
 import type { WriteRecord } from "../../src/store/types.js";
@@ -45,7 +46,7 @@ export async function startScenario(
     env: {},
     cwd: dir,
   });
-  const runtime = await startHourglass(config, { onError: () => {}, ...options });
+  const runtime = await startHourglass(config, { log: silentLog, ...options });
   return {
     root: dir,
     dagsDir,

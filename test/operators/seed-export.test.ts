@@ -9,6 +9,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type ExportManifest, type ExportToLakeResult, runOperator } from "../../src/operators/index.js";
 import { setUpDemoResources } from "../../src/runtime/demo.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
@@ -225,7 +226,7 @@ describe("the seed's backfill DAG (examples/dags/timestream-backfill.ts), on a r
       dagsDirs: [dagsDir],
       unpauseOnLoad: ["timestream-backfill"],
       tickMs: 200,
-      onError: () => {},
+      log: silentLog,
     });
     await setUpDemoResources(runtime.store, runtime.lake);
   });

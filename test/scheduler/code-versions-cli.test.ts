@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/store.js";
@@ -41,7 +42,7 @@ describe("code versions and dags test, against a server with its own DAG folder"
       env: {},
       cwd: dir,
     });
-    runtime = await startHourglass(config, { unpauseOnLoad: ["versioned"], tickMs: 100, onError: () => {} });
+    runtime = await startHourglass(config, { unpauseOnLoad: ["versioned"], tickMs: 100, log: silentLog });
   });
   after(async () => {
     await runtime.stop();

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { type HourglassRuntime, startHourglass } from "../../src/runtime/index.js";
 
 const dagFile = `import { dag, task } from "hourglass";
@@ -70,7 +71,7 @@ describe("worker processes", () => {
       heartbeatIntervalMs: 200,
       killGraceMs: 300,
       stopGraceMs: 300,
-      onError: () => {},
+      log: silentLog,
     });
     for (const dagId of ["work", "crashing", "hung", "slow"]) await runtime.workflows.setPaused(dagId, false);
   });
@@ -189,7 +190,7 @@ export default dag({ id: "marked", schedule: null, startDate: "2024-03-01T00:00:
       env: {},
       cwd: root,
     });
-    const runtime = await startHourglass(config, { onError: () => {} });
+    const runtime = await startHourglass(config, { log: silentLog });
     try {
       const loadedBy = fs.readFileSync(marker, "utf8").trim().split("\n").map(Number);
       const workerPids = runtime.workerPool!.workers().map((w) => w.pid);

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { resolveConfig } from "../../src/config.js";
+import { silentLog } from "../../src/log/index.js";
 import { startHourglass } from "../../src/runtime/index.js";
 import { dagCodeVersion, loadDagFile, loadDags } from "../../src/workflows/loader.js";
 import { DagFileCache } from "../../src/workflows/scheduler/task-runner.js";
@@ -157,7 +158,7 @@ describe("a worker process", () => {
       env: {},
       cwd: root,
     });
-    const runtime = await startHourglass(config, { tickMs: 100, onError: () => {} });
+    const runtime = await startHourglass(config, { tickMs: 100, log: silentLog });
     try {
       await runtime.workflows.setPaused("deps", false);
       const runOnce = async (logicalDate: string) => {

@@ -37,7 +37,8 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
           // An idempotency token the SDKs fill in; a query here has no side effects to protect.
           ClientToken: z.string().optional(),
           NextToken: z.string().optional(),
-          MaxRows: z.number().int().min(1).max(1000).optional(),
+          // Its range (1 to 1000) is the store's to check: one rule, one message.
+          MaxRows: z.number().optional(),
           QueryInsights: z.unknown().optional(),
         }),
         input,

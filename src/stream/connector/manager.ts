@@ -11,6 +11,7 @@
  * checkpoint (the connector's own exactly-once rule: the checkpoint follows the store's commit).
  */
 import { conflict, toHourglassError } from "../../errors.js";
+import { type Log, silentLog } from "../../log/index.js";
 import type { StreamService } from "../types.js";
 import {
   type ConnectorAdmin,
@@ -49,8 +50,11 @@ export interface ConnectorManagerOptions {
   stateDir: string;
   clock?: () => number;
   retry?: RetryOptions;
-  /** Receives a connector's failures (default: nothing; the reason is in its description). */
-  onError?: (connector: string, error: Error) => void;
+  /**
+   * The process log: each connector's start, stop and failure, its retries and its dead letters
+   * (default: nothing is logged; a failure's reason is in the connector's description).
+   */
+  log?: Log;
 }
 
 /** What the manager knows of one definition beyond the file. */
@@ -68,9 +72,11 @@ export class ConnectorManager implements ConnectorAdmin {
   private closed: Promise<void> | null = null;
   private readonly clock: () => number;
   private readonly events = new TypedEvents<ConnectorManagerEventMap>();
+  private readonly log: Log;
 
   private constructor(private readonly options: ConnectorManagerOptions) {
     this.clock = options.clock ?? Date.now;
+    this.log = options.log ?? silentLog;
   }
 
   /** Reads the definitions and starts the enabled ones (a failure to start leaves that one failed). */
@@ -219,17 +225,33 @@ export class ConnectorManager implements ConnectorAdmin {
       slot.connector = connector;
       slot.failure = null;
       const name = definition.name;
-      connector.on("batch:written", (batch) =>
-        this.events.emit("batch:written", { ...batch, connector: name }),
+      const log = this.log.child({ connector: name });
+      log.info(
+        { stream: definition.stream, table: `${definition.database}.${definition.table}` },
+        "connector started",
       );
-      connector.done.catch((error: unknown) => {
-        const failure = toHourglassError(error);
-        const reason = `failed while running: ${failure.message}`;
-        // Still this slot's connector: a later start replaced neither.
-        if (slot.connector === connector) slot.failure = reason;
-        this.options.onError?.(name, failure);
-        this.events.emit("connector:failed", { connector: name, reason });
+      connector.on("batch:written", (batch) => {
+        log.debug(
+          { records: batch.records, written: batch.written, rejected: batch.rejected },
+          "batch written",
+        );
+        this.events.emit("batch:written", { ...batch, connector: name });
       });
+      connector.on("error", ({ error, retrying, delayMs }) => {
+        if (retrying) log.warn({ err: error, delayMs }, "connector retrying after a failure");
+      });
+      connector.on("record:deadlettered", (record) => log.info({ ...record }, "record dead-lettered"));
+      connector.done.then(
+        () => log.info({}, "connector stopped"),
+        (error: unknown) => {
+          const failure = toHourglassError(error);
+          const reason = `failed while running: ${failure.message}`;
+          // Still this slot's connector: a later start replaced neither.
+          if (slot.connector === connector) slot.failure = reason;
+          log.error({ err: failure }, `connector ${reason}`);
+          this.events.emit("connector:failed", { connector: name, reason });
+        },
+      );
     } catch (error) {
       const failure = toHourglassError(error);
       const what = `${definition.stream} → ${definition.database}.${definition.table}`;
@@ -237,7 +259,7 @@ export class ConnectorManager implements ConnectorAdmin {
         failure.code === "NotFound"
           ? `cannot start (${what}): ${failure.message}; create it, then \`hourglass connector start ${definition.name}\``
           : `cannot start (${what}): ${failure.message}`;
-      this.options.onError?.(definition.name, failure);
+      this.log.error({ connector: definition.name, err: failure }, `connector ${slot.failure}`);
       this.events.emit("connector:failed", { connector: definition.name, reason: slot.failure });
     }
   }

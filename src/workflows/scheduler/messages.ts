@@ -5,6 +5,9 @@
  */
 import type { TryRef } from "../metadata/index.js";
 
+/** How the pool tells its worker processes their log level (they read no configuration). */
+export const WORKER_LOG_LEVEL_ENV = "HOURGLASS_WORKER_LOG_LEVEL";
+
 /** Everything a worker needs to run one try of one task instance. */
 export interface TaskJob {
   attempt: TryRef;
@@ -46,4 +49,6 @@ export type WorkerMessage =
   | { type: "preloaded" }
   /** The DAG file is loaded and the task begins: its execution timeout starts now. */
   | { type: "started"; attempt: TryRef }
-  | { type: "finished"; attempt: TryRef; outcome: JobOutcome };
+  | { type: "finished"; attempt: TryRef; outcome: JobOutcome }
+  /** One JSON line of the worker's process log (src/log), for the server's log. */
+  | { type: "log"; line: string };

@@ -4,14 +4,24 @@
  * HTTP (the server URL is its first argument); it never opens the metadata DB: the pool does the
  * claims, heartbeats and state changes for it.
  *
+ * Its own log lines (ready, a task's failure) go to the server's process log over IPC; a task's
+ * output stays in the try's log file.
+ *
  * A task that ignores its abort signal may keep this process busy; the pool then kills the whole
  * process and starts another, so a hung task takes down at most its own worker.
  */
 import { HourglassError, toHourglassError } from "../../errors.js";
+import { createLog, LOG_LEVELS, type LogLevel } from "../../log/index.js";
 import { createRemoteTaskServices } from "../../operators/index.js";
 import { guardProcessExit } from "../exit-guard.js";
 import { warmUpDagImports } from "../loader.js";
-import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
+import {
+  type JobOutcome,
+  type PoolMessage,
+  type TaskJob,
+  WORKER_LOG_LEVEL_ENV,
+  type WorkerMessage,
+} from "./messages.js";
 import { appendLog } from "./task-logs.js";
 import { DagFileCache, runTask } from "./task-runner.js";
 
@@ -31,6 +41,12 @@ let current: { job: TaskJob; controller: AbortController } | null = null;
 const send = (message: WorkerMessage) => {
   if (process.connected) process.send!(message, undefined, {}, () => {});
 };
+
+const levelSetting = process.env[WORKER_LOG_LEVEL_ENV] as LogLevel | undefined;
+const processLog = createLog({
+  level: levelSetting !== undefined && LOG_LEVELS.includes(levelSetting) ? levelSetting : "info",
+  write: (line) => send({ type: "log", line: line.endsWith("\n") ? line.slice(0, -1) : line }),
+});
 
 // Ctrl+C in a terminal reaches the whole process group: the pool decides when a worker stops
 // (running tasks get their grace period), so the worker itself ignores it.
@@ -81,6 +97,17 @@ async function run(job: TaskJob): Promise<void> {
     const stack = thrown instanceof Error && !(thrown instanceof HourglassError) ? thrown.stack : undefined;
     if (stack !== undefined) appendLog(job.logPath, job.taskId, "ERROR", stack);
     outcome = { state: "failed", error: error.message, exports, codeVersion };
+    processLog.warn(
+      {
+        dagId: job.dagId,
+        taskId: job.taskId,
+        runId: job.runId,
+        tryNumber: job.attempt.tryNumber,
+        error: error.message,
+        logPath: job.logPath,
+      },
+      "task failed",
+    );
   }
   current = null;
   send({ type: "finished", attempt: job.attempt, outcome });
@@ -102,4 +129,7 @@ process.on("message", (message: PoolMessage) => {
 process.on("disconnect", () => exit(0));
 // Ready once Hourglass itself is loaded as DAG files see it: the pool's import limit then covers
 // a task's DAG file only.
-void warmUpDagImports().then(() => send({ type: "ready", pid: process.pid }));
+void warmUpDagImports().then(() => {
+  processLog.debug({}, "worker ready");
+  send({ type: "ready", pid: process.pid });
+});

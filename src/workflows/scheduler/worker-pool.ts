@@ -14,18 +14,26 @@
  * - stop(): no new claims; running tries get `graceMs` to finish; the rest are cleared, so they
  *   run again after a restart without using up a retry; then the processes exit.
  *
- * A task's stdout and stderr go to its try's log file.
+ * A task's stdout and stderr go to its try's log file; what the pool and its worker processes
+ * themselves have to say (a worker that died, a task that failed) goes to the process log.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isHourglassError } from "../../errors.js";
+import { type Log, type LogLevel, relayLogLine, silentLog } from "../../log/index.js";
 import { ownCodeExecArgv, ownEntry } from "../../own-code.js";
 import { secondsText } from "../dag-processor.js";
 import { defaultImportTimeoutMs, type LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore, TaskInstance, TryOutcome, TryRef } from "../metadata/index.js";
 import { DeferredEvents, taskEventOf, type WorkflowEvents } from "./events.js";
-import type { JobOutcome, PoolMessage, TaskJob, WorkerMessage } from "./messages.js";
+import {
+  type JobOutcome,
+  type PoolMessage,
+  type TaskJob,
+  WORKER_LOG_LEVEL_ENV,
+  type WorkerMessage,
+} from "./messages.js";
 import { appendLog, taskLogPath } from "./task-logs.js";
 
 export interface WorkerPoolOptions {
@@ -57,6 +65,10 @@ export interface WorkerPoolOptions {
    * it is killed and replaced, the task failing with the reason (default 30 s, as the DAG processor).
    */
   importTimeoutMs?: number;
+  /** The process log (default: nothing logged); worker processes log into it over IPC. */
+  log?: Log;
+  /** The level worker processes log at (default info). */
+  logLevel?: LogLevel;
 }
 
 interface ActiveJob {
@@ -132,6 +144,7 @@ const workerEntry = ownEntry("./worker-entry", import.meta.url);
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #clockMs: () => number;
+  readonly #log: Log;
   readonly #slots: Array<Slot | null> = [];
   readonly #host = os.hostname();
   readonly #started: Array<Promise<void>> = [];
@@ -158,6 +171,7 @@ export class WorkerPool {
     }
     this.#options = options;
     this.#clockMs = options.clockMs ?? Date.now;
+    this.#log = options.log ?? silentLog;
   }
 
   get size(): number {
@@ -283,7 +297,7 @@ export class WorkerPool {
     const workerId = `${this.#host}:${process.pid}:w${index}:${randomBytes(3).toString("hex")}`;
     const child = fork(workerEntry, [this.#options.serverUrl], {
       execArgv: ownCodeExecArgv(),
-      env: { ...process.env, ...this.#options.env },
+      env: { ...process.env, ...this.#options.env, [WORKER_LOG_LEVEL_ENV]: this.#options.logLevel ?? "info" },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
     });
@@ -344,6 +358,8 @@ export class WorkerPool {
           this.#taskBegan(slot, message.attempt);
         } else if (message.type === "finished") {
           this.#finished(slot, message.attempt, message.outcome);
+        } else if (message.type === "log") {
+          relayLogLine(this.#log.child({ workerId }), message.line);
         }
       });
       child.on("exit", (code, signal) => {
@@ -371,8 +387,9 @@ export class WorkerPool {
     const timer = setTimeout(() => {
       if (slot.exited || this.#stopping) return;
       this.#skipPreload.add(slot.index);
-      process.stderr.write(
-        `[worker ${slot.workerId}] loading the DAG files timed out after ${secondsText(limitMs)}: the worker is replaced by one that loads them as its tasks need them\n`,
+      this.#log.warn(
+        { workerId: slot.workerId, pid: slot.pid },
+        `loading the DAG files timed out after ${secondsText(limitMs)}: the worker is replaced by one that loads them as its tasks need them`,
       );
       slot.child.kill("SIGKILL");
     }, limitMs);
@@ -406,13 +423,25 @@ export class WorkerPool {
       if (slot.job !== null) {
         appendLog(slot.job.job.logPath, slot.job.job.taskId, stream === "stderr" ? "WARNING" : "INFO", line);
       } else if (line.trim() !== "") {
-        process.stderr.write(`[worker ${slot.workerId}] ${line}\n`);
+        // Output between tasks (a DAG file printing while preloaded, a crash report).
+        this.#log[stream === "stderr" ? "warn" : "info"]({ workerId: slot.workerId, stream }, line);
       }
     }
   }
 
   #exited(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const active = slot.job;
+    if (!this.#stopping) {
+      this.#log.error(
+        {
+          workerId: slot.workerId,
+          pid: slot.pid,
+          exit: signal ?? code,
+          ...(active ? { dagId: active.job.dagId, taskId: active.job.taskId, runId: active.job.runId } : {}),
+        },
+        "worker process exited: a new one replaces it",
+      );
+    }
     if (active !== null) clearTimeout(active.importTimer);
     if (active !== null && !active.settled) {
       clearTimeout(active.timeout);
