@@ -12,6 +12,7 @@ import { HourglassError, notFound, toHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import type { StreamService } from "../stream/index.js";
 import {
+  type AwsBackends,
   type AwsEnv,
   awsResponse,
   awsRoutes,
@@ -36,6 +37,8 @@ export interface AppOptions {
   stream?: StreamService;
   /** Serves the S3 REST API over this lake; without one, S3 requests get the REST 404. */
   lake?: Lake;
+  /** Serves the Timestream scheduled-query operations (the runtime gives it; tests of the app alone need none). */
+  scheduledQueries?: AwsBackends["scheduledQueries"];
   /** Overrides the host DescribeEndpoints hands out (see AwsBackends). */
   describeEndpointsAddress?: string;
   /** Receives failures that are bugs or broken dependencies (code Internal). */
@@ -89,6 +92,7 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
       store: options.store,
       stream: options.stream,
       tags: new TagStore(),
+      scheduledQueries: options.scheduledQueries,
       describeEndpointsAddress: options.describeEndpointsAddress,
     }),
   );

@@ -10,6 +10,7 @@ import { startHttpServer } from "../api/http-server.js";
 import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
 import { lakeRoutes } from "../api/rest/lake-routes.js";
+import { scheduledQueryRoutes } from "../api/rest/scheduled-query-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
@@ -22,6 +23,7 @@ import { uiApiRoutes } from "../ui/api.js";
 import { ChangeCounter } from "../ui/changes.js";
 import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
+import { ScheduledQueryService } from "../workflows/scheduled-queries/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
 
@@ -66,6 +68,8 @@ export interface HourglassRuntime {
   readonly workerPool: WorkerPool | null;
   readonly workflows: WorkflowService;
   readonly events: WorkflowEvents;
+  /** Timestream scheduled queries (docs/workflows.md, "Timestream scheduled queries"). */
+  readonly scheduledQueries: ScheduledQueryService;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -119,11 +123,13 @@ export async function startHourglass(
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
 
+    // Timestream scheduled queries run as generated DAG files in a folder of the state folder.
+    const scheduledQueries = new ScheduledQueryService({ stateDir: config.stateDir, store, lake, clockMs });
     const events = new WorkflowEvents();
     events.on("error", ({ where, error }) => onError(where, error));
     const scheduler = new Scheduler({
       metadata,
-      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? []), scheduledQueries.dagsDir],
       clockMs,
       events,
       tickMs: options.tickMs,
@@ -134,11 +140,18 @@ export async function startHourglass(
       parse: { importTimeoutMs: config.dagImportTimeoutMs, memoryLimitMb: config.dagParseMemoryMb },
     });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
+    scheduledQueries.attach({
+      reloadDags: () => scheduler.bag.reload(),
+      setPaused: async (dagId, paused) => {
+        await workflows.setPaused(dagId, paused);
+      },
+    });
 
     const app = createApp({
       store,
       stream: streams,
       lake,
+      scheduledQueries,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
     });
     // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
@@ -147,6 +160,7 @@ export async function startHourglass(
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
+    app.route("/api/v1", scheduledQueryRoutes(scheduledQueries));
     // The web UI at / and the data its pages need (docs/ui.md).
     app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
@@ -203,6 +217,7 @@ export async function startHourglass(
       workerPool,
       workflows,
       events,
+      scheduledQueries,
       url: http.url,
       app,
       stop() {
