@@ -5,6 +5,7 @@
 import path from "node:path";
 import type { HourglassConfig } from "../config.js";
 import { openMetadata } from "../workflows/metadata/index.js";
+import { scheduledQueryDagsDir } from "../workflows/scheduled-queries/index.js";
 import { type RetentionSource, Scheduler, WorkflowService } from "../workflows/scheduler/index.js";
 
 export interface LocalWorkflows {
@@ -20,7 +21,8 @@ export async function openLocalWorkflows(
   try {
     const scheduler = new Scheduler({
       metadata,
-      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      // The scheduled queries' generated DAGs too: a folder left out would mark its DAGs inactive.
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? []), scheduledQueryDagsDir(config.stateDir)],
       watch: false,
       tickMs: 0,
       ...(options.retention === undefined ? {} : { retention: options.retention }),

@@ -21,7 +21,12 @@ import {
   UntagResourceCommand,
   UpdateScheduledQueryCommand,
 } from "@aws-sdk/client-timestream-query";
-import { cronOfScheduleExpression } from "../../src/workflows/scheduled-queries/index.js";
+import {
+  checkMappings,
+  cronOfScheduleExpression,
+  recordsOfRow,
+  type TimestreamConfiguration,
+} from "../../src/workflows/scheduled-queries/index.js";
 import { loadSeedData, queryRows, type Scenario, startScenario } from "../e2e/helpers.js";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" };
@@ -472,5 +477,92 @@ describe("ScheduleExpression to cron", () => {
         expression,
       );
     }
+  });
+});
+
+describe("TargetConfiguration mappings", () => {
+  const columns = [
+    { Name: "t", Type: { ScalarType: "TIMESTAMP" as const } },
+    { Name: "host", Type: { ScalarType: "VARCHAR" as const } },
+    { Name: "metric", Type: { ScalarType: "VARCHAR" as const } },
+    { Name: "v", Type: { ScalarType: "DOUBLE" as const } },
+    { Name: "n", Type: { ScalarType: "BIGINT" as const } },
+  ];
+  const row = (metric: string, v: string | null, n: string) => ({
+    Data: [
+      { ScalarValue: "2021-09-22 13:00:00.000000123" },
+      { ScalarValue: "h-1" },
+      { ScalarValue: metric },
+      v === null ? { NullValue: true } : { ScalarValue: v },
+      { ScalarValue: n },
+    ],
+  });
+  const mixed: TimestreamConfiguration = {
+    DatabaseName: "db",
+    TableName: "t",
+    TimeColumn: "t",
+    DimensionMappings: [{ Name: "host", DimensionValueType: "VARCHAR" }],
+    MeasureNameColumn: "metric",
+    MixedMeasureMappings: [
+      { MeasureName: "cpu", SourceColumn: "v", TargetMeasureName: "cpu_avg", MeasureValueType: "DOUBLE" },
+      {
+        MeasureName: "mem",
+        MeasureValueType: "MULTI",
+        MultiMeasureAttributeMappings: [
+          { SourceColumn: "v", TargetMultiMeasureAttributeName: "used", MeasureValueType: "DOUBLE" },
+          { SourceColumn: "n", MeasureValueType: "BIGINT" },
+        ],
+      },
+    ],
+  };
+
+  it("picks a row's MixedMeasureMapping by its measure name column, keeps nanoseconds, leaves NULLs out", () => {
+    checkMappings(mixed, columns);
+    assert.deepEqual(recordsOfRow(mixed, columns, row("cpu", "0.5", "3")), [
+      {
+        Time: "1632315600000000123",
+        TimeUnit: "NANOSECONDS",
+        Dimensions: [{ Name: "host", Value: "h-1", DimensionValueType: "VARCHAR" }],
+        MeasureName: "cpu_avg",
+        MeasureValue: "0.5",
+        MeasureValueType: "DOUBLE",
+      },
+    ]);
+    const mem = recordsOfRow(mixed, columns, row("mem", null, "7"));
+    assert.equal(mem.length, 1);
+    assert.equal(mem[0]!.MeasureName, "mem");
+    assert.deepEqual(mem[0]!.MeasureValues, [{ Name: "n", Value: "7", Type: "BIGINT" }]);
+    assert.deepEqual(recordsOfRow(mixed, columns, row("cpu", null, "3")), [], "no measure value, no record");
+  });
+
+  it("refuses mappings that do not fit the query", () => {
+    const both = {
+      ...mixed,
+      MultiMeasureMappings: { TargetMultiMeasureName: "m", MultiMeasureAttributeMappings: [] },
+    };
+    assert.throws(
+      () => checkMappings(both, columns),
+      /exactly one of MultiMeasureMappings and MixedMeasureMappings/,
+    );
+    assert.throws(
+      () => checkMappings({ ...mixed, TimeColumn: "host" }, columns),
+      /TimeColumn 'host' is VARCHAR; it must be TIMESTAMP/,
+    );
+    assert.throws(
+      () =>
+        checkMappings(
+          { ...mixed, DimensionMappings: [{ Name: "n", DimensionValueType: "VARCHAR" }] },
+          columns,
+        ),
+      /dimension 'n' is BIGINT/,
+    );
+    assert.throws(
+      () => checkMappings({ ...mixed, MeasureNameColumn: undefined }, columns),
+      /need a MeasureNameColumn/,
+    );
+    assert.throws(
+      () => checkMappings({ ...mixed, MixedMeasureMappings: [mixed.MixedMeasureMappings![0]!] }, columns),
+      /column 'n' is not mapped/,
+    );
   });
 });
