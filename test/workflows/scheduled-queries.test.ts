@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import {
@@ -21,6 +24,8 @@ import {
   UntagResourceCommand,
   UpdateScheduledQueryCommand,
 } from "@aws-sdk/client-timestream-query";
+import { resolveConfig } from "../../src/config.js";
+import { startHourglass } from "../../src/runtime/index.js";
 import {
   checkMappings,
   cronOfScheduleExpression,
@@ -564,5 +569,76 @@ describe("TargetConfiguration mappings", () => {
       () => checkMappings({ ...mixed, MixedMeasureMappings: [mixed.MixedMeasureMappings![0]!] }, columns),
       /column 'n' is not mapped/,
     );
+  });
+});
+
+describe("scheduled queries over a server restart", () => {
+  it("come back with their state, tags and DAG", { timeout: 240_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hg-sq-restart-"));
+    const config = resolveConfig({
+      flags: { stateDir: path.join(dir, "state"), dagsDir: path.join(dir, "dags"), port: 0, workers: 1 },
+      env: {},
+      cwd: dir,
+    });
+    const clockMs = () => Date.parse("2021-09-22T15:10:00Z");
+    const start = () => startHourglass(config, { clockMs, workers: 0, scheduler: false, onError: () => {} });
+    let runtime = await start();
+    try {
+      await runtime.store.createDatabase(DB);
+      await runtime.store.createTable({ DatabaseName: DB, TableName: "airflow-table" });
+      // The query needs the table's columns, which its first record makes.
+      await runtime.store.writeRecords({
+        DatabaseName: DB,
+        TableName: "airflow-table",
+        Records: [
+          {
+            Dimensions: [
+              { Name: "region", Value: "us-east-2" },
+              { Name: "instance_name", Value: "i-1" },
+            ],
+            MeasureName: "cpu_nice",
+            MeasureValue: "0.5",
+            MeasureValueType: "DOUBLE",
+            Time: String(Date.parse("2021-09-22T15:00:00Z")),
+          },
+        ],
+      });
+      await runtime.store.createTable({ DatabaseName: DB, TableName: DERIVED });
+      await runtime.lake.createBucket(reports);
+      let client = new TimestreamQueryClient({
+        region: "us-east-1",
+        credentials,
+        endpoint: runtime.url,
+        maxAttempts: 1,
+      });
+      const { Arn } = await client.send(
+        new CreateScheduledQueryCommand(request("kept", { Tags: [{ Key: "team", Value: "ops" }] })),
+      );
+      await client.send(new UpdateScheduledQueryCommand({ ScheduledQueryArn: Arn, State: "DISABLED" }));
+      client.destroy();
+      await runtime.stop();
+
+      runtime = await start();
+      client = new TimestreamQueryClient({
+        region: "us-east-1",
+        credentials,
+        endpoint: runtime.url,
+        maxAttempts: 1,
+      });
+      const kept = (await client.send(new DescribeScheduledQueryCommand({ ScheduledQueryArn: Arn })))
+        .ScheduledQuery!;
+      assert.equal(kept.State, "DISABLED");
+      assert.equal(kept.QueryString, hourlyQuery);
+      assert.deepEqual((await client.send(new ListTagsForResourceCommand({ ResourceARN: Arn }))).Tags, [
+        { Key: "team", Value: "ops" },
+      ]);
+      const dag = await runtime.workflows.getDag("scheduled-query.kept");
+      assert.equal(dag.isPaused, true);
+      assert.ok(runtime.scheduler.bag.get("scheduled-query.kept"), "its generated DAG is loaded again");
+      client.destroy();
+    } finally {
+      await runtime.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
