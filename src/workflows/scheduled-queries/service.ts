@@ -290,7 +290,8 @@ export class ScheduledQueryService {
         });
         stats.QueryResultRows += page.Rows.length;
         stats.CumulativeBytesScanned += Buffer.byteLength(JSON.stringify(page.Rows));
-        if (target !== undefined) await this.#write(target, page.ColumnInfo, page.Rows, stats, failures);
+        if (target !== undefined)
+          await this.#write(target, page.ColumnInfo, page.Rows, started, stats, failures);
         nextToken = page.NextToken;
       } while (nextToken !== undefined);
     } catch (error) {
@@ -325,13 +326,16 @@ export class ScheduledQueryService {
     target: NonNullable<ScheduledQueryDefinition["TargetConfiguration"]>["TimestreamConfiguration"],
     columns: ColumnInfo[],
     rows: Row[],
+    /** The records' Version: a later run of the same interval (late data came) replaces what an earlier one wrote. */
+    version: number,
     stats: { DataWrites: number; RecordsIngested: number },
     failures: { reason: string; records?: unknown[] }[],
   ): Promise<void> {
     const records: WriteRecord[] = [];
     for (const row of rows) {
       try {
-        records.push(...recordsOfRow(target, columns, row));
+        for (const record of recordsOfRow(target, columns, row))
+          records.push({ ...record, Version: version });
       } catch (error) {
         failures.push({
           reason: `a result row was not written: ${(error as Error).message}`,
