@@ -14,6 +14,7 @@ import type { Lake } from "../lake/index.js";
 import type { StreamService } from "../stream/index.js";
 import { rawTargetOf } from "./aws/auth.js";
 import {
+  type AwsBackends,
   type AwsEnv,
   awsResponse,
   awsRoutes,
@@ -40,6 +41,8 @@ export interface AppOptions {
   stream?: StreamService;
   /** Serves the S3 REST API over this lake; without one, S3 requests get the REST 404. */
   lake?: Lake;
+  /** Serves the Timestream scheduled-query operations (the runtime gives it; tests of the app alone need none). */
+  scheduledQueries?: AwsBackends["scheduledQueries"];
   /** Overrides the host DescribeEndpoints hands out (see AwsBackends). */
   describeEndpointsAddress?: string;
   /** Receives failures that are bugs or broken dependencies (code Internal). */
@@ -100,6 +103,7 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
       store: options.store,
       stream: options.stream,
       tags: new TagStore(),
+      scheduledQueries: options.scheduledQueries,
       describeEndpointsAddress: options.describeEndpointsAddress,
       keys: options.keys ?? null,
     }),

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { HourglassConfig } from "../config.js";
 import { FreshnessService, type FreshnessStore } from "../freshness/index.js";
 import { openMetadata } from "../workflows/metadata/index.js";
+import { scheduledQueryDagsDir } from "../workflows/scheduled-queries/index.js";
 import { type RetentionSource, Scheduler, WorkflowService } from "../workflows/scheduler/index.js";
 
 export interface LocalWorkflows {
@@ -24,7 +25,8 @@ export async function openLocalWorkflows(
     let freshness: FreshnessService | undefined;
     const scheduler = new Scheduler({
       metadata,
-      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      // The scheduled queries' generated DAGs too: a folder left out would mark its DAGs inactive.
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? []), scheduledQueryDagsDir(config.stateDir)],
       watch: false,
       tickMs: 0,
       ...(options.retention === undefined ? {} : { retention: options.retention }),

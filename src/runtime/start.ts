@@ -12,6 +12,7 @@ import { connectorRoutes } from "../api/rest/connector-routes.js";
 import { exportRoutes } from "../api/rest/export-routes.js";
 import { freshnessRoutes } from "../api/rest/freshness-routes.js";
 import { lakeRoutes } from "../api/rest/lake-routes.js";
+import { scheduledQueryRoutes } from "../api/rest/scheduled-query-routes.js";
 import { workflowRoutes } from "../api/rest/workflow-routes.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
@@ -26,6 +27,7 @@ import { uiApiRoutes } from "../ui/api.js";
 import { ChangeCounter } from "../ui/changes.js";
 import { uiRoutes } from "../ui/server.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
+import { ScheduledQueryService } from "../workflows/scheduled-queries/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";
 import { logWorkflowEvents } from "./log-events.js";
@@ -80,6 +82,9 @@ export interface HourglassRuntime {
   readonly freshness: FreshnessService;
   /** The process log every part of the runtime writes to. */
   readonly log: Log;
+
+  /** Timestream scheduled queries (docs/workflows.md, "Timestream scheduled queries"). */
+  readonly scheduledQueries: ScheduledQueryService;
   /** The HTTP server's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** The HTTP app it serves: its `routes` are what the OpenAPI document and its test walk. */
@@ -138,6 +143,8 @@ export async function startHourglass(
     const metadata = await openMetadata({ url: config.metadataUrl });
     closers.push(() => metadata.close());
 
+    // Timestream scheduled queries run as generated DAG files in a folder of the state folder.
+    const scheduledQueries = new ScheduledQueryService({ stateDir: config.stateDir, store, lake, clockMs });
     const events = new WorkflowEvents();
     // What DAG files print while they are imported (and the parse process's own failures).
     const dagProcessorLog = log.child({ part: "dag-processor" });
@@ -150,7 +157,7 @@ export async function startHourglass(
         settledLateData: (dagId, settleMs, withinMs) => freshness!.settledLateData(dagId, settleMs, withinMs),
       },
       metadata,
-      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? [])],
+      dagsDirs: [config.dagsDir, ...(options.dagsDirs ?? []), scheduledQueries.dagsDir],
       clockMs,
       events,
       tickMs: options.tickMs,
@@ -166,6 +173,12 @@ export async function startHourglass(
     });
     freshness = new FreshnessService({ store, workflows: scheduler });
     const workflows = new WorkflowService({ scheduler, logsDir: path.join(config.stateDir, "logs") });
+    scheduledQueries.attach({
+      reloadDags: () => scheduler.bag.reload(),
+      setPaused: async (dagId, paused) => {
+        await workflows.setPaused(dagId, paused);
+      },
+    });
 
     // Signatures are checked unless the configuration says no (`--no-auth`); the key given to
     // task processes lives in this process only (docs/decisions.md, D12).
@@ -180,6 +193,8 @@ export async function startHourglass(
       stream: streams,
       lake,
       keys,
+
+      scheduledQueries,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
       logger: log.child({ part: "api" }),
     });
@@ -190,6 +205,7 @@ export async function startHourglass(
     app.route("/api/v1", connectorRoutes(connectors));
     app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
     app.route("/api/v1", lakeRoutes(lake));
+    app.route("/api/v1", scheduledQueryRoutes(scheduledQueries));
     // The web UI at / and the data its pages need (docs/ui.md).
     app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
@@ -252,6 +268,8 @@ export async function startHourglass(
       keys,
       freshness,
       log,
+
+      scheduledQueries,
       url: http.url,
       app,
       stop() {

@@ -17,6 +17,7 @@ import {
   parseJsonBody,
   protocolError,
 } from "./protocol.js";
+import { scheduledQueryOperations } from "./scheduled-queries.js";
 import { timestreamQueryOperations } from "./timestream-query.js";
 import { timestreamWriteOperations } from "./timestream-write.js";
 
@@ -26,12 +27,21 @@ export const KINESIS_TARGET_PREFIX = "Kinesis_20131202";
 /** A PutRecords call may carry 5 MiB of data, a third more as base64, plus the JSON around it. */
 const maxAwsRequestBytes = 8 * 1024 * 1024;
 
+function timestreamOperations(backends: AwsBackends): Record<string, Operation> {
+  const write = timestreamWriteOperations(backends);
+  const operations = { ...write, ...timestreamQueryOperations(backends) };
+  // Scheduled queries take over the tag operations for their ARNs and pass the others on.
+  if (backends.scheduledQueries)
+    Object.assign(operations, scheduledQueryOperations(backends.scheduledQueries, write));
+  return operations;
+}
+
 export function awsRoutes(backends: AwsBackends): Hono<AwsEnv> {
   const services: Record<string, { service: AwsService; operations: Record<string, Operation> | null }> = {
     [TIMESTREAM_TARGET_PREFIX]: {
       service: "timestream",
       // Write and Query share the target prefix (and DescribeEndpoints): one table serves both.
-      operations: { ...timestreamWriteOperations(backends), ...timestreamQueryOperations(backends) },
+      operations: timestreamOperations(backends),
     },
     [KINESIS_TARGET_PREFIX]: {
       service: "kinesis",

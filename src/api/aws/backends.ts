@@ -2,6 +2,7 @@
 import type { KeyLookup } from "../../access/index.js";
 import type { StoreService } from "../../store/service.js";
 import type { StreamService } from "../../stream/index.js";
+import type { ScheduledQueryService } from "../../workflows/scheduled-queries/index.js";
 import type { TagStore } from "./tags.js";
 
 /** The store; `cancelQuery` is there when the store is local (the HTTP client has no such call). */
@@ -12,6 +13,8 @@ export interface AwsBackends {
   /** Without a stream service, Kinesis calls are refused as unknown operations. */
   stream?: StreamService;
   tags: TagStore;
+  /** Timestream scheduled queries; without it their operations are unknown. */
+  scheduledQueries?: ScheduledQueryService;
   /**
    * The host that DescribeEndpoints hands out. By default the host the client reached this server
    * by, without the port: SDKs keep the port of the endpoint they were configured with and
