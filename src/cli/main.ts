@@ -10,6 +10,7 @@ import { registerDags } from "./dags.js";
 import { registerDb } from "./db.js";
 import { registerLake } from "./lake.js";
 import { registerLoadgen } from "./loadgen.js";
+import { registerPolicy } from "./policy.js";
 import { registerQuery } from "./query.js";
 import { registerRuns } from "./runs.js";
 import { registerStream } from "./stream.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerLake(program);
   registerUp(program);
+  registerPolicy(program);
   return program;
 }
 

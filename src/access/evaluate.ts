@@ -1,0 +1,163 @@
+/**
+ * Policy evaluation as IAM does it for identity policies ("Policy evaluation logic",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+ * a statement applies when its action, resource and every condition match; any applicable Deny
+ * decides (explicit deny); otherwise any applicable Allow decides; otherwise the request is
+ * denied (implicit deny). The answer names the deciding statement and says why.
+ *
+ * Speed: documents are compiled once (matchers per pattern, plain string comparison where there
+ * is no wildcard), and the statements whose Action matches are remembered per action, since a
+ * server sees few distinct actions: a call then only tests those statements' resources.
+ */
+import { arnPatternMatcher } from "./arn.js";
+import { type CompiledCondition, compileCondition, type RequestContext } from "./conditions.js";
+import type { PolicyDocument, PolicyStatement } from "./policy.js";
+import { type Matcher, wildcardMatcher } from "./wildcard.js";
+
+export interface AccessRequest {
+  /** `service:Action`, any case (IAM compares actions case-insensitively). */
+  action: string;
+  /** The ARN the action is checked against, or `*` for actions without resource-level permissions. */
+  resource: string;
+  /** Condition keys (lower case) and their values; see requestContext(). */
+  context?: RequestContext;
+}
+
+export interface StatementRef {
+  /** The policy's name (its file, or its name in a stack). */
+  policy: string;
+  /** Position in the policy's Statement list. */
+  index: number;
+  sid?: string;
+  effect: "Allow" | "Deny";
+}
+
+export interface Decision {
+  decision: "allow" | "deny";
+  reason: "explicit-deny" | "allowed" | "implicit-deny";
+  /** The deciding statement (none for an implicit deny). */
+  statement?: StatementRef;
+  /** One sentence: the decision, the statement, the action and the resource. */
+  message: string;
+  /** On an implicit deny: Allow statements for this action that did not apply, and why (at most 5). */
+  nearMisses?: { statement: StatementRef; why: string }[];
+}
+
+interface CompiledStatement {
+  ref: StatementRef;
+  actionMatchers: Matcher[];
+  notAction: boolean;
+  resourceMatchers: Matcher[];
+  notResource: boolean;
+  conditions: CompiledCondition[];
+}
+
+const EMPTY_CONTEXT: RequestContext = new Map();
+/** Distinct actions remembered; past it the memory starts again (only unusual callers get there). */
+const MAX_CACHED_ACTIONS = 4096;
+
+export const describeStatement = (ref: StatementRef): string =>
+  `statement ${ref.index}${ref.sid ? ` (${ref.sid})` : ""} of ${ref.policy}`;
+
+function compileStatement(policy: string, statement: PolicyStatement): CompiledStatement {
+  const actions = statement.action ?? statement.notAction ?? [];
+  const resources = statement.resource ?? statement.notResource ?? [];
+  return {
+    ref: {
+      policy,
+      index: statement.index,
+      ...(statement.sid !== undefined ? { sid: statement.sid } : {}),
+      effect: statement.effect,
+    },
+    actionMatchers: actions.map((action) => wildcardMatcher(action.toLowerCase(), false)),
+    notAction: statement.action === undefined,
+    resourceMatchers: resources.map((resource) => arnPatternMatcher(resource)),
+    notResource: statement.resource === undefined,
+    conditions: statement.conditions.map((c) =>
+      compileCondition(c.operatorText, c.operator, c.key, c.values),
+    ),
+  };
+}
+
+const actionMatches = (s: CompiledStatement, lowerAction: string): boolean =>
+  s.actionMatchers.some((m) => m(lowerAction)) !== s.notAction;
+const resourceMatches = (s: CompiledStatement, resource: string): boolean =>
+  s.resourceMatchers.some((m) => m(resource)) !== s.notResource;
+const failedCondition = (s: CompiledStatement, context: RequestContext): CompiledCondition | undefined =>
+  s.conditions.find((c) => !c.test(context));
+
+/** The policies that apply to one principal (or role), compiled for evaluation. */
+export class PolicySet {
+  private readonly denies: CompiledStatement[] = [];
+  private readonly allows: CompiledStatement[] = [];
+  private readonly byAction = new Map<string, { denies: CompiledStatement[]; allows: CompiledStatement[] }>();
+
+  constructor(documents: readonly PolicyDocument[]) {
+    for (const document of documents)
+      for (const statement of document.statements) {
+        const compiled = compileStatement(document.name, statement);
+        (statement.effect === "Deny" ? this.denies : this.allows).push(compiled);
+      }
+  }
+
+  get statementCount(): number {
+    return this.denies.length + this.allows.length;
+  }
+
+  private forAction(lowerAction: string) {
+    let entry = this.byAction.get(lowerAction);
+    if (entry === undefined) {
+      if (this.byAction.size >= MAX_CACHED_ACTIONS) this.byAction.clear();
+      entry = {
+        denies: this.denies.filter((s) => actionMatches(s, lowerAction)),
+        allows: this.allows.filter((s) => actionMatches(s, lowerAction)),
+      };
+      this.byAction.set(lowerAction, entry);
+    }
+    return entry;
+  }
+
+  evaluate(request: AccessRequest): Decision {
+    const lowerAction = request.action.toLowerCase();
+    const context = request.context ?? EMPTY_CONTEXT;
+    const { denies, allows } = this.forAction(lowerAction);
+    const what = `${request.action} on ${request.resource}`;
+    for (const s of denies) {
+      if (resourceMatches(s, request.resource) && failedCondition(s, context) === undefined)
+        return {
+          decision: "deny",
+          reason: "explicit-deny",
+          statement: s.ref,
+          message: `denied: ${describeStatement(s.ref)} denies ${what} (an explicit deny wins over any allow)`,
+        };
+    }
+    for (const s of allows) {
+      if (resourceMatches(s, request.resource) && failedCondition(s, context) === undefined)
+        return {
+          decision: "allow",
+          reason: "allowed",
+          statement: s.ref,
+          message: `allowed: ${describeStatement(s.ref)} allows ${what}`,
+        };
+    }
+    // The slow path runs only on a denial: say which Allow statements came close.
+    const nearMisses = allows.slice(0, 5).map((s) => {
+      const failed = resourceMatches(s, request.resource) ? failedCondition(s, context) : undefined;
+      const why =
+        failed === undefined
+          ? `its ${s.notResource ? "NotResource excludes" : "Resource does not match"} ${request.resource}`
+          : `its condition ${failed.operator} on ${failed.key} (${failed.values.join(", ")}) is not met${context.has(failed.key.toLowerCase()) ? "" : `: the request has no ${failed.key}`}`;
+      return { statement: s.ref, why };
+    });
+    const hint =
+      nearMisses.length > 0
+        ? `; ${nearMisses.map((n) => `${describeStatement(n.statement)} allows the action but ${n.why}`).join("; ")}`
+        : "";
+    return {
+      decision: "deny",
+      reason: "implicit-deny",
+      message: `denied: no statement allows ${what} (implicit deny)${hint}`,
+      ...(nearMisses.length > 0 ? { nearMisses } : {}),
+    };
+  }
+}
