@@ -74,8 +74,9 @@ export interface CheckOptions {
   scope?: ArnScope;
 }
 
-const stringOrList = z.union([z.string(), z.array(z.string()).min(1)], {
-  error: "must be a string or a non-empty list of strings",
+const STRING_OR_LIST = "must be a string or a non-empty list of strings";
+const stringOrList = z.union([z.string(), z.array(z.string()).min(1, { error: STRING_OR_LIST })], {
+  error: STRING_OR_LIST,
 });
 const conditionScalar = z.union([z.string(), z.number(), z.boolean()]);
 const conditionSchema = z.record(
@@ -295,7 +296,7 @@ function checkStatement(
         report(
           "warning",
           [...operatorPath, key],
-          "policy variables (such as ${aws:username}) are not substituted by Hourglass: the text is compared as written",
+          `policy variables (such as ${"$"}{aws:username}) are not substituted by Hourglass: the text is compared as written`,
         );
       conditions.push({ operatorText, operator: parsedOperator.operator, key, values });
     }
