@@ -285,7 +285,7 @@ describe("policy validation: bad input, each with its place and a clear message"
         Effect: "Allow",
         Action: "s3:GetObject",
         Resource: "*",
-        Condition: { StringEquals: { "aws:username": "${aws:username}" } },
+        Condition: { StringEquals: { "aws:username": `${"$"}{aws:username}` } },
       }),
     );
     assert.match(variables[0]!.message, /policy variables .* are not substituted/);
