@@ -9,7 +9,7 @@
  *
  * ARN format: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
  */
-import { type Matcher, wildcardMatcher } from "./wildcard.js";
+import { wildcardMatcher } from "./wildcard.js";
 
 /** The account and region Hourglass's ARNs carry (config: accountId, region). */
 export interface ArnScope {
@@ -67,27 +67,33 @@ export type ResourceArns = ReturnType<typeof resourceArns>;
 /**
  * A Resource pattern of a policy, compiled. As IAM does for ARN matching, each of the six parts
  * is matched on its own (a `*` in the region part does not reach into the account part), and the
- * resource part may hold `*` and `?` that span `/`. "*" alone matches every resource.
+ * resource part may hold `*` and `?` that span `/`. "*" alone matches every resource. The caller
+ * splits the requested ARN once (splitArn) and hands the parts to every pattern.
  */
-export function arnPatternMatcher(pattern: string): Matcher {
+export type ArnMatcher = (value: string, parts: readonly string[] | null) => boolean;
+
+export function arnPatternMatcher(pattern: string): ArnMatcher {
   if (pattern === "*") return () => true;
   const parsed = parseArn(pattern);
   // A malformed pattern matches only itself (validation reports it; evaluation must not throw).
-  if ("problem" in parsed) return (value) => value === pattern;
+  if ("problem" in parsed || !/[*?]/.test(pattern)) return (value) => value === pattern;
   const { arn } = parsed;
   const head = [arn.partition, arn.service, arn.region, arn.account].map((part) =>
     wildcardMatcher(part, false),
   );
   const resource = wildcardMatcher(arn.resource, false);
-  const allLiteral = !/[*?]/.test(pattern);
-  if (allLiteral) return (value) => value === pattern;
-  return (value) => {
-    const target = splitArn(value);
-    if (target === null) return false;
-    for (let i = 0; i < 4; i++) if (!head[i]!(target[i]!)) return false;
-    return resource(target[4]!);
+  return (_value, parts) => {
+    if (parts === null) return false;
+    for (let i = 0; i < 4; i++) if (!head[i]!(parts[i]!)) return false;
+    return resource(parts[4]!);
   };
 }
+
+/** The text of a pattern before its first wildcard: every value it matches starts with it. */
+export const literalPrefix = (pattern: string): string => {
+  const star = pattern.search(/[*?]/);
+  return star < 0 ? pattern : pattern.slice(0, star);
+};
 
 /** [partition, service, region, account, resource] of an ARN, or null; cheaper than parseArn. */
 export function splitArn(value: string): string[] | null {

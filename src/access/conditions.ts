@@ -7,7 +7,7 @@
  * `Null` tests for presence. `ForAnyValue:` / `ForAllValues:` compare multi-valued keys as sets.
  */
 import { isIP } from "node:net";
-import { arnPatternMatcher } from "./arn.js";
+import { arnPatternMatcher, splitArn } from "./arn.js";
 import { type Matcher, wildcardMatcher } from "./wildcard.js";
 
 type Family = "string" | "numeric" | "date" | "bool" | "ip" | "arn" | "null";
@@ -103,6 +103,11 @@ const inCidr = (p: string) => {
 
 const boolOf = (text: string) => text.toLowerCase();
 
+const arnCondition = (p: string) => {
+  const matches = arnPatternMatcher(p);
+  return (r: string) => matches(r, splitArn(r));
+};
+
 export const CONDITION_OPERATORS: Readonly<Record<string, OperatorSpec>> = {
   StringEquals: { family: "string", negated: false, compile: stringEquals },
   StringNotEquals: { family: "string", negated: true, compile: stringEquals },
@@ -125,10 +130,10 @@ export const CONDITION_OPERATORS: Readonly<Record<string, OperatorSpec>> = {
   Bool: { family: "bool", negated: false, compile: (p) => (r) => boolOf(r) === boolOf(p) },
   IpAddress: { family: "ip", negated: false, compile: inCidr },
   NotIpAddress: { family: "ip", negated: true, compile: inCidr },
-  ArnEquals: { family: "arn", negated: false, compile: arnPatternMatcher },
-  ArnLike: { family: "arn", negated: false, compile: arnPatternMatcher },
-  ArnNotEquals: { family: "arn", negated: true, compile: arnPatternMatcher },
-  ArnNotLike: { family: "arn", negated: true, compile: arnPatternMatcher },
+  ArnEquals: { family: "arn", negated: false, compile: arnCondition },
+  ArnLike: { family: "arn", negated: false, compile: arnCondition },
+  ArnNotEquals: { family: "arn", negated: true, compile: arnCondition },
+  ArnNotLike: { family: "arn", negated: true, compile: arnCondition },
   Null: { family: "null", negated: false, compile: (p) => () => boolOf(p) === "true" },
 };
 

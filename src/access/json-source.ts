@@ -20,6 +20,9 @@ export interface JsonSource {
   positionOf(path: JsonPath): SourcePosition;
 }
 
+/** true, false, null or a number, read where the reader stands (sticky). */
+const LITERAL = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
 export const formatJsonPath = (path: JsonPath): string =>
   path.reduce<string>(
     (text, part) => (typeof part === "number" ? `${text}[${part}]` : text === "" ? part : `${text}.${part}`),
@@ -62,6 +65,15 @@ export function parseJsonSource(text: string, fileName = "the policy"): JsonSour
 
   const readString = (): string => {
     const start = index;
+    // Most strings hold no escape and no control character: take them in one slice.
+    const close = text.indexOf('"', index + 1);
+    if (close > 0) {
+      const plain = text.slice(index + 1, close);
+      if (!/[\\\u0000-\u001f]/.test(plain)) {
+        index = close + 1;
+        return plain;
+      }
+    }
     index++; // the opening quote
     let out = "";
     while (true) {
@@ -164,9 +176,8 @@ export function parseJsonSource(text: string, fileName = "the policy"): JsonSour
       }
     }
     if (c === '"') return readString();
-    const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
-      text.slice(index, index + 400),
-    );
+    LITERAL.lastIndex = index;
+    const literal = LITERAL.exec(text);
     if (literal) {
       index += literal[0].length;
       const word = literal[0];

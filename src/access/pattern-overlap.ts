@@ -6,66 +6,62 @@
  * validation, on short strings.
  */
 
-type PolicyToken = { kind: "char"; c: string } | { kind: "one" } | { kind: "any" };
-type ShapeToken = { kind: "char"; c: string } | { kind: "name1" } | { kind: "nameRest" } | { kind: "any" };
+// Shape tokens after expansion: `#` becomes NAME_FIRST then NAME_REST; `&` is ANY_TEXT.
+const NAME_FIRST = "\u0001";
+const NAME_REST = "\u0002";
+const ANY_TEXT = "\u0003";
 
-const policyTokens = (pattern: string): PolicyToken[] =>
-  [...pattern].map((c) => (c === "*" ? { kind: "any" } : c === "?" ? { kind: "one" } : { kind: "char", c }));
+const expandShape = (shape: string): string =>
+  shape.replaceAll("#", `${NAME_FIRST}${NAME_REST}`).replaceAll("&", ANY_TEXT);
 
-/** `#` is a first name character and then any number more (`[^/][^/]*`). */
-const shapeTokens = (shape: string): ShapeToken[] =>
-  [...shape].flatMap((c): ShapeToken[] =>
-    c === "#"
-      ? [{ kind: "name1" }, { kind: "nameRest" }]
-      : c === "&"
-        ? [{ kind: "any" }]
-        : [{ kind: "char", c }],
-  );
-
-/** Can one character be read by both tokens (neither of which is a star)? */
-function sameCharacterPossible(p: PolicyToken, s: ShapeToken): boolean {
-  if (p.kind === "one") return true;
-  if (p.kind !== "char") return false;
-  if (s.kind === "char") return s.c === p.c;
-  if (s.kind === "name1") return p.c !== "/";
-  return false;
+/** Can one character be read by both (neither a star)? */
+function sameCharacterPossible(p: string, s: string): boolean {
+  if (p === "?") return true;
+  if (s === NAME_FIRST) return p !== "/";
+  return s === p;
 }
 
 export function patternsCanOverlap(policyPattern: string, shape: string): boolean {
-  const p = policyTokens(policyPattern);
-  const s = shapeTokens(shape);
-  const seen = new Set<number>();
+  const p = policyPattern;
+  const s = expandShape(shape);
   const width = s.length + 1;
-  // Depth-first over states (i, j): i tokens of the policy pattern and j of the shape read.
-  const stack: [number, number][] = [[0, 0]];
-  while (stack.length > 0) {
-    const [i, j] = stack.pop()!;
+  const seen = new Uint8Array((p.length + 1) * width);
+  // Depth-first over states (i, j): i characters of the policy pattern and j of the shape read.
+  const stack: number[] = [0];
+  const push = (i: number, j: number) => {
     const id = i * width + j;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    if (seen[id] === 0) {
+      seen[id] = 1;
+      stack.push(id);
+    }
+  };
+  seen[0] = 1;
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    const i = Math.floor(id / width);
+    const j = id % width;
     if (i === p.length && j === s.length) return true;
     const pt = p[i];
     const st = s[j];
     // Stars may match nothing.
-    if (pt?.kind === "any") stack.push([i + 1, j]);
-    if (st?.kind === "nameRest" || st?.kind === "any") stack.push([i, j + 1]);
+    if (pt === "*") push(i + 1, j);
+    if (st === NAME_REST || st === ANY_TEXT) push(i, j + 1);
     if (pt === undefined || st === undefined) continue;
-    // A policy star reads one character the shape offers (the shape token then advances, or
-    // stays for its own star).
-    if (pt.kind === "any") {
-      if (st.kind === "char" || st.kind === "name1") stack.push([i, j + 1]);
+    if (pt === "*") {
+      // The policy's star reads a character the shape offers.
+      if (st !== NAME_REST && st !== ANY_TEXT) push(i, j + 1);
       continue;
     }
-    // A shape star reads one character the policy offers.
-    if (st.kind === "nameRest") {
-      if (pt.kind === "one" || (pt.kind === "char" && pt.c !== "/")) stack.push([i + 1, j]);
+    if (st === NAME_REST) {
+      // The shape's name reads a character the policy offers (not a slash).
+      if (pt !== "/") push(i + 1, j);
       continue;
     }
-    if (st.kind === "any") {
-      stack.push([i + 1, j]);
+    if (st === ANY_TEXT) {
+      push(i + 1, j);
       continue;
     }
-    if (sameCharacterPossible(pt, st)) stack.push([i + 1, j + 1]);
+    if (sameCharacterPossible(pt, st)) push(i + 1, j + 1);
   }
   return false;
 }

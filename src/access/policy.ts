@@ -20,7 +20,7 @@ import { type ArnScope, PARTITIONS, parseArn } from "./arn.js";
 import { checkConditionValue, type ParsedOperator, parseOperator } from "./conditions.js";
 import { formatJsonPath, type JsonPath, type JsonSource, parseJsonSource } from "./json-source.js";
 import { patternsCanOverlap } from "./pattern-overlap.js";
-import { hasWildcard, wildcardMatches } from "./wildcard.js";
+import { hasWildcard, wildcardMatcher, wildcardMatches } from "./wildcard.js";
 
 export const POLICY_VERSION = "2012-10-17";
 
@@ -462,9 +462,7 @@ function checkReach(
   let anyKnown = false;
   const deadLiterals: number[] = [];
   for (const [index, action] of actions.entries()) {
-    const kindsByAction = [...RESOURCE_KINDS_OF_ACTION].filter(([known]) =>
-      wildcardMatches(action, known, true),
-    );
+    const kindsByAction = kindsOfActionPattern(action);
     if (kindsByAction.length === 0) continue;
     anyKnown = true;
     const usable = kindsByAction.some(([, kinds]) =>
@@ -489,10 +487,20 @@ function checkReach(
     );
 }
 
+/** The actions Hourglass uses that a pattern names, each with the resource kinds it is checked against. */
+function kindsOfActionPattern(action: string): [string, ReadonlySet<ResourceKind>][] {
+  if (!hasWildcard(action)) {
+    const kinds = RESOURCE_KINDS_OF_ACTION.get(action.toLowerCase());
+    return kinds === undefined ? [] : [[action.toLowerCase(), kinds]];
+  }
+  const matches = wildcardMatcher(action, true);
+  return [...RESOURCE_KINDS_OF_ACTION].filter(([known]) => matches(known));
+}
+
 function describeNeeds(actions: readonly string[]): string {
   const parts: string[] = [];
   for (const action of actions) {
-    const kinds = [...RESOURCE_KINDS_OF_ACTION].filter(([known]) => wildcardMatches(action, known, true));
+    const kinds = kindsOfActionPattern(action);
     const shapes = new Set(kinds.flatMap(([, k]) => [...k].map((kind) => RESOURCE_SHAPES[kind])));
     if (shapes.size > 0) parts.push(`${action} is checked against ${[...shapes].join(" or ")}`);
   }
