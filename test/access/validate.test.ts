@@ -291,6 +291,53 @@ describe("policy validation: bad input, each with its place and a clear message"
     assert.match(variables[0]!.message, /policy variables .* are not substituted/);
   });
 
+  it("more JSON and element mistakes: strings, escapes, partitions, services, condition shapes", () => {
+    assert.match(
+      onlyError('{"Version": "2012-10-17').message,
+      /a string that is never closed at line 1, column 13/,
+    );
+    assert.match(onlyError('{"Version": "2012\\q"}').message, /an invalid escape in a string/);
+    assert.match(onlyError('{"Version": "2012\t10"}').message, /a control character .* inside a string/);
+    assert.match(
+      onlyError(doc({ Effect: "Allow", Action: "s?:GetObject", Resource: "*" })).message,
+      /a wildcard in the service prefix is not allowed/,
+    );
+    assert.match(
+      onlyError(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:amazon:s3:::b/k" })).message,
+      /'amazon' is not a partition/,
+    );
+    assert.match(
+      onlyError(
+        doc({
+          Effect: "Allow",
+          Action: "kinesis:PutRecord",
+          Resource: "arn:aws:kinesis:us-east-1:000000000000:streams/s",
+        }),
+      ).message,
+      /a kinesis resource is stream\/S/,
+    );
+    assert.match(
+      onlyError(
+        doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: "x" } }),
+      ).message,
+      /Statement\[0\].Condition.StringEquals must be an object of condition keys and values/,
+    );
+    assert.match(
+      onlyError(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: ["x"] })).message,
+      /must be an object of condition operators/,
+    );
+    // An ARN of a service Hourglass does not serve is a warning, not an error.
+    const sqs = check(
+      doc({
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: ["*", "arn:aws:sqs:us-east-1:000000000000:q"],
+      }),
+    );
+    assert.equal(sqs.findings.filter((f) => f.severity === "error").length, 0);
+    assert.match(sqs.findings[0]!.message, /a sqs ARN, a service Hourglass does not serve/);
+  });
+
   it("loadPolicy refuses a document with errors, listing each with its path and line", () => {
     const text = doc({ Effect: "Allow", Action: "s3:PutObjekt", Resource: "arn:aws:s3:bucket" });
     assert.throws(
