@@ -126,28 +126,28 @@ class StatementList {
     this.prefixLengths = [...lengths].sort((a, b) => a - b);
   }
 
+  /** The statements that could match the resource, in document order (all of them when unindexed). */
+  candidates(resource: string): readonly CompiledStatement[] {
+    if (this.statements.length < INDEX_FROM_STATEMENTS) return this.statements;
+    let indices = this.always;
+    for (const length of this.prefixLengths) {
+      if (length > resource.length) break;
+      const hits = this.byPrefix.get(resource.slice(0, length));
+      if (hits !== undefined) indices = indices.length === 0 ? hits : [...indices, ...hits];
+    }
+    if (indices !== this.always && indices.length > 1) indices = [...new Set(indices)].sort((a, b) => a - b);
+    return indices.map((index) => this.statements[index]!);
+  }
+
   /** The first statement, in document order, that applies to the request. */
   firstApplying(
     resource: string,
     parts: readonly string[] | null,
     context: RequestContext,
   ): CompiledStatement | undefined {
-    const applies = (s: CompiledStatement) =>
-      resourceMatches(s, resource, parts) && failedCondition(s, context) === undefined;
-    if (this.statements.length < INDEX_FROM_STATEMENTS) return this.statements.find(applies);
-    let candidates = this.always;
-    for (const length of this.prefixLengths) {
-      if (length > resource.length) break;
-      const hits = this.byPrefix.get(resource.slice(0, length));
-      if (hits !== undefined) candidates = candidates.length === 0 ? hits : [...candidates, ...hits];
-    }
-    if (candidates !== this.always && candidates.length > 1)
-      candidates = [...new Set(candidates)].sort((a, b) => a - b);
-    for (const index of candidates) {
-      const s = this.statements[index]!;
-      if (applies(s)) return s;
-    }
-    return undefined;
+    return this.candidates(resource).find(
+      (s) => resourceMatches(s, resource, parts) && failedCondition(s, context) === undefined,
+    );
   }
 }
 
@@ -213,8 +213,15 @@ export class PolicySet {
         statement: allowing.ref,
         message: `allowed: ${describeStatement(allowing.ref)} allows ${what}`,
       };
-    // The slow path runs only on a denial: say which Allow statements came close.
-    const nearMisses = allows.statements.slice(0, 5).map((s) => {
+    // The slow path runs only on a denial: say which Allow statements came close, those whose
+    // Resource matched (a condition failed) first, then those whose Resource starts alike.
+    const candidates = allows.candidates(request.resource);
+    const close = [
+      ...candidates.filter((s) => resourceMatches(s, request.resource, parts)),
+      ...candidates.filter((s) => !resourceMatches(s, request.resource, parts)),
+    ];
+    if (close.length < 5) close.push(...allows.statements.slice(0, 5));
+    const nearMisses = [...new Set(close)].slice(0, 5).map((s) => {
       const failed = resourceMatches(s, request.resource, parts) ? failedCondition(s, context) : undefined;
       const why =
         failed === undefined

@@ -340,6 +340,43 @@ describe("condition operators", () => {
     );
   });
 
+  it("in a large policy, a denial names the statement for that resource whose condition failed", () => {
+    const statements = Array.from({ length: 200 }, (_, i) => ({
+      Sid: `Read${i}`,
+      Effect: "Allow",
+      Action: "timestream:Select",
+      Resource: `arn:aws:timestream:us-east-1:000000000000:database/db/table/t-${i}`,
+      ...(i === 150 ? { Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } } : {}),
+    }));
+    const set = new PolicySet([policy(statements, "big.json")]).prepare(["timestream:Select"]);
+    const arn = "arn:aws:timestream:us-east-1:000000000000:database/db/table/t-150";
+    const inside = set.evaluate({
+      action: "timestream:Select",
+      resource: arn,
+      context: requestContext({ "aws:SourceIp": "10.1.1.1" }),
+    });
+    assert.equal(inside.statement?.sid, "Read150");
+    const outside = set.evaluate({
+      action: "timestream:Select",
+      resource: arn,
+      context: requestContext({ "aws:SourceIp": "192.0.2.1" }),
+    });
+    assert.equal(outside.decision, "deny");
+    assert.equal(outside.nearMisses?.[0]?.statement.sid, "Read150");
+    assert.match(
+      outside.message,
+      /statement 150 \(Read150\) of big.json allows the action but its condition IpAddress on aws:SourceIp \(10.0.0.0\/8\) is not met/,
+    );
+    assert.equal(
+      set.evaluate({ action: "timestream:Select", resource: arn.replace("t-150", "t-7") }).statement?.sid,
+      "Read7",
+    );
+    assert.equal(
+      set.evaluate({ action: "timestream:Select", resource: arn.replace("t-150", "t-1500") }).decision,
+      "deny",
+    );
+  });
+
   it("a Deny with a condition applies only when the condition holds", () => {
     const doc = policy([
       { Effect: "Allow", Action: "s3:*", Resource: "*" },
