@@ -58,6 +58,12 @@ export const configSchema = z.object({
   queryMaxConcurrent: z.number().int().min(1).max(256),
   /** The most entries one sequence() may produce. */
   querySequenceMaxEntries: z.number().int().min(1),
+  /** The account in the ARNs of Hourglass's resources, as policies name them (docs/access.md). */
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, "12 digits, as an AWS account id (quote it in YAML: '000000000000')"),
+  /** The region in the ARNs of Hourglass's Timestream and Kinesis resources. */
+  region: z.string().regex(/^[a-z0-9-]+$/, "a region name such as us-east-1"),
 });
 
 export type HourglassConfig = Readonly<z.infer<typeof configSchema>>;
@@ -87,6 +93,8 @@ const ENV_NAMES: Record<keyof HourglassConfig, string> = {
   queryTempLimit: "HOURGLASS_QUERY_TEMP_LIMIT",
   queryMaxConcurrent: "HOURGLASS_QUERY_MAX_CONCURRENT",
   querySequenceMaxEntries: "HOURGLASS_QUERY_SEQUENCE_MAX_ENTRIES",
+  accountId: "HOURGLASS_ACCOUNT_ID",
+  region: "HOURGLASS_REGION",
 };
 
 const NUMERIC = new Set<keyof HourglassConfig>([
@@ -149,6 +157,9 @@ export function resolveConfig(sources: ConfigSources = {}): HourglassConfig {
     queryTempLimit: pick("queryTempLimit") ?? DEFAULT_QUERY_LIMITS.tempLimit,
     queryMaxConcurrent: pick("queryMaxConcurrent") ?? DEFAULT_QUERY_LIMITS.maxConcurrent,
     querySequenceMaxEntries: pick("querySequenceMaxEntries") ?? DEFAULT_QUERY_LIMITS.sequenceMaxEntries,
+    // The defaults are access/'s DEFAULT_ARN_SCOPE (config may not import a part).
+    accountId: String(pick("accountId") ?? "000000000000"),
+    region: pick("region") ?? "us-east-1",
   };
   for (const key of NUMERIC) {
     if (typeof raw[key] === "string") raw[key] = Number(raw[key]);

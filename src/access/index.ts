@@ -1,6 +1,37 @@
-/** Access: the keys Hourglass issues and the SigV4 verification of AWS clients' requests. */
+/**
+ * Access: the keys Hourglass issues, the SigV4 verification of AWS clients' requests, and IAM
+ * policy documents (validation, evaluation, the ARNs and actions of Hourglass's resources).
+ */
 
+export {
+  AWS_ACTIONS,
+  accessFor,
+  canonicalAction,
+  KNOWN_ACTIONS,
+  KNOWN_SERVICES,
+  OPERATION_ACCESS,
+  type OperationAccess,
+  RESOURCE_SHAPES,
+  type ResourceKind,
+} from "./actions.js";
+export {
+  type Arn,
+  type ArnScope,
+  DEFAULT_ARN_SCOPE,
+  formatArn,
+  parseArn,
+  type ResourceArns,
+  resourceArns,
+} from "./arn.js";
 export { ChunkSignatureChain } from "./chunks.js";
+export { type RequestContext, requestContext } from "./conditions.js";
+export {
+  type AccessRequest,
+  type Decision,
+  describeStatement,
+  PolicySet,
+  type StatementRef,
+} from "./evaluate.js";
 export {
   type AccessKey,
   type AccessKeySummary,
@@ -14,6 +45,16 @@ export {
   revokeAccessKey,
   writeKeyFile,
 } from "./keys.js";
+export {
+  type CheckOptions,
+  checkPolicyText,
+  type Finding,
+  loadPolicy,
+  POLICY_VERSION,
+  type PolicyCheck,
+  type PolicyDocument,
+  type PolicyStatement,
+} from "./policy.js";
 export {
   EMPTY_SHA256,
   STREAMING_SIGNED,

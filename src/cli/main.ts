@@ -118,6 +118,12 @@ export const commandTable: readonly CommandEntry[] = [
       "a stack file (YAML) of databases, tables, buckets, streams, connectors, policies, roles, principals, DAG roles: plan, apply, destroy",
     load: async () => (await import("./stack.js")).registerStack,
   },
+  {
+    name: "policy",
+    term: "policy",
+    description: "IAM policy documents: simulate a request against them, validate them",
+    load: async () => (await import("./policy.js")).registerPolicy,
+  },
   // registerUp defines both `up` and `demo`: each is listed, and either loads it.
   {
     name: "up",
