@@ -5,9 +5,9 @@
 import { z } from "zod";
 import { validationError } from "../../errors.js";
 import { tokenize } from "../../sql/index.js";
-import type { QueryResponse } from "../../store/types.js";
 import type { AwsBackends } from "./backends.js";
-import { type Operation, parseInput } from "./protocol.js";
+import { JsonText, type Operation, parseInput } from "./protocol.js";
+import { queryAnswerJson } from "./query-json.js";
 
 /** Timestream's limit on the length of a query. */
 const maxQueryStringChars = 262_144;
@@ -43,15 +43,18 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         input,
         "Query",
       );
+      const queryInput = {
+        QueryString: req.QueryString,
+        ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
+        ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
+      };
+      // A local store writes the rows as JSON text straight from its result chunks.
       const run = async () =>
-        queryShape(
-          await store.query(
-            {
-              QueryString: req.QueryString,
-              ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
-              ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
-            },
-            { signal: context.signal },
+        new JsonText(
+          queryAnswerJson(
+            store.queryJson
+              ? await store.queryJson(queryInput, { signal: context.signal })
+              : await store.query(queryInput, { signal: context.signal }),
           ),
         );
       if (req.ClientToken === undefined || req.NextToken !== undefined || !isUnload(req.QueryString)) {
@@ -105,16 +108,5 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         Parameters: [],
       };
     },
-  };
-}
-
-/** Only the members Timestream defines, so an SDK sees exactly its model's shape. */
-function queryShape(r: QueryResponse): object {
-  return {
-    QueryId: r.QueryId,
-    Rows: r.Rows,
-    ColumnInfo: r.ColumnInfo,
-    ...(r.NextToken ? { NextToken: r.NextToken } : {}),
-    QueryStatus: r.QueryStatus,
   };
 }
