@@ -12,10 +12,7 @@
  * the query has been idle for the cursor's lifetime, so that even the last page can be asked again.
  */
 import { validationError } from "../errors.js";
-import type { QueryResponse, QueryResponseJson } from "./types.js";
-
-/** A page in either form the store answers (rows as objects, or as JSON text). */
-export type QueryPage = QueryResponse | QueryResponseJson;
+import type { QueryResponse } from "./types.js";
 
 /** How many times one token may be sent (Timestream: "up to five Query invocations"). */
 export const MAX_TOKEN_USES = 5;
@@ -29,11 +26,13 @@ interface PagingState {
   /** The token that asks for the page after the last one returned (none once the query is done). */
   currentToken: string | undefined;
   /** The last page returned for a token, to answer that token again. */
-  replay: { token: string; response: QueryPage; uses: number } | undefined;
+  replay: { token: string; response: QueryResponse; uses: number } | undefined;
   lastUsedMs: number;
 }
 
-export type TokenLookup = { kind: "replay"; response: QueryPage } | { kind: "continue"; cursorId: string };
+export type TokenLookup =
+  | { kind: "replay"; response: QueryResponse }
+  | { kind: "continue"; cursorId: string };
 
 export class PageTokens {
   private readonly states = new Map<string, PagingState>();
@@ -97,10 +96,15 @@ export class PageTokens {
    * Gives a page computed for `requestToken` (undefined for the first page) its own NextToken when
    * more rows follow, and keeps it to answer the same token again.
    */
-  issue<P extends QueryPage>(cursorId: string, requestToken: string | undefined, page: P, more: boolean): P {
+  issue(
+    cursorId: string,
+    requestToken: string | undefined,
+    page: QueryResponse,
+    more: boolean,
+  ): QueryResponse {
     const state = this.states.get(cursorId);
     if (state === undefined) return page; // forgotten meanwhile (evicted): the page still goes out
-    let response: P = page;
+    let response: QueryResponse = page;
     if (more) {
       const token = encodeToken(cursorId, state.nextPage);
       state.nextPage++;
@@ -109,7 +113,7 @@ export class PageTokens {
     } else {
       state.currentToken = undefined;
       const { NextToken: _none, ...rest } = page;
-      response = rest as P;
+      response = rest;
     }
     state.replay = requestToken === undefined ? undefined : { token: requestToken, response, uses: 1 };
     state.lastUsedMs = this.nowMs();

@@ -171,100 +171,60 @@ export function datumConverter(type: DuckDBType): (value: DuckDBValue) => Datum 
         return { RowValue: { Data: s.entryNames.map((name, i) => fields[i]!(entries[name] ?? null)) } };
       };
     }
-    default: {
-      const { format } = scalarFormatter(type);
-      return (value) => (value === null ? { NullValue: true } : { ScalarValue: format(value) });
-    }
-  }
-}
-
-/** True for the types whose values become a Datum other than a scalar (arrays, rows, time series). */
-function isNested(type: DuckDBType): boolean {
-  return (
-    type.typeId === DuckDBTypeId.LIST ||
-    type.typeId === DuckDBTypeId.ARRAY ||
-    type.typeId === DuckDBTypeId.STRUCT
-  );
-}
-
-/**
- * How a scalar of `type` prints as Timestream's ScalarValue; `plain` when the text never holds a
- * character JSON escapes (numbers, times: digits, signs, '.', ':', '-', ' ', letters).
- */
-function scalarFormatter(type: DuckDBType): { format: (value: DuckDBValue) => string; plain: boolean } {
-  switch (type.typeId) {
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
-      return { format: (value) => formatDouble(value as number), plain: true };
+      return (value) =>
+        value === null ? { NullValue: true } : { ScalarValue: formatDouble(value as number) };
     case DuckDBTypeId.DECIMAL:
-      return { format: (value) => formatDouble((value as DuckDBDecimalValue).toDouble()), plain: true };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : { ScalarValue: formatDouble((value as DuckDBDecimalValue).toDouble()) };
     case DuckDBTypeId.TIMESTAMP_NS:
-      return {
-        format: (value) => formatTimestampNs((value as DuckDBTimestampNanosecondsValue).nanos),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : { ScalarValue: formatTimestampNs((value as DuckDBTimestampNanosecondsValue).nanos) };
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return {
-        format: (value) => formatTimestampNs((value as DuckDBTimestampValue).micros * 1000n),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : { ScalarValue: formatTimestampNs((value as DuckDBTimestampValue).micros * 1000n) };
     case DuckDBTypeId.TIMESTAMP_MS:
-      return {
-        format: (value) => formatTimestampNs((value as DuckDBTimestampMillisecondsValue).millis * 1_000_000n),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : {
+              ScalarValue: formatTimestampNs((value as DuckDBTimestampMillisecondsValue).millis * 1_000_000n),
+            };
     case DuckDBTypeId.TIMESTAMP_S:
-      return {
-        format: (value) => formatTimestampNs((value as DuckDBTimestampSecondsValue).seconds * 1_000_000_000n),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : {
+              ScalarValue: formatTimestampNs((value as DuckDBTimestampSecondsValue).seconds * 1_000_000_000n),
+            };
     case DuckDBTypeId.DATE:
-      return {
-        format: (value) =>
-          formatTimestampNs(BigInt((value as DuckDBDateValue).days) * 86_400_000_000_000n).slice(0, 10),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : {
+              ScalarValue: formatTimestampNs(
+                BigInt((value as DuckDBDateValue).days) * 86_400_000_000_000n,
+              ).slice(0, 10),
+            };
     case DuckDBTypeId.TIME:
-      return {
-        format: (value) => formatTimestampNs((value as DuckDBTimeValue).micros * 1000n).slice(11),
-        plain: true,
-      };
+      return (value) =>
+        value === null
+          ? { NullValue: true }
+          : { ScalarValue: formatTimestampNs((value as DuckDBTimeValue).micros * 1000n).slice(11) };
     case DuckDBTypeId.INTERVAL:
-      return { format: (value) => formatInterval(value as DuckDBIntervalValue), plain: true };
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
-    case DuckDBTypeId.BOOLEAN:
-      return { format: (value) => String(value), plain: true };
+      return (value) =>
+        value === null ? { NullValue: true } : { ScalarValue: formatInterval(value as DuckDBIntervalValue) };
     default:
-      return { format: (value) => String(value), plain: false };
+      return (value) => (value === null ? { NullValue: true } : { ScalarValue: String(value) });
   }
-}
-
-const NULL_DATUM_JSON = '{"NullValue":true}';
-
-/**
- * Builds a writer from a DuckDB value of `type` to the JSON text of its Datum, byte for byte what
- * JSON.stringify(datumConverter(type)(value)) gives, without building the Datum object: the Query
- * API writes its pages with it (scalars are nearly all of a result; nested values go through the
- * object path, which is rare and keeps one definition of their shape).
- */
-export function datumJsonWriter(type: DuckDBType): (value: DuckDBValue) => string {
-  if (isTimeSeries(type) || isNested(type)) {
-    const convert = datumConverter(type);
-    return (value) => (value === null ? NULL_DATUM_JSON : JSON.stringify(convert(value)));
-  }
-  const { format, plain } = scalarFormatter(type);
-  if (plain) return (value) => (value === null ? NULL_DATUM_JSON : `{"ScalarValue":"${format(value)}"}`);
-  return (value) => (value === null ? NULL_DATUM_JSON : `{"ScalarValue":${JSON.stringify(format(value))}}`);
 }
 
 /** Converts rows [from, to) of a chunk. */
@@ -280,26 +240,6 @@ export function chunkRows(
     const data: Datum[] = new Array(converters.length);
     for (let c = 0; c < converters.length; c++) data[c] = converters[c]!(columns[c]![r]!);
     rows.push({ Data: data });
-  }
-  return rows;
-}
-
-/** The JSON text of rows [from, to) of a chunk, one `{"Data":[…]}` string a row. */
-export function chunkRowsJson(
-  chunk: DuckDBDataChunk,
-  writers: ((value: DuckDBValue) => string)[],
-  from: number,
-  to: number,
-): string[] {
-  const columns = writers.map((_, c) => chunk.getColumnValues(c));
-  const rows: string[] = new Array(to - from);
-  for (let r = from; r < to; r++) {
-    let text = '{"Data":[';
-    for (let c = 0; c < writers.length; c++) {
-      if (c > 0) text += ",";
-      text += writers[c]!(columns[c]![r]!);
-    }
-    rows[r - from] = `${text}]}`;
   }
   return rows;
 }

@@ -9,7 +9,6 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { conflict, HourglassError, notFound, validationError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import type { MeasureInfo, ResolvedTable, TableResolver, Translation } from "../sql/contract.js";
@@ -31,7 +30,7 @@ import {
 } from "./catalog.js";
 import { type ColumnarWriteRequest, normalizeColumns } from "./columns.js";
 import { type DuckDBResult, Engine, quoteIdent, quoteString } from "./engine.js";
-import { cursorIdOf, PageTokens, type QueryPage } from "./page-tokens.js";
+import { cursorIdOf, PageTokens } from "./page-tokens.js";
 import {
   cancelledError,
   DEFAULT_QUERY_LIMITS,
@@ -50,14 +49,7 @@ import {
   type NormalizedRecord,
   normalizeRecord,
 } from "./records.js";
-import {
-  chunkRows,
-  chunkRowsJson,
-  columnInfoOf,
-  datumConverter,
-  datumJsonWriter,
-  formatTimestampNs,
-} from "./results.js";
+import { chunkRows, columnInfoOf, datumConverter, formatTimestampNs } from "./results.js";
 import type {
   ColumnInfo,
   CreateTableInput,
@@ -67,7 +59,6 @@ import type {
   ExportResult,
   QueryInput,
   QueryResponse,
-  QueryResponseJson,
   RejectedRecord,
   Row,
   TableDescription,
@@ -148,11 +139,7 @@ interface Cursor {
   result: DuckDBResult;
   columnInfo: ColumnInfo[];
   converters: ((value: never) => Datum)[];
-  /** The same values as Datum JSON text (the Query API's form). */
-  jsonWriters: ((value: never) => string)[];
-  /** The chunk being paged through and the first of its rows not returned yet. */
-  chunk: DuckDBDataChunk | undefined;
-  offset: number;
+  buffered: Row[];
   done: boolean;
   lastUsedMs: number;
   released?: boolean;
@@ -841,23 +828,6 @@ export class TimestreamStore implements TableResolver {
 
   /** Timestream's Query: the first page, or the next page of an earlier query by NextToken. */
   async query(input: QueryInput, options: { signal?: AbortSignal } = {}): Promise<QueryResponse> {
-    return pageAsObjects(await this.queryPage(input, options, "objects"));
-  }
-
-  /**
-   * The same pages as query(), their rows as Datum JSON text written straight from the result
-   * chunks (no Datum objects): what the Query API sends. Pages end at the same chunks as query()'s,
-   * counting the text's length against the page size.
-   */
-  async queryJson(input: QueryInput, options: { signal?: AbortSignal } = {}): Promise<QueryResponseJson> {
-    return pageAsJson(await this.queryPage(input, options, "json"));
-  }
-
-  private async queryPage(
-    input: QueryInput,
-    options: { signal?: AbortSignal },
-    form: "objects" | "json",
-  ): Promise<QueryPage> {
     const { signal } = options;
     const maxRows = input.MaxRows;
     if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1000)) {
@@ -895,9 +865,7 @@ export class TimestreamStore implements TableResolver {
         result,
         columnInfo: columnInfoOf(names, types),
         converters: types.map((t) => datumConverter(t)) as Cursor["converters"],
-        jsonWriters: types.map((t) => datumJsonWriter(t)) as Cursor["jsonWriters"],
-        chunk: undefined,
-        offset: 0,
+        buffered: [],
         done: false,
         lastUsedMs: Date.now(),
       };
@@ -905,63 +873,47 @@ export class TimestreamStore implements TableResolver {
     }
     cursor.lastUsedMs = Date.now();
     const rows: Row[] = [];
-    const rowsJson: string[] = [];
-    let count = 0;
     let bytes = 0;
     const limit = maxRows ?? Number.POSITIVE_INFINITY;
-    const left = () => (cursor.chunk === undefined ? 0 : cursor.chunk.rowCount - cursor.offset);
-    // The next chunk, or none when the result is done.
-    const fetchChunk = async () => {
-      const chunk = await this.execute(cursor.run, signal, () => cursor.result.fetchChunk());
-      if (!chunk || chunk.rowCount === 0) {
-        cursor.done = true;
-        cursor.chunk = undefined;
-      } else {
-        cursor.chunk = chunk;
-      }
-      cursor.offset = 0;
-    };
     try {
-      while (count < limit && (maxRows !== undefined || bytes < DEFAULT_PAGE_BYTES)) {
-        if (left() === 0) {
+      while (rows.length < limit && (maxRows !== undefined || bytes < DEFAULT_PAGE_BYTES)) {
+        if (cursor.buffered.length === 0) {
           if (cursor.done) break;
-          await fetchChunk();
-          if (cursor.done) break;
+          const chunk = await this.execute(cursor.run, signal, () => cursor.result.fetchChunk());
+          if (!chunk || chunk.rowCount === 0) {
+            cursor.done = true;
+            break;
+          }
+          cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
         }
-        const chunk = cursor.chunk!;
-        const take = Math.min(left(), limit - count);
-        const from = cursor.offset;
-        cursor.offset += take;
-        count += take;
-        if (form === "json") {
-          const texts = chunkRowsJson(chunk, cursor.jsonWriters as never, from, from + take);
-          if (maxRows === undefined) for (const t of texts) bytes += t.length;
-          for (const t of texts) rowsJson.push(t);
-        } else {
-          const page = chunkRows(chunk, cursor.converters as never, from, from + take);
-          if (maxRows === undefined) for (const r of page) bytes += approximateBytes(r);
-          for (const r of page) rows.push(r);
-        }
+        const take = Math.min(cursor.buffered.length, limit - rows.length);
+        const page = cursor.buffered.splice(0, take);
+        if (maxRows === undefined) for (const r of page) bytes += approximateBytes(r);
+        rows.push(...page);
       }
       // Peek so that the last page carries no NextToken.
-      if (left() === 0 && !cursor.done) await fetchChunk();
+      if (cursor.buffered.length === 0 && !cursor.done) {
+        const chunk = await this.execute(cursor.run, signal, () => cursor.result.fetchChunk());
+        if (!chunk || chunk.rowCount === 0) cursor.done = true;
+        else cursor.buffered = chunkRows(chunk, cursor.converters as never, 0, chunk.rowCount);
+      }
     } catch (error) {
       this.closeCursor(cursor);
       throw error instanceof HourglassError ? error : queryError(error);
     }
-    const more = left() > 0 || !cursor.done;
+    const more = cursor.buffered.length > 0 || !cursor.done;
     if (more) this.cursors.set(cursor.id, cursor);
     else this.closeCursor(cursor);
-    const head = {
+    const page: QueryResponse = {
       QueryId: cursor.queryId,
       ColumnInfo: cursor.columnInfo,
+      Rows: rows,
       QueryStatus: {
         ProgressPercentage: more ? 50 : 100,
         CumulativeBytesScanned: 0,
         CumulativeBytesMetered: 0,
       },
     };
-    const page: QueryPage = form === "json" ? { ...head, RowsJson: rowsJson } : { ...head, Rows: rows };
     // Each page gets a token of its own, and the page is kept to answer its token again.
     return this.pageTokens.issue(cursor.id, input.NextToken, page, more);
   }
@@ -1161,20 +1113,6 @@ function tableRelationSql(
   }
   for (const a of table.attributes) select.push(`p.${a.column} AS ${quoteIdent(a.name)}`);
   return `(SELECT ${select.join(", ")} FROM ${pointsTable(table)} p JOIN ${seriesTable(table)} s ON s.series_id = p._series_id${measureJoin} WHERE p.time >= TIMESTAMP_NS '${cutoff}'${measureFilter})`;
-}
-
-/** A page with its rows as objects (a replay of a page first sent as JSON text is parsed back). */
-function pageAsObjects(page: QueryPage): QueryResponse {
-  if ("Rows" in page) return page;
-  const { RowsJson, ...head } = page;
-  return { ...head, Rows: RowsJson.map((text) => JSON.parse(text) as Row) };
-}
-
-/** A page with its rows as JSON text. */
-function pageAsJson(page: QueryPage): QueryResponseJson {
-  if ("RowsJson" in page) return page;
-  const { Rows, ...head } = page;
-  return { ...head, RowsJson: Rows.map((row) => JSON.stringify(row)) };
 }
 
 function approximateBytes(row: Row): number {

@@ -129,15 +129,6 @@ export interface QueryResponse {
   };
 }
 
-/**
- * A Query page with its rows as JSON text, one `{"Data":[…]}` a row, byte for byte what
- * JSON.stringify gives for QueryResponse's Rows: the Query API writes its answer from it without
- * building a Datum object per value.
- */
-export interface QueryResponseJson extends Omit<QueryResponse, "Rows"> {
-  RowsJson: string[];
-}
-
 export interface QueryInput {
   QueryString: string;
   MaxRows?: number;

@@ -1,18 +1,11 @@
 /** The services the AWS-compatible endpoints are a thin layer over. */
 import type { KeyLookup } from "../../access/index.js";
 import type { StoreService } from "../../store/service.js";
-import type { QueryInput, QueryResponseJson } from "../../store/types.js";
 import type { StreamService } from "../../stream/index.js";
 import type { TagStore } from "./tags.js";
 
-/**
- * The store; `cancelQuery` and `queryJson` (pages with their rows as JSON text, for the Query
- * operation's answer) are there when the store is local (the HTTP client has no such calls).
- */
-export type TimestreamBackend = StoreService & {
-  cancelQuery?(queryIdOrToken: string): void;
-  queryJson?(input: QueryInput, options?: { signal?: AbortSignal }): Promise<QueryResponseJson>;
-};
+/** The store; `cancelQuery` is there when the store is local (the HTTP client has no such call). */
+export type TimestreamBackend = StoreService & { cancelQuery?(queryIdOrToken: string): void };
 
 export interface AwsBackends {
   store: TimestreamBackend;

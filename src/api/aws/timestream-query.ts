@@ -48,15 +48,9 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
         ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
       };
-      // A local store writes the rows as JSON text straight from its result chunks.
+      // The answer is written as text here, the rows without toAwsJson's replacer (query-json.ts).
       const run = async () =>
-        new JsonText(
-          queryAnswerJson(
-            store.queryJson
-              ? await store.queryJson(queryInput, { signal: context.signal })
-              : await store.query(queryInput, { signal: context.signal }),
-          ),
-        );
+        new JsonText(queryAnswerJson(await store.query(queryInput, { signal: context.signal })));
       if (req.ClientToken === undefined || req.NextToken !== undefined || !isUnload(req.QueryString)) {
         return run();
       }
