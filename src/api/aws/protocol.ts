@@ -99,13 +99,22 @@ export function toAwsJson(value: unknown): string {
   });
 }
 
+/**
+ * An operation's answer already written as JSON text: the Query operation writes its pages straight
+ * from the result chunks (src/api/aws/query-json.ts), so the replacer pass of toAwsJson over every
+ * row, the largest share of a page's serialisation, is skipped.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export function awsResponse(
   info: AwsRequestInfo,
   status: number,
   body: unknown,
   extraHeaders = {},
 ): Response {
-  return new Response(toAwsJson(body), {
+  return new Response(body instanceof JsonText ? body.text : toAwsJson(body), {
     status,
     headers: { "content-type": info.contentType, "x-amzn-RequestId": info.requestId, ...extraHeaders },
   });

@@ -5,9 +5,9 @@
 import { z } from "zod";
 import { validationError } from "../../errors.js";
 import { tokenize } from "../../sql/index.js";
-import type { QueryResponse } from "../../store/types.js";
 import type { AwsBackends } from "./backends.js";
-import { type Operation, parseInput } from "./protocol.js";
+import { JsonText, type Operation, parseInput } from "./protocol.js";
+import { queryAnswerJson } from "./query-json.js";
 
 /** Timestream's limit on the length of a query. */
 const maxQueryStringChars = 262_144;
@@ -44,17 +44,14 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         input,
         "Query",
       );
+      const queryInput = {
+        QueryString: req.QueryString,
+        ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
+        ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
+      };
+      // The answer is written as text here, the rows without toAwsJson's replacer (query-json.ts).
       const run = async () =>
-        queryShape(
-          await store.query(
-            {
-              QueryString: req.QueryString,
-              ...(req.MaxRows === undefined ? {} : { MaxRows: req.MaxRows }),
-              ...(req.NextToken === undefined ? {} : { NextToken: req.NextToken }),
-            },
-            { signal: context.signal },
-          ),
-        );
+        new JsonText(queryAnswerJson(await store.query(queryInput, { signal: context.signal })));
       if (req.ClientToken === undefined || req.NextToken !== undefined || !isUnload(req.QueryString)) {
         return run();
       }
@@ -106,16 +103,5 @@ export function timestreamQueryOperations(backends: AwsBackends): Record<string,
         Parameters: [],
       };
     },
-  };
-}
-
-/** Only the members Timestream defines, so an SDK sees exactly its model's shape. */
-function queryShape(r: QueryResponse): object {
-  return {
-    QueryId: r.QueryId,
-    Rows: r.Rows,
-    ColumnInfo: r.ColumnInfo,
-    ...(r.NextToken ? { NextToken: r.NextToken } : {}),
-    QueryStatus: r.QueryStatus,
   };
 }
