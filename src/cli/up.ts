@@ -13,6 +13,7 @@ import type { Demo } from "../runtime/demo.js";
 import type { HourglassRuntime } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
 import { usageLines } from "./keys.js";
+import { createProgress } from "./progress.js";
 
 const EXAMPLE_DAGS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -198,6 +199,7 @@ export function registerUp(program: Command): void {
             fillStepSeconds: o.fillStep,
             hostScale: o.hostScale,
             realtime: o.realtime,
+            startProgress: (work) => createProgress({ ...work, output: process.stderr }),
           });
           log(`hourly CSV files: ${path.join(config.lakeDir, DEMO_BUCKET)}`);
           log(
@@ -253,6 +255,7 @@ export function registerUp(program: Command): void {
           fillStepSeconds: o.fillStep,
           hostScale: o.hostScale,
           realtime: false,
+          startProgress: (work) => createProgress({ ...work, output: process.stderr }),
         });
         // Catchup: every hourly interval since the start date (yesterday's midnight), 24 of them.
         const expected = 24;

@@ -6,7 +6,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createProgress } from "../cli/progress.js";
 import { isHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import { historical, realtime } from "../loadgen/index.js";
@@ -81,9 +80,18 @@ export interface DemoOptions {
   realtime?: boolean;
   /** Seconds between real-time loops (default 10). */
   realtimeIntervalSeconds?: number;
-  /** Where progress bars and lines go (default stderr). */
-  output?: NodeJS.WritableStream;
+  /**
+   * Starts a progress display for the fill (the CLI passes its progress bar); called once with
+   * what is about to be done. The runtime draws nothing itself: without it the fill is silent.
+   */
+  startProgress?: (work: { label: string; total: number; unit: string }) => FillProgress;
   log?: (line: string) => void;
+}
+
+/** A progress display the caller owns (the CLI's bar), told how many loops are filled. */
+export interface FillProgress {
+  update(loops: number): void;
+  done(): void;
 }
 
 export interface Demo {
@@ -130,11 +138,10 @@ export async function startDemo(
   let filledRecords = 0;
   if (to > from) {
     const loops = Math.ceil((to - from) / stepSeconds);
-    const progress = createProgress({
+    const progress = options.startProgress?.({
       label: `filling ${((to - from) / 3600).toFixed(1)} h of history`,
       total: loops,
       unit: "loops",
-      output: options.output ?? process.stderr,
     });
     const sink = storeSink(runtime.store, DEMO_DATABASE, DEMO_TABLE);
     const summary = await historical({
@@ -143,9 +150,9 @@ export async function startDemo(
       stepSeconds,
       hostScale: options.hostScale ?? 1,
       sink,
-      onProgress: (p) => progress.update(p.loops),
+      onProgress: (p) => progress?.update(p.loops),
     });
-    progress.done();
+    progress?.done();
     filledRecords = summary.records;
     fs.writeFileSync(fillMarker(runtime.config.stateDir), JSON.stringify({ filledTo: to }));
     log(
