@@ -236,8 +236,8 @@ async function testDag(
 ): Promise<number> {
   const [
     { openLocalLake },
-    { createLocalTaskServices, createRemoteTaskServices },
-    { taskEnvironment, writeCliShim },
+    { runOperator },
+    { createLocalTaskServices, createRemoteTaskServices, taskEnvironment, writeCliShim },
     { TimestreamStore },
     { runIdFor },
     { inferManualInterval, intervalForLogicalDate, parseDateInZone },
@@ -295,7 +295,7 @@ async function testDag(
             tryNumber: 1,
             conf: o.conf ?? {},
           },
-          { services, signal: new AbortController().signal, log },
+          { services, runOperator, signal: new AbortController().signal, log },
         );
       } catch (error) {
         process.stderr.write(

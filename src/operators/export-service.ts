@@ -10,7 +10,7 @@ import { promises as fs } from "node:fs";
 import { HourglassError, validationError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import { missingColumnOf } from "../sql/index.js";
-import type { ExportInput, ExportResult } from "../store/types.js";
+import type { ExportInput, ExportResult } from "../store/index.js";
 import type { ExportToLakeRequest, ExportToLakeResult } from "./contract.js";
 import { type ResolvedExportRequest, resolveExportRequest } from "./export-request.js";
 import { KeyedQueue } from "./keyed-queue.js";

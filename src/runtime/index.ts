@@ -7,3 +7,4 @@ export { taskEnvironment, writeCliShim } from "./cli-shim.js";
 export { type LocalWorkflows, openLocalWorkflows } from "./local-workflows.js";
 export { RemoteWorkflows } from "./remote-workflows.js";
 export { type HourglassRuntime, type StartOptions, startHourglass } from "./start.js";
+export { createLocalTaskServices, createRemoteTaskServices, exportsRoute } from "./task-services.js";

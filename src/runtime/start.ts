@@ -16,6 +16,7 @@ import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/ser
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
+import { ownEntry } from "../own-code.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
@@ -188,6 +189,7 @@ export async function startHourglass(
         clockMs,
         size,
         serverUrl: http.url,
+        workerEntry: ownEntry("./worker-entry", import.meta.url),
         logsDir: path.join(config.stateDir, "logs"),
         findDag: (dagId) => scheduler.bag.get(dagId),
         allDags: () => scheduler.bag.all(),

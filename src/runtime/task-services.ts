@@ -5,9 +5,9 @@
  */
 import { HttpClient, RemoteStore } from "../api/client.js";
 import type { Lake } from "../lake/index.js";
-import type { StoreService } from "../store/service.js";
-import type { ExportToLakeRequest, ExportToLakeResult, TaskServices } from "./contract.js";
-import { createExportService, type ExportingStore } from "./export-service.js";
+import { createExportService, type ExportingStore } from "../operators/index.js";
+import type { StoreService } from "../store/index.js";
+import type { ExportToLakeRequest, ExportToLakeResult, TaskServices } from "../workflows/index.js";
 
 /** The route `exportRoutes` serves under /api/v1. */
 export const exportsRoute = "/api/v1/exports";
