@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { HttpClient, RemoteStore } from "../api/client.js";
 import { readServerInfo } from "../api/server-info.js";
 import type { HourglassConfig } from "../config.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 
 export interface GlobalOptions {
   stateDir?: string;

@@ -17,7 +17,7 @@ import {
   recordsPerLoop,
 } from "../loadgen/index.js";
 import type { StatsSink } from "../loadgen/sinks.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import { createProgress, formatCount } from "./progress.js";
 import { integerOption, withStreams } from "./stream.js";

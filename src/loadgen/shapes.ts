@@ -11,7 +11,7 @@
  * as read-only.
  */
 import { HourglassError, validationError } from "../errors.js";
-import type { Dimension, MeasureValue, WriteRecord } from "../store/types.js";
+import type { Dimension, MeasureValue, WriteRecord } from "../store/index.js";
 import { flatJsonRecordNames, flatJsonTimeField, flatJsonTypeField } from "../stream/index.js";
 import type { GeneratedLoop } from "./generate.js";
 import {

@@ -10,7 +10,7 @@ import { isHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import { historical, realtime } from "../loadgen/index.js";
 import { storeSink, streamSink } from "../loadgen/sinks.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 import type { ConnectorAdmin, ConnectorDescription } from "../stream/connector/index.js";
 import type { HourglassRuntime } from "./start.js";
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { validationError } from "../../errors.js";
 import { tokenize } from "../../sql/index.js";
-import type { QueryResponse } from "../../store/types.js";
+import type { QueryResponse } from "../../store/index.js";
 import type { AwsBackends } from "./backends.js";
 import { type Operation, parseInput } from "./protocol.js";
 

@@ -11,7 +11,7 @@
  * general mapping (mapping.ts) reads the record: so this path never decides differently from it, it
  * only finds the same record sooner.
  */
-import type { MeasureValue, ScalarMeasureValueType, WriteRecord } from "../../store/types.js";
+import type { MeasureValue, ScalarMeasureValueType, WriteRecord } from "../../store/index.js";
 import {
   flatJsonNonDoubleMeasures,
   flatJsonRecordNames,

@@ -13,7 +13,7 @@ import type {
   ScalarMeasureValueType,
   TimeUnit,
   WriteRecord,
-} from "../../store/types.js";
+} from "../../store/index.js";
 import type { DimensionPool } from "./dimension-pool.js";
 import {
   flatJsonNonDoubleMeasures,
