@@ -6,13 +6,15 @@
  */
 import path from "node:path";
 import { KeyRing } from "../access/index.js";
-import { createApp } from "../api/app.js";
-import { startHttpServer } from "../api/http-server.js";
-import { connectorRoutes } from "../api/rest/connector-routes.js";
-import { exportRoutes } from "../api/rest/export-routes.js";
-import { lakeRoutes } from "../api/rest/lake-routes.js";
-import { workflowRoutes } from "../api/rest/workflow-routes.js";
-import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
+import {
+  connectorRoutes,
+  createApp,
+  exportRoutes,
+  lakeRoutes,
+  startHttpServer,
+  workflowRoutes,
+} from "../api/index.js";
+import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/remote.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { createExportService } from "../operators/index.js";
@@ -20,9 +22,7 @@ import { ownEntry } from "../own-code.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
-import { uiApiRoutes } from "../ui/api.js";
-import { ChangeCounter } from "../ui/changes.js";
-import { uiRoutes } from "../ui/server.js";
+import { ChangeCounter, uiApiRoutes, uiRoutes } from "../ui/index.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
 import { taskEnvironment, writeCliShim } from "./cli-shim.js";

@@ -3,7 +3,7 @@
  * the server over HTTP (`createRemoteTaskServices`); code running in the server's own process, and
  * tests, use the store and an export service directly (`createLocalTaskServices`).
  */
-import { HttpClient, RemoteStore } from "../api/client.js";
+import { HttpClient, RemoteStore } from "../api/remote.js";
 import type { Lake } from "../lake/index.js";
 import { createExportService, type ExportingStore } from "../operators/index.js";
 import type { StoreService } from "../store/index.js";
