@@ -4,7 +4,7 @@
  * or --loops, or a historical range as fast as the target takes it.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { HttpClient, RemoteStore } from "../api/client.js";
+import { HttpClient, RemoteStore } from "../api/remote.js";
 import { isHourglassError, validationError } from "../errors.js";
 import {
   buildModel,
