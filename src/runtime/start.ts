@@ -6,14 +6,7 @@
  */
 import path from "node:path";
 import { KeyRing } from "../access/index.js";
-import {
-  connectorRoutes,
-  createApp,
-  exportRoutes,
-  lakeRoutes,
-  startHttpServer,
-  workflowRoutes,
-} from "../api/index.js";
+import { createApp, startHttpServer } from "../api/index.js";
 import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/remote.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
@@ -147,21 +140,24 @@ export async function startHourglass(
       accessKeyId: "HOURGLASSNOAUTH",
       secretAccessKey: "signatures-are-not-checked",
     };
+    // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
+    const changes = new ChangeCounter().watch(events);
     const app = createApp({
       store,
       stream: streams,
       lake,
+      lakeRest: true,
       keys,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
+      workflows: changes.counting(workflows),
+      connectors,
+      exports: createExportService({ store, lake, clockMs }),
+      // The web UI at / and the data its pages need (docs/ui.md).
+      mounts: [
+        { path: "/api/v1", routes: uiApiRoutes({ metadata, workflows, changes }) },
+        { path: "/", routes: uiRoutes() },
+      ],
     });
-    // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
-    const changes = new ChangeCounter().watch(events);
-    app.route("/api/v1", workflowRoutes(changes.counting(workflows)));
-    app.route("/api/v1", connectorRoutes(connectors));
-    app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
-    app.route("/api/v1", lakeRoutes(lake));
-    // The web UI at / and the data its pages need (docs/ui.md).
-    app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     if (options.writeServerInfo !== false) {
