@@ -12,7 +12,13 @@
  */
 import { HourglassError, validationError } from "../errors.js";
 import type { Dimension, MeasureValue, WriteRecord } from "../store/index.js";
-import { flatJsonRecordNames, flatJsonTimeField, flatJsonTypeField } from "../stream/index.js";
+// The format's leaf file, not src/stream/index.ts: `hourglass loadgen --help` must not load the stream
+// service (and its zod validation) just to know the format's names.
+import {
+  flatJsonRecordNames,
+  flatJsonTimeField,
+  flatJsonTypeField,
+} from "../stream/connector/flat-json-format.js";
 import type { GeneratedLoop } from "./generate.js";
 import {
   type DevOpsModel,
