@@ -3,7 +3,8 @@
  * `POST /` (dispatched by `X-Amz-Target`), `GET /health`, and, given a lake, the S3 REST API on
  * every other path (and on any path for S3 clients: see docs/api.md, "S3"). One error handler
  * answers every failure: in AWS's shape on the AWS endpoints, as `{ error: { code, message,
- * context } }` elsewhere; S3 answers its own, in XML.
+ * context } }` elsewhere; S3 answers its own, in XML. Every route is mounted here (the runtime hands in
+ * the services and the UI's routes), so the app and its reference page are whole in one place.
  */
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
@@ -11,7 +12,10 @@ import { HTTPException } from "hono/http-exception";
 import type { KeyLookup } from "../access/index.js";
 import { HourglassError, notFound, toHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
+import type { ExportService } from "../operators/index.js";
+import type { ConnectorAdmin } from "../stream/connector/index.js";
 import type { StreamService } from "../stream/index.js";
+import type { WorkflowApi } from "../workflows/scheduler/index.js";
 import { rawTargetOf } from "./aws/auth.js";
 import {
   type AwsBackends,
@@ -26,8 +30,12 @@ import { createS3Endpoint, isS3ClientRequest } from "./aws/s3/index.js";
 import { awsError, HTTP_STATUS, restErrorBody } from "./errors.js";
 import { bodySizeLimit, type GuardOptions, hostAndOriginGuard, restContentTypeGuard } from "./guards.js";
 import { referenceRoutes } from "./openapi/index.js";
+import { connectorRoutes } from "./rest/connector-routes.js";
+import { exportRoutes } from "./rest/export-routes.js";
+import { lakeRoutes } from "./rest/lake-routes.js";
 import { storeRoutes } from "./rest/store-routes.js";
 import { streamRoutes } from "./rest/stream-routes.js";
+import { workflowRoutes } from "./rest/workflow-routes.js";
 
 /** What the app logs; pino's logger fits. */
 export interface AppLogger {
@@ -56,6 +64,16 @@ export interface AppOptions {
    * null: any credentials are accepted, as `hourglass up --no-auth` does. The REST API is not signed.
    */
   keys?: KeyLookup | null;
+  /** The workflow routes (DAGs, runs, backfills, tasks) over this service. */
+  workflows?: WorkflowApi;
+  /** The connector routes over these. */
+  connectors?: ConnectorAdmin;
+  /** The export route workers call (POST /api/v1/exports). */
+  exports?: ExportService;
+  /** Also serve `lake` through the REST lake routes (/api/v1/buckets…), beside S3. */
+  lakeRest?: boolean;
+  /** Routes of parts above this one (the web UI), mounted last, in order. */
+  mounts?: { path: string; routes: Hono }[];
 }
 
 /** Default size limit of REST request bodies: a 100-record write is a few kB, a DAG conf less. */
@@ -91,7 +109,7 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
 
   app.route("/api/v1", storeRoutes(options.store));
   if (options.stream) app.route("/api/v1", streamRoutes(options.stream));
-  // Read when asked: routes mounted after createApp (src/runtime/start.ts) are documented too.
+  // Read when asked: the routes mounted below are documented too.
   app.route(
     "/api/v1",
     referenceRoutes(() => app.routes),
@@ -108,6 +126,11 @@ export function createApp(options: AppOptions): Hono<AwsEnv> {
       keys: options.keys ?? null,
     }),
   );
+  if (options.workflows) app.route("/api/v1", workflowRoutes(options.workflows));
+  if (options.connectors) app.route("/api/v1", connectorRoutes(options.connectors));
+  if (options.exports) app.route("/api/v1", exportRoutes(options.exports));
+  if (options.lake && options.lakeRest) app.route("/api/v1", lakeRoutes(options.lake));
+  for (const mount of options.mounts ?? []) app.route(mount.path, mount.routes);
 
   app.notFound((c) => {
     // Unsigned requests (curl, a browser) reach S3 on every path the routes above leave free;

@@ -3,17 +3,17 @@
  * it offers the same methods as the local services so commands do not care which they have.
  */
 import { type ErrorCode, HourglassError } from "../errors.js";
-import type { StoreService } from "../store/service.js";
 import type {
   CreateTableInput,
   DatabaseDescription,
   QueryInput,
   QueryResponse,
+  StoreService,
   TableDescription,
   UpdateTableInput,
   WriteRecordsRequest,
   WriteResult,
-} from "../store/types.js";
+} from "../store/index.js";
 import type {
   ConnectorAdmin,
   ConnectorDefinitionInput,

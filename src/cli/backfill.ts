@@ -7,10 +7,10 @@
  * `hourglass up` carries on with it later).
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { HttpClient } from "../api/client.js";
+import { HttpClient } from "../api/remote.js";
 import type { HourglassConfig } from "../config.js";
 // The module itself, not runtime/index.js: the client side alone, without the scheduler (see main.ts).
-import { RemoteWorkflows } from "../runtime/remote-workflows.js";
+import { RemoteWorkflows } from "../runtime/remote.js";
 import type { BackfillProgress } from "../workflows/metadata/index.js";
 import type {
   BackfillCreated,

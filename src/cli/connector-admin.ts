@@ -5,7 +5,7 @@
  * connectors without a server).
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { HttpClient, RemoteConnectors } from "../api/client.js";
+import { HttpClient, RemoteConnectors } from "../api/remote.js";
 import type {
   ConnectorAdmin,
   ConnectorDefinitionInput,

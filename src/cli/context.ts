@@ -3,10 +3,9 @@
  * a server runs for this state folder, or opened in-process when none does.
  */
 import type { Command } from "commander";
-import { HttpClient, RemoteStore } from "../api/client.js";
-import { readServerInfo } from "../api/server-info.js";
+import { HttpClient, RemoteStore, readServerInfo } from "../api/remote.js";
 import type { HourglassConfig } from "../config.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 
 export interface GlobalOptions {
   stateDir?: string;

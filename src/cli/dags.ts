@@ -6,15 +6,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { HttpClient } from "../api/client.js";
+import { HttpClient } from "../api/remote.js";
 import type { HourglassConfig } from "../config.js";
 import { isHourglassError, validationError } from "../errors.js";
 import type { TaskServices } from "../operators/index.js";
 // The client's module itself, not runtime/index.js: commands that talk to a server load no scheduler.
 // Everything that runs workflows here (the metadata DB, DAG loading, tasks) is imported when a
 // command needs it, not for --help (see main.ts).
-import { RemoteWorkflows } from "../runtime/remote-workflows.js";
-import type { ImportError, LoadedDag } from "../workflows/loader.js";
+import { RemoteWorkflows } from "../runtime/remote.js";
+import type { ImportError, LoadedDag } from "../workflows/index.js";
 import type { WorkflowApi } from "../workflows/scheduler/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import { printJson, renderTable } from "./output.js";
@@ -236,19 +236,17 @@ async function testDag(
 ): Promise<number> {
   const [
     { openLocalLake },
-    { createLocalTaskServices, createRemoteTaskServices },
-    { taskEnvironment, writeCliShim },
+    { runOperator },
+    { createLocalTaskServices, createRemoteTaskServices, taskEnvironment, writeCliShim },
     { TimestreamStore },
-    { runIdFor },
-    { inferManualInterval, intervalForLogicalDate, parseDateInZone },
+    { inferManualInterval, intervalForLogicalDate, parseDateInZone, runIdFor },
     { runTask },
   ] = await Promise.all([
     import("../lake/index.js"),
     import("../operators/index.js"),
     import("../runtime/index.js"),
     import("../store/index.js"),
-    import("../workflows/context.js"),
-    import("../workflows/schedule.js"),
+    import("../workflows/index.js"),
     import("../workflows/scheduler/index.js"),
   ]);
   const loaded = await findDagToTest(config, url, dagId, o.dags);
@@ -295,7 +293,7 @@ async function testDag(
             tryNumber: 1,
             conf: o.conf ?? {},
           },
-          { services, signal: new AbortController().signal, log },
+          { services, runOperator, signal: new AbortController().signal, log },
         );
       } catch (error) {
         process.stderr.write(
@@ -325,10 +323,7 @@ async function findDagToTest(
   dagId: string,
   dagsDirs: string[] | undefined,
 ): Promise<LoadedDag> {
-  const [{ parseDags }, { loadDagFile }] = await Promise.all([
-    import("../workflows/dag-processor.js"),
-    import("../workflows/loader.js"),
-  ]);
+  const { parseDags, loadDagFile } = await import("../workflows/index.js");
   if (dagsDirs === undefined && url !== null) {
     const known = await new RemoteWorkflows(new HttpClient(url)).getDag(dagId).catch((error: unknown) => {
       if (isHourglassError(error) && error.code === "NotFound") return null;

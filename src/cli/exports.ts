@@ -5,7 +5,7 @@
  * running. Through the server when one runs, else on the state folder in this process.
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { HttpClient } from "../api/client.js";
+import { HttpClient } from "../api/remote.js";
 // The store, the workflows and the freshness service load inside the action (main.ts: lazy commands).
 import type { ExportsStatusRequest, ExportsStatusView } from "../freshness/index.js";
 import { configFrom, serverUrl } from "./context.js";

@@ -6,8 +6,8 @@
 import type { Command } from "commander";
 // The access part (zod, the key file) loads inside the actions, so `keys --help` stays light.
 import type { AccessKeySummary } from "../access/index.js";
-import { readServerInfo } from "../api/server-info.js";
-import { TASK_AWS_REGION } from "../runtime/cli-shim.js";
+import { readServerInfo } from "../api/remote.js";
+import { TASK_AWS_REGION } from "../runtime/remote.js";
 import { configFrom } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { validationError } from "../errors.js";
 // The names module, not the lake's index.ts: paths are checked as commands parse (see main.ts).
-import { checkBucketName } from "../lake/names.js";
+import { checkBucketName } from "../lake/index.js";
 
 export interface LakePath {
   bucket: string;

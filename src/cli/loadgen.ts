@@ -4,7 +4,7 @@
  * or --loops, or a historical range as fast as the target takes it.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { HttpClient, RemoteStore } from "../api/client.js";
+import { HttpClient, RemoteStore } from "../api/remote.js";
 import { isHourglassError, validationError } from "../errors.js";
 import {
   buildModel,
@@ -17,7 +17,7 @@ import {
   recordsPerLoop,
 } from "../loadgen/index.js";
 import type { StatsSink } from "../loadgen/sinks.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 import { configFrom, serverUrl } from "./context.js";
 import { createProgress, formatCount } from "./progress.js";
 import { integerOption, withStreams } from "./stream.js";

@@ -1,5 +1,5 @@
 /** Printing results: aligned tables for people, JSON for programs (query results: query-output.ts). */
-import type { Datum } from "../store/types.js";
+import type { Datum } from "../store/index.js";
 
 export function datumText(d: Datum): string {
   if (d.NullValue) return "";

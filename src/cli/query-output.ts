@@ -11,7 +11,7 @@
  *   first page ColumnInfo, QueryId, QueryStatus and QueryInsightsResponse, null when absent),
  *   as Python's json.dump with indent=4 writes it (a DOUBLE such as ProgressPercentage keeps ".0").
  */
-import type { ColumnInfo, ColumnType, Datum, QueryResponse } from "../store/types.js";
+import type { ColumnInfo, ColumnType, Datum, QueryResponse } from "../store/index.js";
 import { datumText, renderTable } from "./output.js";
 
 export const queryFormats = ["table", "csv", "json", "jsonl", "timestream"] as const;

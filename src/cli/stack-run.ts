@@ -14,14 +14,14 @@ import {
   ownersOf,
   type Plan,
   readStackState,
+  renderOutcome,
+  renderPlan,
   type StackState,
   type StackTarget,
   stackStatePath,
 } from "../stack/index.js";
-import { renderOutcome, renderPlan } from "../stack/render.js";
 import { configFrom } from "./context.js";
 import { renderTable } from "./output.js";
-import type { StackFlags } from "./stack.js";
 import { withStackTarget } from "./stack-target.js";
 
 /** The calls of `hourglass keys` (src/access/keys.ts, on its way to main) that a stack needs. */
@@ -80,6 +80,13 @@ async function planFile(
     keysAvailable: keyIssuer(stateDir) !== null,
   });
   return { plan, state };
+}
+
+/** The flags every stack subcommand shares. */
+export interface StackFlags {
+  adopt?: boolean;
+  force?: boolean;
+  format: "text" | "json";
 }
 
 export async function runPlan(cmd: Command, file: string, o: StackFlags): Promise<void> {

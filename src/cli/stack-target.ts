@@ -4,8 +4,14 @@
  * connector definitions and lake folder, opened for the command and closed after it.
  */
 import type { Command } from "commander";
-import { HttpClient, RemoteConnectors, RemoteStore, RemoteStream } from "../api/client.js";
-import { type LakeClient, RemoteLake } from "../api/lake-client.js";
+import {
+  HttpClient,
+  type LakeClient,
+  RemoteConnectors,
+  RemoteLake,
+  RemoteStore,
+  RemoteStream,
+} from "../api/remote.js";
 import { queryLimitsOf } from "../config.js";
 import { isHourglassError } from "../errors.js";
 import { openLocalLake } from "../lake/index.js";

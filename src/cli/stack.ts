@@ -5,11 +5,7 @@
  */
 import { type Command, Option } from "commander";
 
-export interface StackFlags {
-  adopt?: boolean;
-  force?: boolean;
-  format: "text" | "json";
-}
+import type { StackFlags } from "./stack-run.js";
 
 const formatOption = () =>
   new Option("--format <format>", "text (a readable diff) or json").choices(["text", "json"]).default("text");

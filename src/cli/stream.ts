@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
-import { HttpClient, RemoteStream } from "../api/client.js";
+import { HttpClient, RemoteStream } from "../api/remote.js";
 import { validationError } from "../errors.js";
 import type { StreamClient } from "../stream/connector/index.js";
 // The parsers and limits modules themselves, not the parts' index.ts files: option parsing and

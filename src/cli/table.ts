@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import type { CreateTableInput } from "../store/types.js";
+import type { CreateTableInput } from "../store/index.js";
 import { withStore } from "./context.js";
 import { printJson, renderTable } from "./output.js";
 

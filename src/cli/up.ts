@@ -7,12 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
-import { readServerInfo } from "../api/server-info.js";
+import { readServerInfo } from "../api/remote.js";
 import { HourglassError } from "../errors.js";
-import type { Demo } from "../runtime/demo.js";
-import type { HourglassRuntime } from "../runtime/index.js";
+import type { Demo, HourglassRuntime } from "../runtime/index.js";
 import type { GlobalOptions } from "./context.js";
 import { usageLines } from "./keys.js";
+import { createProgress } from "./progress.js";
 
 const EXAMPLE_DAGS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -24,18 +24,14 @@ const EXAMPLE_DAGS = path.resolve(
 
 /** The server's modules, imported when `up` or `demo` runs, not for --help (see main.ts). */
 async function serverModules() {
-  const [config, runtime, demo] = await Promise.all([
-    import("../config.js"),
-    import("../runtime/index.js"),
-    import("../runtime/demo.js"),
-  ]);
+  const [config, runtime] = await Promise.all([import("../config.js"), import("../runtime/index.js")]);
   return {
     resolveConfig: config.resolveConfig,
     startHourglass: runtime.startHourglass,
-    startDemo: demo.startDemo,
-    deliverLateLoops: demo.deliverLateLoops,
-    DEMO_BUCKET: demo.DEMO_BUCKET,
-    DEMO_DAG: demo.DEMO_DAG,
+    startDemo: runtime.startDemo,
+    deliverLateLoops: runtime.deliverLateLoops,
+    DEMO_BUCKET: runtime.DEMO_BUCKET,
+    DEMO_DAG: runtime.DEMO_DAG,
   };
 }
 
@@ -199,6 +195,7 @@ export function registerUp(program: Command): void {
             fillStepSeconds: o.fillStep,
             hostScale: o.hostScale,
             realtime: o.realtime,
+            startProgress: (work) => createProgress({ ...work, output: process.stderr }),
           });
           log(`hourly CSV files: ${path.join(config.lakeDir, DEMO_BUCKET)}`);
           log(
@@ -257,6 +254,7 @@ export function registerUp(program: Command): void {
           fillStepSeconds: o.fillStep,
           hostScale: o.hostScale,
           realtime: false,
+          startProgress: (work) => createProgress({ ...work, output: process.stderr }),
         });
         // Catchup: every hourly interval since the start date (yesterday's midnight), 24 of them.
         const expected = 24;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { Command } from "commander";
 import { validationError } from "../errors.js";
-import type { RejectedRecord, WriteRecord } from "../store/types.js";
+import type { RejectedRecord, WriteRecord } from "../store/index.js";
 import { withStore } from "./context.js";
 
 const REQUEST_SIZE = 100;

@@ -7,8 +7,8 @@
  */
 import { notFound, validationError } from "../errors.js";
 import type { BucketVersion, ExportRecord } from "../store/index.js";
+import type { LoadedDag } from "../workflows/index.js";
 import { parseDateInZone, planIntervalsBetween, resolveStartDate } from "../workflows/index.js";
-import type { LoadedDag } from "../workflows/loader.js";
 import type { MetadataStore } from "../workflows/metadata/index.js";
 import {
   classifyIntervals,

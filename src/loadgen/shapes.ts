@@ -11,7 +11,14 @@
  * as read-only.
  */
 import { HourglassError, validationError } from "../errors.js";
-import type { Dimension, MeasureValue, WriteRecord } from "../store/types.js";
+import type { Dimension, MeasureValue, WriteRecord } from "../store/index.js";
+// The format's leaf file, not src/stream/index.ts: `hourglass loadgen --help` must not load the stream
+// service (and its zod validation) just to know the format's names.
+import {
+  flatJsonRecordNames,
+  flatJsonTimeField,
+  flatJsonTypeField,
+} from "../stream/connector/flat-json-format.js";
 import type { GeneratedLoop } from "./generate.js";
 import {
   type DevOpsModel,
@@ -28,8 +35,9 @@ export interface StreamPayload {
   data: Buffer;
 }
 
-export const METRICS_RECORD_NAME = "metrics_record";
-export const EVENTS_RECORD_NAME = "events_record";
+// The record names and flat JSON fields are the connector's format: the generator writes to it.
+export const METRICS_RECORD_NAME = flatJsonRecordNames.metrics;
+export const EVENTS_RECORD_NAME = flatJsonRecordNames.events;
 
 /**
  * The exact field names of every shape, for the connector (which parses them back) and for tests.
@@ -60,8 +68,8 @@ export const describeShapes = Object.freeze({
   multiMeasureRecord: ["Dimensions", "MeasureName", "MeasureValueType", "MeasureValues", "Time", "TimeUnit"],
   multiMeasureNames: { metrics: METRICS_RECORD_NAME, events: EVENTS_RECORD_NAME },
   singleMeasureJsonKeys: ["MeasureName", "MeasureValue", "MeasureValueType", "Time", "TimeUnit"],
-  flatJsonTimeField: "time",
-  flatJsonTypeField: "@type",
+  flatJsonTimeField,
+  flatJsonTypeField,
   flatJsonTypes: ["metrics", "events"],
   metricDimensions: METRIC_DIMENSIONS,
   eventDimensions: EVENT_DIMENSIONS,

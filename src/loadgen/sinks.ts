@@ -4,8 +4,7 @@
  * limits, retrying what failed), for the connector to carry into the store.
  */
 import { HourglassError, toHourglassError, validationError } from "../errors.js";
-import type { StoreService } from "../store/service.js";
-import type { WriteRecord } from "../store/types.js";
+import type { StoreService, WriteRecord } from "../store/index.js";
 import { type PutRecordInput, type PutRecordsOutput, streamLimits } from "../stream/index.js";
 import type { GeneratedLoop, RecordShape } from "./generate.js";
 import type { LoadSink } from "./run.js";

@@ -1,72 +1,13 @@
 /**
- * The contract between workers (which run tasks) and operators (what tasks do).
- *
- * Workers are processes of their own; the store (DuckDB) lives in the server process. So a task
- * reaches the store and the export path through `TaskServices`, which the worker builds as an
- * HTTP client of the server (and tests or the in-process runner build directly).
+ * The contract between workers (which run tasks) and operators (what tasks do) is the workflows
+ * part's (src/workflows/task-contract.ts: the task context carries it); operators code against it.
+ * Re-exported here so the operators' files and their users name it in one place.
  */
-import type { StoreService } from "../store/service.js";
-import type { TaskContext } from "../workflows/context.js";
-
-/** What happens when an export's query returns no rows. */
-export type EmptyResultPolicy = "skip" | "header-only" | "fail";
-
-export interface ExportToLakeRequest {
-  /** Timestream SQL, already rendered for the interval. */
-  query: string;
-  bucket: string;
-  /** Object key, already rendered (e.g. `2021-09-22-13/my_file.csv`). */
-  key: string;
-  format: "csv" | "parquet";
-  gzip?: boolean;
-  /** CSV: a header line (default true). */
-  header?: boolean;
-  /** CSV: pandas' leading unnamed index column (default false). */
-  indexColumn?: boolean;
-  emptyResult: EmptyResultPolicy;
-  /** Written into the manifest beside the file. */
-  provenance: {
-    dagId: string;
-    taskId: string;
-    runId: string;
-    tryNumber: number;
-    dataIntervalStart: string;
-    dataIntervalEnd: string;
-    codeVersion: string | null;
-  };
-}
-
-export interface ExportToLakeResult {
-  /** False when the result was empty and the policy was `skip`. */
-  written: boolean;
-  bucket: string;
-  key: string;
-  rows: number;
-  bytes: number;
-  sha256: string | null;
-  manifestKey: string | null;
-  /** Why nothing was written, when nothing was. */
-  note?: string;
-}
-
-export interface TaskServices {
-  store: StoreService;
-  /** Runs the query where the store lives and commits the file and its manifest to the lake atomically. */
-  exportToLake(request: ExportToLakeRequest): Promise<ExportToLakeResult>;
-}
-
-/**
- * What the worker knows about a task instance beyond its context. Added by the operators part:
- * the DAG file's code version (LoadedDag.codeVersion) goes into every export's manifest.
- */
-export interface OperatorRunOptions {
-  codeVersion?: string | null;
-}
-
-/** Runs one operator descriptor for one task instance; the returned value is logged and kept as the task's result. */
-export type OperatorRunner = (
-  descriptor: { kind: string; [field: string]: unknown },
-  ctx: TaskContext,
-  services: TaskServices,
-  options?: OperatorRunOptions,
-) => Promise<unknown>;
+export type {
+  EmptyResultPolicy,
+  ExportToLakeRequest,
+  ExportToLakeResult,
+  OperatorRunner,
+  OperatorRunOptions,
+  TaskServices,
+} from "../workflows/index.js";

@@ -1,7 +1,7 @@
 /**
  * The operators part's public surface: the operator builders DAG files use (`exportQuery`,
  * `command`, `sqlCheck`), the registry workers run descriptors with (`runOperator`), the export
- * service the server hosts, and the task services that connect the two.
+ * service the server hosts. (The task services that connect the two are the runtime's.)
  */
 export { abortError } from "./abort.js";
 export {
@@ -50,4 +50,3 @@ export {
   type SqlCheckResult,
   sqlCheck,
 } from "./sql-check-operator.js";
-export { createLocalTaskServices, createRemoteTaskServices, exportsRoute } from "./task-services.js";

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { validationError } from "../errors.js";
-import type { ColumnInfo, Datum } from "../store/types.js";
+import type { ColumnInfo, Datum } from "../store/index.js";
 import { renderTemplate, type TaskContext } from "../workflows/index.js";
 import { throwIfAborted } from "./abort.js";
 import type { TaskServices } from "./contract.js";

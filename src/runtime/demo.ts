@@ -6,12 +6,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createProgress } from "../cli/progress.js";
 import { isHourglassError } from "../errors.js";
 import type { Lake } from "../lake/index.js";
 import { buildModel, historical, isLateLoop, realtime } from "../loadgen/index.js";
 import { storeSink, streamSink } from "../loadgen/sinks.js";
-import type { StoreService } from "../store/service.js";
+import type { StoreService } from "../store/index.js";
 import type { ConnectorAdmin, ConnectorDescription } from "../stream/connector/index.js";
 import type { HourglassRuntime } from "./start.js";
 
@@ -84,9 +83,18 @@ export interface DemoOptions {
   /** Real time: the share of loops (0..100) sent late, and how late (default 3 %, 600 s). */
   percentLate?: number;
   lateSeconds?: number;
-  /** Where progress bars and lines go (default stderr). */
-  output?: NodeJS.WritableStream;
+  /**
+   * Starts a progress display for the fill (the CLI passes its progress bar); called once with
+   * what is about to be done. The runtime draws nothing itself: without it the fill is silent.
+   */
+  startProgress?: (work: { label: string; total: number; unit: string }) => FillProgress;
   log?: (line: string) => void;
+}
+
+/** A progress display the caller owns (the CLI's bar), told how many loops are filled. */
+export interface FillProgress {
+  update(loops: number): void;
+  done(): void;
 }
 
 export interface Demo {
@@ -133,11 +141,10 @@ export async function startDemo(
   let filledRecords = 0;
   if (to > from) {
     const loops = Math.ceil((to - from) / stepSeconds);
-    const progress = createProgress({
+    const progress = options.startProgress?.({
       label: `filling ${((to - from) / 3600).toFixed(1)} h of history`,
       total: loops,
       unit: "loops",
-      output: options.output ?? process.stderr,
     });
     const sink = storeSink(runtime.store, DEMO_DATABASE, DEMO_TABLE);
     const summary = await historical({
@@ -146,9 +153,9 @@ export async function startDemo(
       stepSeconds,
       hostScale: options.hostScale ?? 1,
       sink,
-      onProgress: (p) => progress.update(p.loops),
+      onProgress: (p) => progress?.update(p.loops),
     });
-    progress.done();
+    progress?.done();
     filledRecords = summary.records;
     fs.writeFileSync(fillMarker(runtime.config.stateDir), JSON.stringify({ filledTo: to }));
     log(

@@ -2,7 +2,7 @@
  * The workflow calls over HTTP (src/api/rest/workflow-routes.ts): what the CLI uses when a server
  * is running, with the same answers as the in-process WorkflowService.
  */
-import type { HttpClient } from "../api/client.js";
+import type { HttpClient } from "../api/remote.js";
 import type {
   BackfillCreated,
   BackfillRequest,

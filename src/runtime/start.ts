@@ -6,26 +6,18 @@
  */
 import path from "node:path";
 import { KeyRing } from "../access/index.js";
-import { createApp } from "../api/app.js";
-import { startHttpServer } from "../api/http-server.js";
-import { connectorRoutes } from "../api/rest/connector-routes.js";
-import { exportRoutes } from "../api/rest/export-routes.js";
-import { freshnessRoutes } from "../api/rest/freshness-routes.js";
-import { lakeRoutes } from "../api/rest/lake-routes.js";
-import { scheduledQueryRoutes } from "../api/rest/scheduled-query-routes.js";
-import { workflowRoutes } from "../api/rest/workflow-routes.js";
-import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/server-info.js";
+import { createApp, freshnessRoutes, scheduledQueryRoutes, startHttpServer } from "../api/index.js";
+import { acquireServerLock, removeServerInfo, writeServerInfo } from "../api/remote.js";
 import { type HourglassConfig, queryLimitsOf } from "../config.js";
 import { FreshnessService } from "../freshness/index.js";
 import { type Lake, openLocalLake } from "../lake/index.js";
 import { type Log, openServerLog } from "../log/index.js";
 import { createExportService } from "../operators/index.js";
+import { ownEntry } from "../own-code.js";
 import { TimestreamStore } from "../store/index.js";
 import { type ConnectorManager, openConnectorManager } from "../stream/connector/index.js";
 import { openStreamService, type StreamService } from "../stream/index.js";
-import { uiApiRoutes } from "../ui/api.js";
-import { ChangeCounter } from "../ui/changes.js";
-import { uiRoutes } from "../ui/server.js";
+import { ChangeCounter, uiApiRoutes, uiRoutes } from "../ui/index.js";
 import { type MetadataStore, openMetadata } from "../workflows/metadata/index.js";
 import { ScheduledQueryService } from "../workflows/scheduled-queries/index.js";
 import { Scheduler, WorkerPool, WorkflowEvents, WorkflowService } from "../workflows/scheduler/index.js";
@@ -188,26 +180,29 @@ export async function startHourglass(
       accessKeyId: "HOURGLASSNOAUTH",
       secretAccessKey: "signatures-are-not-checked",
     };
+    // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
+    const changes = new ChangeCounter().watch(events);
     const app = createApp({
       store,
       stream: streams,
       lake,
+      lakeRest: true,
       keys,
 
       scheduledQueries,
       guards: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
       logger: log.child({ part: "api" }),
+      workflows: changes.counting(workflows),
+      connectors,
+      exports: createExportService({ store, lake, clockMs }),
+      mounts: [
+        { path: "/api/v1", routes: freshnessRoutes(freshness) },
+        { path: "/api/v1", routes: scheduledQueryRoutes(scheduledQueries) },
+        // The web UI at / and the data its pages need (docs/ui.md).
+        { path: "/api/v1", routes: uiApiRoutes({ metadata, workflows, changes }) },
+        { path: "/", routes: uiRoutes() },
+      ],
     });
-    // Changes made through the API count for the UI's polling, as the scheduler's events do (docs/ui.md).
-    const changes = new ChangeCounter().watch(events);
-    app.route("/api/v1", workflowRoutes(changes.counting(workflows)));
-    app.route("/api/v1", freshnessRoutes(freshness));
-    app.route("/api/v1", connectorRoutes(connectors));
-    app.route("/api/v1", exportRoutes(createExportService({ store, lake, clockMs })));
-    app.route("/api/v1", lakeRoutes(lake));
-    app.route("/api/v1", scheduledQueryRoutes(scheduledQueries));
-    // The web UI at / and the data its pages need (docs/ui.md).
-    app.route("/api/v1", uiApiRoutes({ metadata, workflows, changes })).route("/", uiRoutes());
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push(() => http.close());
     log.info({ url: http.url, stateDir: config.stateDir }, "server listening");
@@ -236,6 +231,7 @@ export async function startHourglass(
         clockMs,
         size,
         serverUrl: http.url,
+        workerEntry: ownEntry("./worker-entry", import.meta.url),
         logsDir: path.join(config.stateDir, "logs"),
         findDag: (dagId) => scheduler.bag.get(dagId),
         allDags: () => scheduler.bag.all(),

@@ -12,6 +12,7 @@ export {
 } from "./apply.js";
 export { type LoadedStack, loadStackFile, loadStackText } from "./load.js";
 export { type FieldChange, makePlan, type Plan, type PlanAction, type PlanItem, summarize } from "./plan.js";
+export { renderOutcome, renderPlan } from "./render.js";
 export {
   type DesiredResource,
   type Properties,

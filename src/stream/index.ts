@@ -3,6 +3,12 @@
  * model (shards, partition keys hashed with MD5, sequence numbers, shard iterators, retention).
  */
 
+export {
+  flatJsonNonDoubleMeasures,
+  flatJsonRecordNames,
+  flatJsonTimeField,
+  flatJsonTypeField,
+} from "./connector/flat-json-format.js";
 export type { HashKeyRange } from "./hash-key.js";
 export { hashKeyForPartitionKey, hashKeyRanges, shardForHashKey, shardForPartitionKey } from "./hash-key.js";
 export * as streamLimits from "./limits.js";

@@ -11,7 +11,7 @@
 import { Hono } from "hono";
 import { compress } from "hono/compress";
 import { z } from "zod";
-import { defineRoute } from "../api/openapi/index.js";
+import { defineRoute } from "../api/index.js";
 import { validationError } from "../errors.js";
 import type { MetadataStore } from "../workflows/metadata/index.js";
 import type { WorkflowApi } from "../workflows/scheduler/index.js";

@@ -4,8 +4,8 @@
  * SQL and lake folders expect it. Pure: the worker supplies the log function and the signal.
  */
 import { HourglassError, validationError } from "../errors.js";
-import type { TaskServices } from "../operators/contract.js";
 import type { Interval } from "./schedule.js";
+import type { OperatorRunOptions, TaskServices } from "./task-contract.js";
 import { dateStamp, intervalFolder, isoUtc, sqlTimestamp, timeStampNoDash } from "./time-format.js";
 
 export const runTypes = ["scheduled", "backfill", "manual", "reexport"] as const;
@@ -51,6 +51,14 @@ export interface TaskContext {
    */
   readonly services: TaskServices;
 }
+
+/** Runs one operator descriptor for one task instance; the returned value is logged and kept as the task's result. */
+export type OperatorRunner = (
+  descriptor: { kind: string; [field: string]: unknown },
+  ctx: TaskContext,
+  services: TaskServices,
+  options?: OperatorRunOptions,
+) => Promise<unknown>;
 
 export interface TaskContextInput {
   dagId: string;

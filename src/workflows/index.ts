@@ -6,6 +6,7 @@
 
 export {
   createTaskContext,
+  type OperatorRunner,
   parseRunId,
   type RunType,
   runIdFor,
@@ -100,5 +101,12 @@ export {
   type TaskRun,
   task,
 } from "./task.js";
+export type {
+  EmptyResultPolicy,
+  ExportToLakeRequest,
+  ExportToLakeResult,
+  OperatorRunOptions,
+  TaskServices,
+} from "./task-contract.js";
 export { renderTemplate, templateValues } from "./template.js";
 export { dateStamp, intervalFolder, isoUtc, sqlTimestamp, timeStampNoDash } from "./time-format.js";

@@ -335,7 +335,7 @@ export default dag({ id: "from-dist", schedule: null, startDate: "2024-03-01T00:
     try {
       const parser = await traceWhen(processWith("/dist/workflows/dag-processor-entry.js"));
       assert.ok(parser, `no DAG processor ran from dist/ with dist/index.js as "hourglass": ${output}`);
-      const worker = await traceWhen(processWith("/dist/workflows/scheduler/worker-entry.js"));
+      const worker = await traceWhen(processWith("/dist/runtime/worker-entry.js"));
       assert.ok(worker, `no worker process ran from dist/ with dist/index.js as "hourglass": ${output}`);
       const listed = await runCli(["--state-dir", path.join(dir, "state"), "dags", "list", "--json"]);
       assert.equal(listed.code, 0, listed.stderr);

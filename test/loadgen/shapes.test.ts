@@ -17,6 +17,7 @@ import {
   toStreamPayloads,
   toWriteRecords,
 } from "../../src/loadgen/index.js";
+import { flatJsonNonDoubleMeasures } from "../../src/stream/index.js";
 import { validationErrorMatching } from "./helpers.js";
 
 const time = 1_700_000_000;
@@ -209,5 +210,14 @@ describe("record shapes", () => {
         validationErrorMatching(/batch size must be a positive integer/),
       );
     }
+  });
+});
+
+describe("the connector's flat JSON format", () => {
+  it("declares the same non-DOUBLE measures as the generator's model", () => {
+    const fromModel = Object.fromEntries(
+      EVENT_MEASURES.filter((m) => m.type !== "DOUBLE").map((m) => [m.name, m.type]),
+    );
+    assert.deepEqual(fromModel, { ...flatJsonNonDoubleMeasures });
   });
 });

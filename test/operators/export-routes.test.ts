@@ -12,13 +12,13 @@ import { storeRoutes } from "../../src/api/rest/store-routes.js";
 import { isHourglassError, toHourglassError } from "../../src/errors.js";
 import {
   createExportService,
-  createRemoteTaskServices,
   type ExportToLakeResult,
   exportQuery,
   runOperator,
   type SqlCheckResult,
   sqlCheck,
 } from "../../src/operators/index.js";
+import { createRemoteTaskServices } from "../../src/runtime/task-services.js";
 import {
   at,
   BUCKET,

@@ -1,6 +1,6 @@
 /** The services the AWS-compatible endpoints are a thin layer over. */
 import type { KeyLookup } from "../../access/index.js";
-import type { StoreService } from "../../store/service.js";
+import type { StoreService } from "../../store/index.js";
 import type { StreamService } from "../../stream/index.js";
 import type { ScheduledQueryService } from "../../workflows/scheduled-queries/index.js";
 import type { TagStore } from "./tags.js";

@@ -6,7 +6,7 @@
  * there. Writing the rows as text straight from DuckDB's chunks was tried and was slower than
  * V8's object allocation plus its native JSON.stringify (docs/benchmarks.md).
  */
-import type { QueryResponse } from "../../store/types.js";
+import type { QueryResponse } from "../../store/index.js";
 import { toAwsJson } from "./protocol.js";
 
 export function queryAnswerJson(page: QueryResponse): string {

@@ -3,7 +3,7 @@
  * lists its columns (`Schema` as DESCRIBE shows them); Timestream's `Schema` is the partition key
  * instead, and Hourglass partitions by measure name only, Timestream's default.
  */
-import type { DatabaseDescription, TableDescription } from "../../store/types.js";
+import type { DatabaseDescription, TableDescription } from "../../store/index.js";
 
 export const DEFAULT_TABLE_SCHEMA = { CompositePartitionKey: [{ Type: "MEASURE" }] };
 

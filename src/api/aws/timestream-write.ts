@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { HourglassError, isHourglassError, notFound, validationError } from "../../errors.js";
-import { API_MAX_RECORDS_PER_WRITE } from "../../store/store.js";
-import type { WriteRecordsRequest } from "../../store/types.js";
+import type { WriteRecordsRequest } from "../../store/index.js";
+import { API_MAX_RECORDS_PER_WRITE } from "../../store/index.js";
 import type { AwsBackends } from "./backends.js";
 import { decodePageToken, pageOf } from "./page-token.js";
 import { type Operation, type OperationContext, parseInput } from "./protocol.js";

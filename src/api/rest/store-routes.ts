@@ -1,8 +1,8 @@
 /** REST routes of the store: databases, tables, records, queries (docs/api.md). */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { StoreService } from "../../store/service.js";
-import { API_MAX_RECORDS_PER_WRITE } from "../../store/store.js";
+import type { StoreService } from "../../store/index.js";
+import { API_MAX_RECORDS_PER_WRITE } from "../../store/index.js";
 import { defineRoute } from "../openapi/index.js";
 import {
   createDatabaseBody,

@@ -1,5 +1,9 @@
-import type { ColumnarWriteRequest } from "../../store/index.js";
-import type { Dimension, ScalarMeasureValueType, WriteRecord } from "../../store/types.js";
+import type {
+  ColumnarWriteRequest,
+  Dimension,
+  ScalarMeasureValueType,
+  WriteRecord,
+} from "../../store/index.js";
 import type { RecordPage } from "../record-page.js";
 import { formatSequenceNumber } from "../sequence-number.js";
 import type { StreamRecord } from "../types.js";

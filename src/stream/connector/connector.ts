@@ -19,7 +19,7 @@
  * shards keep their checkpoint (their last record) and count as finished.
  */
 import { conflict, HourglassError, toHourglassError } from "../../errors.js";
-import type { WriteResult } from "../../store/types.js";
+import type { WriteResult } from "../../store/index.js";
 import type { RecordPage } from "../record-page.js";
 import { backoffDelayMs } from "./backoff.js";
 import { Batch, type BatchEntry } from "./batch.js";

@@ -1,4 +1,4 @@
-import type { Dimension } from "../../store/types.js";
+import type { Dimension } from "../../store/index.js";
 
 /** A node of the pool's trie: one step per dimension name and value. */
 interface PoolNode {

@@ -11,22 +11,23 @@
  * general mapping (mapping.ts) reads the record: so this path never decides differently from it, it
  * only finds the same record sooner.
  */
-import { describeShapes } from "../../loadgen/index.js";
-import type { MeasureValue, ScalarMeasureValueType, WriteRecord } from "../../store/types.js";
+import type { MeasureValue, ScalarMeasureValueType, WriteRecord } from "../../store/index.js";
+import {
+  flatJsonNonDoubleMeasures,
+  flatJsonRecordNames,
+  flatJsonTimeField,
+  flatJsonTypeField,
+} from "./flat-json-format.js";
 import type { DimensionTokens, SeriesTable } from "./series-table.js";
 import { equalsBytes, hashBytes, maxScannedDimensions } from "./single-scanner.js";
 
 const Role = { Measure: 0, Type: 1, Time: 2 } as const;
 type Role = (typeof Role)[keyof typeof Role];
 
-/** Measures whose type is not DOUBLE, by name (from the generator's model): task_completed, task_end_state. */
-const DECLARED = new Map<string, ScalarMeasureValueType>(
-  describeShapes.eventMeasures
-    .filter((m) => m.type !== "DOUBLE")
-    .map((m) => [m.name, m.type as ScalarMeasureValueType]),
-);
+/** Measures whose type is not DOUBLE, by name: task_completed, task_end_state. */
+const DECLARED = new Map<string, ScalarMeasureValueType>(Object.entries(flatJsonNonDoubleMeasures));
 const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-const RECORD_KINDS = Object.entries(describeShapes.multiMeasureNames).map(([kind, name]) => ({
+const RECORD_KINDS = Object.entries(flatJsonRecordNames).map(([kind, name]) => ({
   bytes: bytesOf(kind),
   name,
 }));
@@ -291,11 +292,7 @@ export class FlatRecords {
       }
       const name = buf.toString("latin1", start, end);
       const role =
-        name === describeShapes.flatJsonTypeField
-          ? Role.Type
-          : name === describeShapes.flatJsonTimeField
-            ? Role.Time
-            : Role.Measure;
+        name === flatJsonTypeField ? Role.Type : name === flatJsonTimeField ? Role.Time : Role.Measure;
       key = new FlatKey(
         name,
         Uint8Array.from(buf.subarray(start, end)),

@@ -7,15 +7,20 @@
  * no measure name, no time, a value that is not of its type, an unknown type); the store applies
  * its own rules after (name lengths, reserved names, the ingestion window, versions).
  */
-import { describeShapes } from "../../loadgen/index.js";
 import type {
   MeasureValue,
   MeasureValueType,
   ScalarMeasureValueType,
   TimeUnit,
   WriteRecord,
-} from "../../store/types.js";
+} from "../../store/index.js";
 import type { DimensionPool } from "./dimension-pool.js";
+import {
+  flatJsonNonDoubleMeasures,
+  flatJsonRecordNames,
+  flatJsonTimeField,
+  flatJsonTypeField,
+} from "./flat-json-format.js";
 import { FieldKind, scanFlatObject, scanned } from "./flat-scanner.js";
 import type { ConnectorMapping } from "./types.js";
 import { DIGITS, quote, valueProblem } from "./values.js";
@@ -201,15 +206,11 @@ function scalarText(value: unknown): string | undefined {
 
 // ---- flat JSON (the later generator) → MULTI records --------------------------------------------
 
-const RECORD_NAMES: Record<string, string> = describeShapes.multiMeasureNames;
-const TYPE_FIELD = describeShapes.flatJsonTypeField;
-const TIME_FIELD = describeShapes.flatJsonTimeField;
-/** Measures whose type is not DOUBLE, by name (from the generator's model): task_completed, task_end_state. */
-const MEASURE_TYPES = new Map<string, ScalarMeasureValueType>(
-  describeShapes.eventMeasures
-    .filter((m) => m.type !== "DOUBLE")
-    .map((m) => [m.name, m.type as ScalarMeasureValueType]),
-);
+const RECORD_NAMES: Record<string, string> = flatJsonRecordNames;
+const TYPE_FIELD = flatJsonTypeField;
+const TIME_FIELD = flatJsonTimeField;
+/** Measures whose type is not DOUBLE, by name: task_completed, task_end_state. */
+const MEASURE_TYPES = new Map<string, ScalarMeasureValueType>(Object.entries(flatJsonNonDoubleMeasures));
 
 function scannedHasKey(key: string): boolean {
   for (let i = 0; i < scanned.count; i++) if (scanned.keys[i] === key) return true;

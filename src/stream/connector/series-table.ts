@@ -4,7 +4,7 @@
  * once a record. Kept across batches (each batch lists a series once, see Batch.seriesIndex); past
  * `maxSeries` it starts over, so payloads with ever new series do not grow it without end.
  */
-import type { Dimension } from "../../store/types.js";
+import type { Dimension } from "../../store/index.js";
 import { SeriesEntry } from "./batch.js";
 import { equalsBytes } from "./single-scanner.js";
 

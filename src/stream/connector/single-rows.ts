@@ -5,7 +5,7 @@
  * once a record); the general path takes what the general mapping (JSON.parse) made. Both end in
  * the same row: the same series, measure, typed value and time, or the same reason.
  */
-import type { Dimension, ScalarMeasureValueType, TimeUnit, WriteRecord } from "../../store/types.js";
+import type { Dimension, ScalarMeasureValueType, TimeUnit, WriteRecord } from "../../store/index.js";
 import { type Batch, MeasureEntry, type SeriesEntry, VALUE_TYPES } from "./batch.js";
 import type { SeriesTable } from "./series-table.js";
 import { equalsBytes, Field, hashBytes, scannedSingle, scanSingleMeasure } from "./single-scanner.js";

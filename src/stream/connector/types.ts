@@ -2,8 +2,7 @@
  * The connector's public types: its options, its status snapshot and its lifecycle events.
  */
 import type { HourglassError } from "../../errors.js";
-import type { StoreService } from "../../store/service.js";
-import type { TimestreamStore } from "../../store/store.js";
+import type { StoreService, TimestreamStore } from "../../store/index.js";
 import type { StreamService } from "../types.js";
 
 /**

@@ -7,8 +7,9 @@
  * The checks are WriteRecords' own (src/store/records.ts): what the store would refuse for a text
  * value is refused here with the same words, since the columnar write gets numbers, not texts.
  */
+
+import type { ScalarMeasureValueType, TimeUnit } from "../../store/index.js";
 import { decimalValue } from "../../store/records.js";
-import type { ScalarMeasureValueType, TimeUnit } from "../../store/types.js";
 
 export type ColumnValue = number | bigint | string | boolean;
 

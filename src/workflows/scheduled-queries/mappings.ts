@@ -5,7 +5,7 @@
  * target table.
  */
 import { validationError } from "../../errors.js";
-import type { ColumnInfo, Datum, MeasureValue, WriteRecord } from "../../store/types.js";
+import type { ColumnInfo, Datum, MeasureValue, WriteRecord } from "../../store/index.js";
 import type { MultiMeasureAttributeMapping, TimestreamConfiguration } from "./types.js";
 
 function bad(message: string) {

@@ -4,7 +4,7 @@
  * its cron, the run summaries). Times are epoch milliseconds here; the AWS layer turns them into
  * the protocol's timestamps.
  */
-import type { ScalarMeasureValueType } from "../../store/types.js";
+import type { ScalarMeasureValueType } from "../../store/index.js";
 
 export type ScheduledQueryState = "ENABLED" | "DISABLED";
 export type RunStatus =

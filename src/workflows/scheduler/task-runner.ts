@@ -5,12 +5,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { HourglassError, notFound } from "../../errors.js";
-import { type ExportToLakeResult, runOperator, type TaskServices } from "../../operators/index.js";
-import { createTaskContext, type RunType } from "../context.js";
+import { createTaskContext, type OperatorRunner, type RunType } from "../context.js";
 import { type Dag, getTask } from "../dag.js";
 import { dagCodeVersion, loadDagFile, readDependencies } from "../loader.js";
 import { resolveParams } from "../params.js";
 import { isOperatorDescriptor } from "../task.js";
+import type { ExportToLakeResult, TaskServices } from "../task-contract.js";
 import type { ExportWritten } from "./messages.js";
 
 export interface LoadedTaskDag {
@@ -125,6 +125,8 @@ export async function runTask(
   input: TaskRunInput,
   options: {
     services: TaskServices;
+    /** Runs operator descriptors (the operators part's runOperator): given, so workflows never import operators. */
+    runOperator: OperatorRunner;
     signal: AbortSignal;
     log: (message: string) => void;
     /** Called right before the task's own code runs (after the context is built). */
@@ -173,9 +175,10 @@ export async function runTask(
     let result: unknown;
     if (task.run !== undefined) {
       result = await task.run(ctx);
-      if (isOperatorDescriptor(result)) result = await runOperator(result, ctx, services, { codeVersion });
+      if (isOperatorDescriptor(result))
+        result = await options.runOperator(result, ctx, services, { codeVersion });
     } else {
-      result = await runOperator(task.operator!, ctx, services, { codeVersion });
+      result = await options.runOperator(task.operator!, ctx, services, { codeVersion });
     }
     return result;
   })();

@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isHourglassError } from "../../errors.js";
 import { type Log, type LogLevel, relayLogLine, silentLog } from "../../log/index.js";
-import { ownCodeExecArgv, ownEntry } from "../../own-code.js";
+import { ownCodeExecArgv } from "../../own-code.js";
 import { secondsText } from "../dag-processor.js";
 import { defaultImportTimeoutMs, type LoadedDag } from "../loader.js";
 import type { DagRun, MetadataStore, TaskInstance, TryOutcome, TryRef } from "../metadata/index.js";
@@ -44,6 +44,11 @@ export interface WorkerPoolOptions {
   size: number;
   /** The server the workers reach the store and the export path through. */
   serverUrl: string;
+  /**
+   * The worker process's module (the runtime's worker-entry, from the same copy as this process:
+   * own-code.ts ownEntry). Given by the runtime, which builds the workers' task services.
+   */
+  workerEntry: URL;
   /** `<stateDir>/logs`. */
   logsDir: string;
   /** The DAG a task instance belongs to (the scheduler's DAG bag): its file and timeouts. */
@@ -138,8 +143,6 @@ export const defaultHeartbeatIntervalMs = 2000;
 export const defaultPollIntervalMs = 1000;
 export const defaultKillGraceMs = 3000;
 export const defaultStopGraceMs = 30_000;
-
-const workerEntry = ownEntry("./worker-entry", import.meta.url);
 
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
@@ -295,7 +298,7 @@ export class WorkerPool {
 
   #spawn(index: number): Promise<void> {
     const workerId = `${this.#host}:${process.pid}:w${index}:${randomBytes(3).toString("hex")}`;
-    const child = fork(workerEntry, [this.#options.serverUrl], {
+    const child = fork(this.#options.workerEntry, [this.#options.serverUrl], {
       execArgv: ownCodeExecArgv(),
       env: { ...process.env, ...this.#options.env, [WORKER_LOG_LEVEL_ENV]: this.#options.logLevel ?? "info" },
       stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -3,11 +3,11 @@
  * the server over HTTP (`createRemoteTaskServices`); code running in the server's own process, and
  * tests, use the store and an export service directly (`createLocalTaskServices`).
  */
-import { HttpClient, RemoteStore } from "../api/client.js";
+import { HttpClient, RemoteStore } from "../api/remote.js";
 import type { Lake } from "../lake/index.js";
-import type { StoreService } from "../store/service.js";
-import type { ExportToLakeRequest, ExportToLakeResult, TaskServices } from "./contract.js";
-import { createExportService, type ExportingStore } from "./export-service.js";
+import { createExportService, type ExportingStore } from "../operators/index.js";
+import type { StoreService } from "../store/index.js";
+import type { ExportToLakeRequest, ExportToLakeResult, TaskServices } from "../workflows/index.js";
 
 /** The route `exportRoutes` serves under /api/v1. */
 export const exportsRoute = "/api/v1/exports";

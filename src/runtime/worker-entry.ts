@@ -1,5 +1,5 @@
 /**
- * A worker process: forked by the worker pool (worker-pool.ts), it runs one task at a time as the
+ * A worker process: forked by the worker pool (src/workflows/scheduler/worker-pool.ts), it runs one task at a time as the
  * pool tells it over IPC and reports each outcome. It reaches the store and the export path over
  * HTTP (the server URL is its first argument); it never opens the metadata DB: the pool does the
  * claims, heartbeats and state changes for it.
@@ -10,20 +10,22 @@
  * A task that ignores its abort signal may keep this process busy; the pool then kills the whole
  * process and starts another, so a hung task takes down at most its own worker.
  */
-import { HourglassError, toHourglassError } from "../../errors.js";
-import { createLog, LOG_LEVELS, type LogLevel } from "../../log/index.js";
-import { createRemoteTaskServices } from "../../operators/index.js";
-import { guardProcessExit } from "../exit-guard.js";
-import { warmUpDagImports } from "../loader.js";
+import { HourglassError, toHourglassError } from "../errors.js";
+import { createLog, LOG_LEVELS, type LogLevel } from "../log/index.js";
+import { runOperator } from "../operators/index.js";
 import {
+  appendLog,
+  DagFileCache,
+  guardProcessExit,
   type JobOutcome,
   type PoolMessage,
+  runTask,
   type TaskJob,
   WORKER_LOG_LEVEL_ENV,
   type WorkerMessage,
-} from "./messages.js";
-import { appendLog } from "./task-logs.js";
-import { DagFileCache, runTask } from "./task-runner.js";
+  warmUpDagImports,
+} from "../workflows/worker.js";
+import { createRemoteTaskServices } from "./task-services.js";
 
 const serverUrl = process.argv[2];
 if (serverUrl === undefined || process.send === undefined) {
@@ -84,6 +86,7 @@ async function run(job: TaskJob): Promise<void> {
       },
       {
         services,
+        runOperator,
         signal: controller.signal,
         log,
         onStart: () => send({ type: "started", attempt: job.attempt }),
