@@ -25,18 +25,24 @@ import {
   TimestreamWriteClient,
 } from "@aws-sdk/client-timestream-write";
 import { HttpClient } from "../../src/api/client.js";
+import { credentials, writeTestKey } from "../api/helpers.js";
 import { tempDir } from "../support/store.js";
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "runtime.ts");
 const clientConfig = {
   region: "us-east-1",
-  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" },
+  // The server checks signatures: the state folder gets this key before the first start.
+  credentials,
   maxAttempts: 1,
 };
 const HOSTS = 16;
 const PER_CALL = 80;
 
 function startRuntime(stateDir: string, dagsDir: string): Promise<{ child: ChildProcess; url: string }> {
+  if (!fs.existsSync(path.join(stateDir, "keys.json"))) {
+    fs.mkdirSync(stateDir, { recursive: true });
+    writeTestKey(stateDir);
+  }
   const child = spawn(process.execPath, ["--import", "tsx", fixture, stateDir, dagsDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -33,9 +33,9 @@ import {
   recordsOfRow,
   type TimestreamConfiguration,
 } from "../../src/workflows/scheduled-queries/index.js";
+import { credentials, writeTestKey } from "../api/helpers.js";
 import { loadSeedData, queryRows, type Scenario, startScenario } from "../e2e/helpers.js";
 
-const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" };
 const reports = "sq-reports";
 const DB = "airflow-db";
 const DERIVED = "cpu-hourly";
@@ -104,6 +104,8 @@ describe("Timestream scheduled queries", () => {
 
   before(async () => {
     s = await startScenario({ clockMs: () => clock.now, tickMs: 200, dagFiles: {} });
+    // The server checks signatures; it reads keys.json again when the file changes.
+    writeTestKey(s.runtime.config.stateDir);
     await loadSeedData(
       s.runtime.store,
       s.runtime.lake,
@@ -409,8 +411,8 @@ import json, sys, datetime
 import boto3
 from botocore.config import Config
 endpoint, body = sys.argv[1], json.loads(sys.argv[2])
-q = boto3.client("timestream-query", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-                 aws_secret_access_key="secret", config=Config(retries={"max_attempts": 1}))
+q = boto3.client("timestream-query", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="${credentials.accessKeyId}",
+                 aws_secret_access_key="${credentials.secretAccessKey}", config=Config(retries={"max_attempts": 1}))
 out = {}
 arn = q.create_scheduled_query(**body)["Arn"]
 q.execute_scheduled_query(ScheduledQueryArn=arn, InvocationTime=datetime.datetime(2021, 9, 22, 15, tzinfo=datetime.timezone.utc))
@@ -582,6 +584,8 @@ describe("scheduled queries over a server restart", () => {
       cwd: dir,
     });
     const clockMs = () => Date.parse("2021-09-22T15:10:00Z");
+    fs.mkdirSync(config.stateDir, { recursive: true });
+    writeTestKey(config.stateDir);
     const start = () => startHourglass(config, { clockMs, workers: 0, scheduler: false, log: silentLog });
     let runtime = await start();
     try {
