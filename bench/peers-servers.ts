@@ -26,6 +26,12 @@ const children = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
 });
+// A signal would end this process without "exit" handlers: stop the peers first.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    process.stderr.write(`peers: ${signal}, stopping the peers\n`);
+    process.exit(130);
+  });
 
 /** A port the kernel says is free now (the peer binds it a moment later). */
 export async function freePort(): Promise<number> {
