@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 
@@ -147,16 +148,32 @@ export async function startClickHouse(binary: string, dir: string): Promise<Peer
   return { name: "ClickHouse", version, url, stop: () => stopChild(child) };
 }
 
-/** Runs one statement over ClickHouse's HTTP interface (the statement in the body), returning the text. */
+/**
+ * Runs one statement over ClickHouse's HTTP interface (the statement in the body, or in the URL
+ * with the data in the body), returning the text. A new connection each time: ClickHouse closes an
+ * idle keep-alive connection after 3 s, and a body built in the meantime would be written into a
+ * socket it had just closed (EPIPE).
+ */
 export async function clickHouse(url: string, sql: string, body?: string): Promise<string> {
-  const response =
-    body === undefined
-      ? await fetch(url, { method: "POST", body: sql })
-      : await fetch(`${url}?query=${encodeURIComponent(sql)}`, { method: "POST", body });
-  const text = await response.text();
-  if (!response.ok)
-    throw new Error(`ClickHouse answered ${response.status} to ${sql.slice(0, 120)}: ${text}`);
+  const target = body === undefined ? url : `${url}?query=${encodeURIComponent(sql)}`;
+  const { status, text } = await postOnce(target, body ?? sql);
+  if (status !== 200) throw new Error(`ClickHouse answered ${status} to ${sql.slice(0, 120)}: ${text}`);
   return text;
+}
+
+function postOnce(target: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(target, { method: "POST", agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+      );
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 /** Starts influxd over `dir` on free loopback ports, reporting and self-monitoring off. */
