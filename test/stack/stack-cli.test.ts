@@ -9,6 +9,7 @@ import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ListDatabasesCommand, TimestreamWriteClient } from "@aws-sdk/client-timestream-write";
 import { readAccessModel } from "../../src/stack/index.js";
 import { BIN, runCli } from "../support/cli.js";
 import { tempDir } from "../support/store.js";
@@ -75,9 +76,31 @@ describe("hourglass stack against hourglass up", () => {
     const applied = await cli(["stack", "apply", example]);
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /12 done/);
-    assert.match(applied.stdout, /principals recorded without access keys/);
+    // Each principal got an access key (printed once), and the server's AWS endpoints take it.
+    const issued = [...applied.stdout.matchAll(/access key (\S+), secret (\S+) \(shown only now/g)].map(
+      (m) => ({ accessKeyId: m[1]!, secretAccessKey: m[2]! }),
+    );
+    assert.equal(issued.length, 2, applied.stdout);
+    const listed = JSON.parse((await cli(["keys", "list", "--json"])).stdout) as Array<{
+      accessKeyId: string;
+      revokedAt?: string;
+    }>;
+    for (const key of issued) {
+      assert.ok(listed.some((k) => k.accessKeyId === key.accessKeyId && k.revokedAt === undefined));
+    }
     // The services were reached over the server's REST API: it has the resources.
     const { url } = JSON.parse(fs.readFileSync(path.join(dir, "server.json"), "utf8")) as { url: string };
+    const signed = new TimestreamWriteClient({
+      region: "us-east-1",
+      endpoint: url,
+      credentials: issued[0]!,
+      maxAttempts: 1,
+    });
+    const databases = await signed.send(new ListDatabasesCommand({}));
+    assert.deepEqual(
+      databases.Databases?.map((d) => d.DatabaseName),
+      ["airflow-db"],
+    );
     const table = (await (
       await fetch(new URL("/api/v1/databases/airflow-db/tables/airflow-table", url))
     ).json()) as {
@@ -138,6 +161,8 @@ describe("hourglass stack against hourglass up", () => {
     assert.ok(at("table airflow-db.airflow-table") < at("database airflow-db"));
     assert.equal((await cli(["db", "describe", "airflow-db"])).code, 2);
     assert.equal(fs.existsSync(path.join(dir, "stacks", "airflow-demo.json")), false);
+    // Destroy revokes the principals' keys: the server refuses them from the next request on.
+    await assert.rejects(signed.send(new ListDatabasesCommand({})), /revoked|not one this server|invalid/i);
   });
 });
 
